@@ -1,0 +1,217 @@
+/**
+ * `SslCtxPointer` and `SslPointer`: wrappers around `SSL_CTX *` and `SSL *`
+ * that remember whether the object was freed, so a freed pointer never
+ * reaches OpenSSL.
+ *
+ * @module
+ */
+
+import { loadOpenssl } from "./library.ts";
+
+type Kind = "sslCtx" | "ssl";
+
+const live: Record<Kind, number> = { sslCtx: 0, ssl: 0 };
+
+// Backstop for objects the module made and nobody freed: the wrapper was
+// collected, so nothing can use the pointer any more. Unregistered on free.
+const backstop = new FinalizationRegistry<{ kind: Kind; raw: Deno.PointerObject }>(
+  ({ kind, raw }) => {
+    const { libssl } = loadOpenssl();
+    if (kind === "ssl") libssl.SSL_free(raw);
+    else libssl.SSL_CTX_free(raw);
+    live[kind]--;
+  },
+);
+
+// Wrappers of objects the module made and has not freed, by address, so
+// that `from(raw)` hands back the wrapper that knows whether it was freed.
+const known = new Map<bigint, WeakRef<NativePointer>>();
+
+function assertPointer(raw: unknown, type: string): Deno.PointerObject {
+  if (raw === null || typeof raw !== "object") {
+    throw new TypeError(
+      `${type}.from() needs a non-null Deno.PointerObject, got ${raw === null ? "null" : typeof raw}`,
+    );
+  }
+  if (Deno.UnsafePointer.value(raw as Deno.PointerObject) === 0n) {
+    throw new TypeError(`${type}.from() needs a non-null pointer`);
+  }
+  return raw as Deno.PointerObject;
+}
+
+abstract class NativePointer {
+  #raw: Deno.PointerObject;
+  #freed = false;
+  #madeHere: boolean;
+  readonly #kind: Kind;
+  readonly #type: string;
+
+  constructor(raw: Deno.PointerObject, kind: Kind, type: string, madeHere: boolean) {
+    this.#raw = raw;
+    this.#kind = kind;
+    this.#type = type;
+    this.#madeHere = madeHere;
+    if (madeHere) {
+      live[kind]++;
+      known.set(Deno.UnsafePointer.value(raw), new WeakRef(this));
+      backstop.register(this, { kind, raw }, this);
+    }
+  }
+
+  /**
+   * The raw pointer, for calling OpenSSL directly.
+   *
+   * @throws {TypeError} if the object was freed.
+   */
+  get pointer(): Deno.PointerObject {
+    if (this.#freed) {
+      throw new TypeError(`This ${this.#type} was freed; a freed pointer cannot be used`);
+    }
+    return this.#raw;
+  }
+
+  /** Whether the object was freed through this wrapper. */
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /** Frees the native object once; later uses of `pointer` throw. */
+  protected free(): void {
+    const raw = this.pointer;
+    const { libssl } = loadOpenssl();
+    this.#freed = true;
+    known.delete(Deno.UnsafePointer.value(raw));
+    if (this.#madeHere) {
+      backstop.unregister(this);
+      live[this.#kind]--;
+    }
+    if (this.#kind === "ssl") libssl.SSL_free(raw);
+    else libssl.SSL_CTX_free(raw);
+  }
+
+  protected static lookup<T extends NativePointer>(raw: Deno.PointerObject): T | undefined {
+    return known.get(Deno.UnsafePointer.value(raw))?.deref() as T | undefined;
+  }
+}
+
+/**
+ * An `SSL_CTX *`, LispWorks' `ssl-ctx-pointer`. Made by `makeSslCtx`, or
+ * wrapped from your own FFI with `SslCtxPointer.from(raw)`. Free it with
+ * `destroySslCtx` or `using`.
+ *
+ * @example
+ * ```ts
+ * import { makeSslCtx } from "@comm/socket-stream";
+ *
+ * using ctx = makeSslCtx({ sslSide: "client" });
+ * console.log(ctx.pointer !== null); // true
+ * ```
+ */
+export class SslCtxPointer extends NativePointer {
+  /** @internal Use `makeSslCtx` or `SslCtxPointer.from`. */
+  constructor(raw: Deno.PointerObject, madeHere: boolean) {
+    super(raw, "sslCtx", "SslCtxPointer", madeHere);
+  }
+
+  /**
+   * Wraps an `SSL_CTX *` made by your own code. The module never frees it
+   * unless you call `destroySslCtx` on the wrapper.
+   *
+   * @param raw a non-null `SSL_CTX *`.
+   * @returns the wrapper (the existing one if the module made this object).
+   * @throws {TypeError} if `raw` is null.
+   * @example
+   * ```ts
+   * import { SslCtxPointer } from "@comm/socket-stream";
+   * import { loadOpenssl } from "@comm/socket-stream/ffi";
+   *
+   * const { libssl } = loadOpenssl();
+   * const ctx = SslCtxPointer.from(libssl.SSL_CTX_new(libssl.TLS_client_method()));
+   * libssl.SSL_CTX_free(ctx.pointer);
+   * ```
+   */
+  static from(raw: Deno.PointerValue): SslCtxPointer {
+    const pointer = assertPointer(raw, "SslCtxPointer");
+    return NativePointer.lookup<SslCtxPointer>(pointer) ?? new SslCtxPointer(pointer, false);
+  }
+
+  /** Frees the `SSL_CTX` (as `destroySslCtx`); nothing if already freed. */
+  [Symbol.dispose](): void {
+    if (!this.freed) this.free();
+  }
+
+  /** @internal The free that `destroySslCtx` performs. */
+  destroy(): void {
+    this.free();
+  }
+}
+
+/**
+ * An `SSL *`, LispWorks' `ssl-pointer`. Made by `sslNew` or by a stream, or
+ * wrapped from your own FFI with `SslPointer.from(raw)`.
+ *
+ * @example
+ * ```ts
+ * import { makeSslCtx, sslNew } from "@comm/socket-stream";
+ *
+ * using ctx = makeSslCtx({ sslSide: "client" });
+ * using ssl = sslNew(ctx);
+ * console.log(ssl.freed); // false
+ * ```
+ */
+export class SslPointer extends NativePointer {
+  /** @internal Use `sslNew` or `SslPointer.from`. */
+  constructor(raw: Deno.PointerObject, madeHere: boolean) {
+    super(raw, "ssl", "SslPointer", madeHere);
+  }
+
+  /**
+   * Wraps an `SSL *` made by your own code. The module never frees it unless
+   * you call `destroySsl` on the wrapper.
+   *
+   * @param raw a non-null `SSL *`.
+   * @returns the wrapper (the existing one if the module made this object).
+   * @throws {TypeError} if `raw` is null.
+   * @example
+   * ```ts
+   * import { makeSslCtx, SslPointer } from "@comm/socket-stream";
+   * import { loadOpenssl } from "@comm/socket-stream/ffi";
+   *
+   * const { libssl } = loadOpenssl();
+   * using ctx = makeSslCtx({ sslSide: "client" });
+   * const ssl = SslPointer.from(libssl.SSL_new(ctx.pointer));
+   * libssl.SSL_free(ssl.pointer);
+   * ```
+   */
+  static from(raw: Deno.PointerValue): SslPointer {
+    const pointer = assertPointer(raw, "SslPointer");
+    return NativePointer.lookup<SslPointer>(pointer) ?? new SslPointer(pointer, false);
+  }
+
+  /** Frees the `SSL` (as `destroySsl`); nothing if already freed. */
+  [Symbol.dispose](): void {
+    if (!this.freed) this.free();
+  }
+
+  /** @internal The free that `destroySsl` performs. */
+  destroy(): void {
+    this.free();
+  }
+}
+
+/**
+ * How many `SSL_CTX` and `SSL` objects the module made and has not freed yet.
+ * Tests use it to prove that nothing leaks.
+ *
+ * @returns the two counts.
+ * @example
+ * ```ts
+ * import { liveNativeObjects } from "@comm/socket-stream/ffi";
+ *
+ * const { sslCtx, ssl } = liveNativeObjects();
+ * console.log(sslCtx >= 0 && ssl >= 0); // true
+ * ```
+ */
+export function liveNativeObjects(): { sslCtx: number; ssl: number } {
+  return { ...live };
+}

@@ -1,0 +1,291 @@
+/**
+ * Typed symbol tables for libssl and libcrypto, one per library, in the form
+ * `Deno.dlopen` takes. Each entry carries its C prototype as a comment.
+ *
+ * `long` is 64-bit on LP64 (Linux, macOS) and declared `i64`; a 64-bit result
+ * comes back from Deno as a `bigint`. Symbols marked `optional: true` are
+ * missing from some OpenSSL builds and are `null` there.
+ *
+ * @module
+ */
+
+/** The libssl functions the module declares, typed for `Deno.dlopen`. */
+export const libsslSymbols = {
+  // const SSL_METHOD *TLS_method(void);
+  TLS_method: { parameters: [], result: "pointer" },
+  // const SSL_METHOD *TLS_client_method(void);
+  TLS_client_method: { parameters: [], result: "pointer" },
+  // const SSL_METHOD *TLS_server_method(void);
+  TLS_server_method: { parameters: [], result: "pointer" },
+
+  // SSL_CTX *SSL_CTX_new(const SSL_METHOD *method);
+  SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_CTX_free(SSL_CTX *ctx);
+  SSL_CTX_free: { parameters: ["pointer"], result: "void" },
+  // int SSL_CTX_up_ref(SSL_CTX *ctx);
+  SSL_CTX_up_ref: { parameters: ["pointer"], result: "i32" },
+  // long SSL_CTX_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg);
+  SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  // uint64_t SSL_CTX_set_options(SSL_CTX *ctx, uint64_t options);
+  SSL_CTX_set_options: { parameters: ["pointer", "u64"], result: "u64" },
+  // uint64_t SSL_CTX_get_options(const SSL_CTX *ctx);
+  SSL_CTX_get_options: { parameters: ["pointer"], result: "u64" },
+  // void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb verify_callback);
+  SSL_CTX_set_verify: { parameters: ["pointer", "i32", "function"], result: "void" },
+  // int SSL_CTX_get_verify_mode(const SSL_CTX *ctx);
+  SSL_CTX_get_verify_mode: { parameters: ["pointer"], result: "i32" },
+  // int SSL_CTX_set_default_verify_paths(SSL_CTX *ctx);
+  SSL_CTX_set_default_verify_paths: { parameters: ["pointer"], result: "i32" },
+  // int SSL_CTX_load_verify_locations(SSL_CTX *ctx, const char *CAfile, const char *CApath);
+  SSL_CTX_load_verify_locations: { parameters: ["pointer", "buffer", "buffer"], result: "i32" },
+  // void SSL_CTX_set_security_level(SSL_CTX *ctx, int level);
+  SSL_CTX_set_security_level: { parameters: ["pointer", "i32"], result: "void" },
+  // int SSL_CTX_get_security_level(const SSL_CTX *ctx);
+  SSL_CTX_get_security_level: { parameters: ["pointer"], result: "i32" },
+  // int SSL_CTX_use_certificate_chain_file(SSL_CTX *ctx, const char *file);
+  SSL_CTX_use_certificate_chain_file: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int SSL_CTX_use_PrivateKey_file(SSL_CTX *ctx, const char *file, int type);
+  SSL_CTX_use_PrivateKey_file: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  // int SSL_CTX_use_certificate(SSL_CTX *ctx, X509 *x);
+  SSL_CTX_use_certificate: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int SSL_CTX_use_PrivateKey(SSL_CTX *ctx, EVP_PKEY *pkey);
+  SSL_CTX_use_PrivateKey: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int SSL_CTX_check_private_key(const SSL_CTX *ctx);
+  SSL_CTX_check_private_key: { parameters: ["pointer"], result: "i32" },
+  // X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *ctx);
+  SSL_CTX_get_cert_store: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *str);
+  SSL_CTX_set_cipher_list: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int SSL_CTX_set_ciphersuites(SSL_CTX *ctx, const char *str);
+  SSL_CTX_set_ciphersuites: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int protos_len);
+  // Returns 0 on success (unlike most of the API).
+  SSL_CTX_set_alpn_protos: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // int SSL_CTX_set_ex_data(SSL_CTX *ctx, int idx, void *arg);
+  SSL_CTX_set_ex_data: { parameters: ["pointer", "i32", "pointer"], result: "i32" },
+  // void *SSL_CTX_get_ex_data(const SSL_CTX *ctx, int idx);
+  SSL_CTX_get_ex_data: { parameters: ["pointer", "i32"], result: "pointer" },
+
+  // SSL *SSL_new(SSL_CTX *ctx);
+  SSL_new: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_free(SSL *ssl);
+  SSL_free: { parameters: ["pointer"], result: "void" },
+  // int SSL_up_ref(SSL *s);
+  SSL_up_ref: { parameters: ["pointer"], result: "i32" },
+  // long SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg);
+  SSL_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  // uint64_t SSL_set_options(SSL *s, uint64_t options);
+  SSL_set_options: { parameters: ["pointer", "u64"], result: "u64" },
+  // SSL_CTX *SSL_get_SSL_CTX(const SSL *ssl);
+  SSL_get_SSL_CTX: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_set_bio(SSL *ssl, BIO *rbio, BIO *wbio);  -- takes ownership of both BIOs
+  SSL_set_bio: { parameters: ["pointer", "pointer", "pointer"], result: "void" },
+  // BIO *SSL_get_rbio(const SSL *ssl);
+  SSL_get_rbio: { parameters: ["pointer"], result: "pointer" },
+  // BIO *SSL_get_wbio(const SSL *ssl);
+  SSL_get_wbio: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_set_connect_state(SSL *ssl);
+  SSL_set_connect_state: { parameters: ["pointer"], result: "void" },
+  // void SSL_set_accept_state(SSL *ssl);
+  SSL_set_accept_state: { parameters: ["pointer"], result: "void" },
+  // int SSL_is_server(const SSL *ssl);
+  SSL_is_server: { parameters: ["pointer"], result: "i32" },
+  // int SSL_do_handshake(SSL *ssl);
+  SSL_do_handshake: { parameters: ["pointer"], result: "i32" },
+  // int SSL_is_init_finished(const SSL *s);
+  SSL_is_init_finished: { parameters: ["pointer"], result: "i32" },
+  // int SSL_in_init(const SSL *s);
+  SSL_in_init: { parameters: ["pointer"], result: "i32" },
+  // int SSL_read(SSL *ssl, void *buf, int num);
+  SSL_read: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  // int SSL_write(SSL *ssl, const void *buf, int num);
+  SSL_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  // int SSL_pending(const SSL *ssl);
+  SSL_pending: { parameters: ["pointer"], result: "i32" },
+  // int SSL_shutdown(SSL *ssl);
+  SSL_shutdown: { parameters: ["pointer"], result: "i32" },
+  // int SSL_get_shutdown(const SSL *ssl);
+  SSL_get_shutdown: { parameters: ["pointer"], result: "i32" },
+  // int SSL_get_error(const SSL *ssl, int ret);
+  SSL_get_error: { parameters: ["pointer", "i32"], result: "i32" },
+  // const char *SSL_get_version(const SSL *ssl);
+  SSL_get_version: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_version(const SSL *ssl);
+  SSL_version: { parameters: ["pointer"], result: "i32" },
+  // const SSL_CIPHER *SSL_get_current_cipher(const SSL *ssl);
+  SSL_get_current_cipher: { parameters: ["pointer"], result: "pointer" },
+  // const char *SSL_CIPHER_get_name(const SSL_CIPHER *cipher);
+  SSL_CIPHER_get_name: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_get0_alpn_selected(const SSL *ssl, const unsigned char **data, unsigned int *len);
+  SSL_get0_alpn_selected: { parameters: ["pointer", "buffer", "buffer"], result: "void" },
+  // X509 *SSL_get1_peer_certificate(const SSL *ssl);  -- the caller frees the result
+  SSL_get1_peer_certificate: { parameters: ["pointer"], result: "pointer" },
+  // long SSL_get_verify_result(const SSL *ssl);
+  SSL_get_verify_result: { parameters: ["pointer"], result: "i64" },
+  // void SSL_set_verify(SSL *ssl, int mode, SSL_verify_cb verify_callback);
+  SSL_set_verify: { parameters: ["pointer", "i32", "function"], result: "void" },
+  // int SSL_get_verify_mode(const SSL *ssl);
+  SSL_get_verify_mode: { parameters: ["pointer"], result: "i32" },
+  // int SSL_set1_host(SSL *s, const char *hostname);
+  SSL_set1_host: { parameters: ["pointer", "buffer"], result: "i32" },
+  // X509_VERIFY_PARAM *SSL_get0_param(SSL *ssl);
+  SSL_get0_param: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_set_ex_data(SSL *ssl, int idx, void *arg);
+  SSL_set_ex_data: { parameters: ["pointer", "i32", "pointer"], result: "i32" },
+  // void *SSL_get_ex_data(const SSL *ssl, int idx);
+  SSL_get_ex_data: { parameters: ["pointer", "i32"], result: "pointer" },
+  // int SSL_set_cipher_list(SSL *ssl, const char *str);
+  SSL_set_cipher_list: { parameters: ["pointer", "buffer"], result: "i32" },
+  // const char *SSL_alert_desc_string_long(int value);
+  SSL_alert_desc_string_long: { parameters: ["i32"], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The libcrypto functions the module declares, typed for `Deno.dlopen`. */
+export const libcryptoSymbols = {
+  // unsigned long OpenSSL_version_num(void);
+  OpenSSL_version_num: { parameters: [], result: "u64" },
+  // const char *OpenSSL_version(int type);
+  OpenSSL_version: { parameters: ["i32"], result: "pointer" },
+
+  // unsigned long ERR_get_error(void);
+  ERR_get_error: { parameters: [], result: "u64" },
+  // unsigned long ERR_peek_error(void);
+  ERR_peek_error: { parameters: [], result: "u64" },
+  // void ERR_clear_error(void);
+  ERR_clear_error: { parameters: [], result: "void" },
+  // const char *ERR_lib_error_string(unsigned long e);
+  ERR_lib_error_string: { parameters: ["u64"], result: "pointer" },
+  // const char *ERR_reason_error_string(unsigned long e);
+  ERR_reason_error_string: { parameters: ["u64"], result: "pointer" },
+
+  // const BIO_METHOD *BIO_s_mem(void);
+  BIO_s_mem: { parameters: [], result: "pointer" },
+  // BIO *BIO_new(const BIO_METHOD *type);
+  BIO_new: { parameters: ["pointer"], result: "pointer" },
+  // BIO *BIO_new_mem_buf(const void *buf, int len);  -- reads buf in place: keep it alive
+  BIO_new_mem_buf: { parameters: ["buffer", "i32"], result: "pointer" },
+  // int BIO_free(BIO *a);
+  BIO_free: { parameters: ["pointer"], result: "i32" },
+  // int BIO_read(BIO *b, void *data, int dlen);
+  BIO_read: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  // int BIO_write(BIO *b, const void *data, int dlen);
+  BIO_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
+  // long BIO_ctrl(BIO *bp, int cmd, long larg, void *parg);
+  BIO_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+
+  // void X509_free(X509 *a);
+  X509_free: { parameters: ["pointer"], result: "void" },
+  // X509 *X509_new(void);
+  X509_new: { parameters: [], result: "pointer" },
+  // int i2d_X509(const X509 *a, unsigned char **out);
+  i2d_X509: { parameters: ["pointer", "buffer"], result: "i32" },
+  // X509 *d2i_X509(X509 **a, const unsigned char **in, long len);
+  d2i_X509: { parameters: ["pointer", "buffer", "i64"], result: "pointer" },
+  // X509_NAME *X509_get_subject_name(const X509 *x);
+  X509_get_subject_name: { parameters: ["pointer"], result: "pointer" },
+  // X509_NAME *X509_get_issuer_name(const X509 *x);
+  X509_get_issuer_name: { parameters: ["pointer"], result: "pointer" },
+  // int X509_NAME_print_ex(BIO *out, const X509_NAME *nm, int indent, unsigned long flags);
+  X509_NAME_print_ex: { parameters: ["pointer", "pointer", "i32", "u64"], result: "i32" },
+  // ASN1_INTEGER *X509_get_serialNumber(X509 *x);
+  X509_get_serialNumber: { parameters: ["pointer"], result: "pointer" },
+  // const ASN1_TIME *X509_get0_notBefore(const X509 *x);
+  X509_get0_notBefore: { parameters: ["pointer"], result: "pointer" },
+  // const ASN1_TIME *X509_get0_notAfter(const X509 *x);
+  X509_get0_notAfter: { parameters: ["pointer"], result: "pointer" },
+  // ASN1_TIME *X509_getm_notBefore(const X509 *x);
+  X509_getm_notBefore: { parameters: ["pointer"], result: "pointer" },
+  // ASN1_TIME *X509_getm_notAfter(const X509 *x);
+  X509_getm_notAfter: { parameters: ["pointer"], result: "pointer" },
+  // int X509_digest(const X509 *data, const EVP_MD *type, unsigned char *md, unsigned int *len);
+  X509_digest: { parameters: ["pointer", "pointer", "buffer", "buffer"], result: "i32" },
+  // int X509_get_ext_by_NID(const X509 *x, int nid, int lastpos);
+  X509_get_ext_by_NID: { parameters: ["pointer", "i32", "i32"], result: "i32" },
+  // X509_EXTENSION *X509_get_ext(const X509 *x, int loc);
+  X509_get_ext: { parameters: ["pointer", "i32"], result: "pointer" },
+  // int X509V3_EXT_print(BIO *out, X509_EXTENSION *ext, unsigned long flag, int indent);
+  X509V3_EXT_print: { parameters: ["pointer", "pointer", "u64", "i32"], result: "i32" },
+  // const char *X509_verify_cert_error_string(long n);
+  X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
+  // int X509_VERIFY_PARAM_set1_ip_asc(X509_VERIFY_PARAM *param, const char *ipasc);
+  X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int X509_STORE_add_cert(X509_STORE *xs, X509 *x);
+  X509_STORE_add_cert: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int X509_set_version(X509 *x, long version);
+  X509_set_version: { parameters: ["pointer", "i64"], result: "i32" },
+  // int X509_set_pubkey(X509 *x, EVP_PKEY *pkey);
+  X509_set_pubkey: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int X509_set_issuer_name(X509 *x, const X509_NAME *name);
+  X509_set_issuer_name: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int X509_NAME_add_entry_by_txt(X509_NAME *name, const char *field, int type,
+  //                                const unsigned char *bytes, int len, int loc, int set);
+  X509_NAME_add_entry_by_txt: {
+    parameters: ["pointer", "buffer", "i32", "buffer", "i32", "i32", "i32"],
+    result: "i32",
+  },
+  // X509_EXTENSION *X509V3_EXT_conf_nid(LHASH_OF(CONF_VALUE) *conf, X509V3_CTX *ctx,
+  //                                     int ext_nid, const char *value);
+  X509V3_EXT_conf_nid: { parameters: ["pointer", "pointer", "i32", "buffer"], result: "pointer" },
+  // int X509_add_ext(X509 *x, X509_EXTENSION *ex, int loc);  -- copies ex
+  X509_add_ext: { parameters: ["pointer", "pointer", "i32"], result: "i32" },
+  // void X509_EXTENSION_free(X509_EXTENSION *a);
+  X509_EXTENSION_free: { parameters: ["pointer"], result: "void" },
+  // int X509_sign(X509 *x, EVP_PKEY *pkey, const EVP_MD *md);
+  X509_sign: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
+  // ASN1_TIME *X509_gmtime_adj(ASN1_TIME *s, long adj);
+  X509_gmtime_adj: { parameters: ["pointer", "i64"], result: "pointer" },
+  // int ASN1_INTEGER_set(ASN1_INTEGER *a, long v);
+  ASN1_INTEGER_set: { parameters: ["pointer", "i64"], result: "i32" },
+  // BIGNUM *ASN1_INTEGER_to_BN(const ASN1_INTEGER *ai, BIGNUM *bn);
+  ASN1_INTEGER_to_BN: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // int ASN1_TIME_to_tm(const ASN1_TIME *s, struct tm *tm);
+  ASN1_TIME_to_tm: { parameters: ["pointer", "buffer"], result: "i32" },
+  // char *BN_bn2hex(const BIGNUM *a);  -- free the result with OPENSSL_free
+  BN_bn2hex: { parameters: ["pointer"], result: "pointer" },
+  // void BN_free(BIGNUM *a);
+  BN_free: { parameters: ["pointer"], result: "void" },
+  // void CRYPTO_free(void *ptr, const char *file, int line);  -- what OPENSSL_free expands to
+  CRYPTO_free: { parameters: ["pointer", "pointer", "i32"], result: "void" },
+  // int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_new *new_func,
+  //                             CRYPTO_EX_dup *dup_func, CRYPTO_EX_free *free_func);
+  CRYPTO_get_ex_new_index: {
+    parameters: ["i32", "i64", "pointer", "function", "function", "function"],
+    result: "i32",
+  },
+  // int CRYPTO_free_ex_index(int class_index, int idx);
+  CRYPTO_free_ex_index: { parameters: ["i32", "i32"], result: "i32" },
+
+  // const EVP_MD *EVP_sha256(void);
+  EVP_sha256: { parameters: [], result: "pointer" },
+  // EVP_PKEY_CTX *EVP_PKEY_CTX_new_from_name(OSSL_LIB_CTX *libctx, const char *name,
+  //                                          const char *propquery);
+  EVP_PKEY_CTX_new_from_name: { parameters: ["pointer", "buffer", "pointer"], result: "pointer" },
+  // void EVP_PKEY_CTX_free(EVP_PKEY_CTX *ctx);
+  EVP_PKEY_CTX_free: { parameters: ["pointer"], result: "void" },
+  // int EVP_PKEY_keygen_init(EVP_PKEY_CTX *ctx);
+  EVP_PKEY_keygen_init: { parameters: ["pointer"], result: "i32" },
+  // int EVP_PKEY_CTX_set_group_name(EVP_PKEY_CTX *ctx, const char *name);
+  EVP_PKEY_CTX_set_group_name: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int EVP_PKEY_generate(EVP_PKEY_CTX *ctx, EVP_PKEY **ppkey);
+  EVP_PKEY_generate: { parameters: ["pointer", "buffer"], result: "i32" },
+  // void EVP_PKEY_free(EVP_PKEY *key);
+  EVP_PKEY_free: { parameters: ["pointer"], result: "void" },
+  // X509 *PEM_read_bio_X509(BIO *bp, X509 **x, pem_password_cb *cb, void *u);
+  PEM_read_bio_X509: { parameters: ["pointer", "pointer", "pointer", "pointer"], result: "pointer" },
+  // EVP_PKEY *PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x, pem_password_cb *cb, void *u);
+  PEM_read_bio_PrivateKey: {
+    parameters: ["pointer", "pointer", "pointer", "pointer"],
+    result: "pointer",
+  },
+  // int PEM_write_bio_PrivateKey(BIO *bp, const EVP_PKEY *x, const EVP_CIPHER *enc,
+  //                              unsigned char *kstr, int klen, pem_password_cb *cb, void *u);
+  PEM_write_bio_PrivateKey: {
+    parameters: ["pointer", "pointer", "pointer", "pointer", "i32", "pointer", "pointer"],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The loaded libssl, as `Deno.dlopen` returns it. */
+export type Libssl = Deno.DynamicLibrary<typeof libsslSymbols>;
+/** The loaded libcrypto, as `Deno.dlopen` returns it. */
+export type Libcrypto = Deno.DynamicLibrary<typeof libcryptoSymbols>;

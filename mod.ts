@@ -1,0 +1,56 @@
+/**
+ * OpenSSL's TLS for Deno through FFI, behind the API of LispWorks' COMM
+ * socket streams: `openTcpStream`, `makeInstance`, `attachSsl` and
+ * `makeSslCtx`, with `sslCtx`, `sslSide`, `ctxConfigureCallback` and
+ * `sslConfigureCallback` meaning what LispWorks' User Guide (22.4) says.
+ *
+ * Needs `--allow-ffi` (OpenSSL), `--allow-net` (sockets), and optionally
+ * `--allow-read` (certificate files, the trust store) and `--allow-env`
+ * (`LIBSSL_PATH`, `SSL_CERT_FILE`).
+ *
+ * @example A TLS client
+ * ```ts no-eval
+ * import { openTcpStream } from "@comm/socket-stream";
+ *
+ * await using stream = await openTcpStream("example.com", 443, { sslCtx: true });
+ * console.log(stream.protocol, stream.cipher); // "TLSv1.3" "TLS_AES_256_GCM_SHA384"
+ * ```
+ *
+ * @module
+ */
+
+export {
+  attachSsl,
+  detachSsl,
+  type DetachSslOptions,
+  type SslCtxSpec,
+  type SslOptions,
+} from "./streams/attach_ssl.ts";
+export { makeInstance, type SocketStreamInit } from "./streams/make_instance.ts";
+export { openTcpStream, type OpenTcpStreamOptions } from "./streams/open_tcp_stream.ts";
+export { type HandshakeInfo, SocketStream, type SocketStreamOptions } from "./streams/socket_stream.ts";
+export {
+  destroySsl,
+  destroySslCtx,
+  makeSslCtx,
+  type MakeSslCtxOptions,
+  sslNew,
+  type SslProtocol,
+  type SslSide,
+} from "./ffi/ssl_ctx.ts";
+export { SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
+export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
+export type { PeerCertificate } from "./ffi/certificate.ts";
+export {
+  SocketError,
+  SslClosed,
+  SslCondition,
+  type SslConditionInit,
+  type SslErrorQueueEntry,
+  SslFailure,
+  SslHandshakeTimeout,
+  SslUnexpectedEof,
+  SslVerificationFailure,
+  type SslVerificationFailureInit,
+  SslVersionOrCipherMismatch,
+} from "./ffi/errors.ts";

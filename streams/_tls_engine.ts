@@ -1,0 +1,269 @@
+/**
+ * The TLS engine: an `SSL *` over two memory BIOs. Synchronous and free of
+ * I/O: ciphertext goes in with `feed`, plaintext comes out of `read`,
+ * plaintext goes in with `write`, ciphertext comes out of `takeOutput`.
+ * Every step says what it needs next; nothing here awaits.
+ *
+ * @module
+ */
+
+import {
+  SSL_CTRL_MODE,
+  SSL_ERROR_SYSCALL,
+  SSL_ERROR_WANT_READ,
+  SSL_ERROR_WANT_WRITE,
+  SSL_ERROR_ZERO_RETURN,
+  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
+  SSL_MODE_RELEASE_BUFFERS,
+  SSL_RECEIVED_SHUTDOWN,
+  SSL_SENT_SHUTDOWN,
+} from "../ffi/constants.ts";
+import { readCString, readPointerOut } from "../ffi/_cstring.ts";
+import { clearErrors, sslCallFailed } from "../ffi/_error_queue.ts";
+import { SslCondition } from "../ffi/errors.ts";
+import { loadOpenssl } from "../ffi/library.ts";
+import { BIO_pending, BIO_set_mem_eof_return } from "../ffi/macros.ts";
+import type { SslPointer } from "../ffi/pointers.ts";
+
+/** What a step needs next: more ciphertext from the peer. */
+export const WANT_READ = "want-read";
+/** What `read` returns when the peer's close_notify ended the stream. */
+export const CLOSED = "closed";
+
+const MAX_INT = 0x7fffffff;
+
+/** The negotiated parameters, once the handshake is done. */
+export interface NegotiatedParameters {
+  /** "TLSv1.3", "TLSv1.2", ... */
+  protocol: string;
+  /** OpenSSL's name for the cipher, e.g. "TLS_AES_256_GCM_SHA384". */
+  cipher: string;
+  /** The protocol ALPN chose, or `null`. */
+  alpnProtocol: string | null;
+}
+
+/** An `SSL *` driven over memory BIOs. */
+export class TlsEngine {
+  readonly #ssl: SslPointer;
+  readonly #rbio: Deno.PointerObject;
+  readonly #wbio: Deno.PointerObject;
+  #transportEnded = false;
+  #failure: SslCondition | null = null;
+  #disposed = false;
+
+  /**
+   * Binds two new memory BIOs to `ssl`. The SSL takes ownership of them: they
+   * are freed with it, or by the next `SSL_set_bio` on it.
+   */
+  constructor(ssl: SslPointer) {
+    const { libssl, libcrypto } = loadOpenssl();
+    const raw = ssl.pointer;
+    const rbio = libcrypto.BIO_new(libcrypto.BIO_s_mem());
+    const wbio = libcrypto.BIO_new(libcrypto.BIO_s_mem());
+    if (rbio === null || wbio === null) {
+      if (rbio) libcrypto.BIO_free(rbio);
+      if (wbio) libcrypto.BIO_free(wbio);
+      throw new SslCondition("Cannot allocate memory BIOs for the TLS engine");
+    }
+    // An empty BIO means "retry later", not end of file.
+    BIO_set_mem_eof_return(rbio, -1);
+    BIO_set_mem_eof_return(wbio, -1);
+    // SSL_set_bio takes ownership of both BIOs.
+    libssl.SSL_set_bio(raw, rbio, wbio);
+    // Retries may pass a different buffer address (a subarray of the same
+    // bytes); idle connections give their record buffers back.
+    libssl.SSL_ctrl(
+      raw,
+      SSL_CTRL_MODE,
+      BigInt(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS),
+      null,
+    );
+    this.#ssl = ssl;
+    this.#rbio = rbio;
+    this.#wbio = wbio;
+  }
+
+  /** The `SSL` this engine drives. */
+  get ssl(): SslPointer {
+    return this.#ssl;
+  }
+
+  /** Whether the transport has ended (no more ciphertext will come). */
+  get transportEnded(): boolean {
+    return this.#transportEnded;
+  }
+
+  #raw(): Deno.PointerObject {
+    if (this.#disposed) throw new Deno.errors.BadResource("The TLS session is closed");
+    if (this.#failure) throw this.#failure;
+    return this.#ssl.pointer;
+  }
+
+  /** Hands ciphertext from the peer to OpenSSL. */
+  feed(ciphertext: Uint8Array): void {
+    this.#raw();
+    const { libcrypto } = loadOpenssl();
+    for (let offset = 0; offset < ciphertext.length;) {
+      const chunk = ciphertext.subarray(offset, offset + MAX_INT);
+      const written = libcrypto.BIO_write(this.#rbio, chunk, chunk.length);
+      if (written <= 0) throw new SslCondition("Cannot buffer ciphertext in the memory BIO");
+      offset += written;
+    }
+  }
+
+  /** Tells OpenSSL that no more ciphertext will come. */
+  endTransport(): void {
+    if (this.#transportEnded || this.#disposed) return;
+    this.#transportEnded = true;
+    // Now an empty read BIO is end of file, so OpenSSL can tell truncation.
+    BIO_set_mem_eof_return(this.#rbio, 0);
+  }
+
+  /** Takes all ciphertext waiting to go to the peer, or `null` if none. */
+  takeOutput(): Uint8Array<ArrayBuffer> | null {
+    if (this.#disposed) return null;
+    const pending = BIO_pending(this.#wbio);
+    if (pending <= 0) return null;
+    const output = new Uint8Array(pending);
+    const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, output, pending);
+    return read === pending ? output : output.subarray(0, Math.max(read, 0));
+  }
+
+  /** Takes the ciphertext bytes OpenSSL has not consumed (after a close_notify). */
+  takeUnconsumedInput(): Uint8Array<ArrayBuffer> {
+    if (this.#disposed) return new Uint8Array(0);
+    const pending = BIO_pending(this.#rbio);
+    const rest = new Uint8Array(Math.max(pending, 0));
+    if (pending > 0) loadOpenssl().libcrypto.BIO_read(this.#rbio, rest, pending);
+    return rest;
+  }
+
+  /** Whether the handshake has finished. */
+  get handshakeDone(): boolean {
+    if (this.#disposed) return false;
+    return loadOpenssl().libssl.SSL_is_init_finished(this.#ssl.pointer) === 1;
+  }
+
+  /** Whether the peer's close_notify has arrived. */
+  get receivedCloseNotify(): boolean {
+    if (this.#disposed) return false;
+    return (loadOpenssl().libssl.SSL_get_shutdown(this.#ssl.pointer) & SSL_RECEIVED_SHUTDOWN) !== 0;
+  }
+
+  /** Whether our close_notify has been produced. */
+  get sentCloseNotify(): boolean {
+    if (this.#disposed) return false;
+    return (loadOpenssl().libssl.SSL_get_shutdown(this.#ssl.pointer) & SSL_SENT_SHUTDOWN) !== 0;
+  }
+
+  // One helper turns a return code into done / want-read / closed / throw.
+  #outcome(raw: Deno.PointerObject, result: number, operation: string): typeof WANT_READ | typeof CLOSED {
+    const { libssl } = loadOpenssl();
+    const code = libssl.SSL_get_error(raw, result);
+    // A memory write BIO never fills up, so WANT_WRITE only means "drain and retry".
+    if (code === SSL_ERROR_WANT_READ || code === SSL_ERROR_WANT_WRITE) {
+      if (this.#transportEnded && code === SSL_ERROR_WANT_READ) {
+        throw this.#fail(
+          sslCallFailed({ ssl: raw, sslErrorCode: SSL_ERROR_SYSCALL, operation, transportEof: true }),
+        );
+      }
+      return WANT_READ;
+    }
+    if (code === SSL_ERROR_ZERO_RETURN && operation === "TLS read") return CLOSED;
+    throw this.#fail(
+      sslCallFailed({ ssl: raw, sslErrorCode: code, operation, transportEof: this.#transportEnded }),
+    );
+  }
+
+  #fail(error: SslCondition): SslCondition {
+    this.#failure = error;
+    return error;
+  }
+
+  /** Steps the handshake: "done", or `WANT_READ` for more peer bytes. */
+  handshake(): "done" | typeof WANT_READ {
+    const raw = this.#raw();
+    clearErrors();
+    const result = loadOpenssl().libssl.SSL_do_handshake(raw);
+    if (result === 1) return "done";
+    const outcome = this.#outcome(raw, result, "TLS handshake");
+    if (outcome === CLOSED) {
+      throw this.#fail(
+        sslCallFailed({
+          ssl: raw,
+          sslErrorCode: SSL_ERROR_ZERO_RETURN,
+          operation: "TLS handshake",
+          transportEof: false,
+        }),
+      );
+    }
+    return outcome;
+  }
+
+  /**
+   * Decrypts into `into`: the byte count, `WANT_READ`, or `CLOSED` after the
+   * peer's close_notify.
+   */
+  read(into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
+    const raw = this.#raw();
+    clearErrors();
+    const length = Math.min(into.length, MAX_INT);
+    const result = loadOpenssl().libssl.SSL_read(raw, into, length);
+    return result > 0 ? result : this.#outcome(raw, result, "TLS read");
+  }
+
+  /** Plaintext bytes OpenSSL has decrypted and not yet handed out. */
+  get pendingPlaintext(): number {
+    if (this.#disposed) return 0;
+    return loadOpenssl().libssl.SSL_pending(this.#ssl.pointer);
+  }
+
+  /** Encrypts from `data`: the bytes taken, or `WANT_READ` (mid-handshake). */
+  write(data: Uint8Array): number | typeof WANT_READ {
+    const raw = this.#raw();
+    if (data.length === 0) return 0;
+    clearErrors();
+    const length = Math.min(data.length, MAX_INT);
+    const result = loadOpenssl().libssl.SSL_write(raw, data, length);
+    if (result > 0) return result;
+    const outcome = this.#outcome(raw, result, "TLS write");
+    return outcome === CLOSED ? WANT_READ : outcome;
+  }
+
+  /**
+   * Produces our close_notify (once) and reports whether the peer's has
+   * arrived too. Never throws for a session that already failed.
+   */
+  shutdown(): boolean {
+    if (this.#disposed || this.#failure) return false;
+    const raw = this.#ssl.pointer;
+    const { libssl } = loadOpenssl();
+    clearErrors();
+    const result = libssl.SSL_shutdown(raw);
+    if (result < 0) clearErrors();
+    return result === 1;
+  }
+
+  /** The parameters the handshake settled. */
+  negotiated(): NegotiatedParameters {
+    const raw = this.#raw();
+    const { libssl } = loadOpenssl();
+    const cell = new BigUint64Array(1);
+    const length = new Uint32Array(1);
+    libssl.SSL_get0_alpn_selected(raw, cell, length);
+    const alpnPointer = readPointerOut(cell);
+    const alpnProtocol = alpnPointer === null || length[0] === 0 ? null : new TextDecoder().decode(
+      new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(alpnPointer, length[0])),
+    );
+    return {
+      protocol: readCString(libssl.SSL_get_version(raw)) ?? "unknown",
+      cipher: readCString(libssl.SSL_CIPHER_get_name(libssl.SSL_get_current_cipher(raw))) ?? "unknown",
+      alpnProtocol,
+    };
+  }
+
+  /** Stops the engine: every later call throws `BadResource`. The SSL is not freed here. */
+  dispose(): void {
+    this.#disposed = true;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The pump: the only async TLS code. It moves ciphertext between the engine
+ * and the transport. Reads never wait for writes (so full duplex cannot
+ * deadlock); writes wait until their records are on the transport (so a slow
+ * peer slows the writer); after a fatal error the alert is still flushed.
+ *
+ * @module
+ */
+
+import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { SslCondition } from "../ffi/errors.ts";
+import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
+import { type Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
+import type { Outbound } from "./_transport.ts";
+
+/** Plaintext taken per `SSL_write` call: large enough for full records, small enough to pace. */
+const WRITE_CHUNK = 64 * 1024;
+
+/** What a session owns and what it only uses. */
+export interface SessionObjects {
+  /** The SSL the engine drives. */
+  ssl: SslPointer;
+  /** The SSL_CTX behind it, or `null` if unknown. */
+  ctx: SslCtxPointer | null;
+  /** Free the SSL when the session ends. */
+  ownsSsl: boolean;
+  /** Free the SSL_CTX when the session ends (after the SSL). */
+  ownsCtx: boolean;
+}
+
+/** What `detach` hands back to the plain stream, in order. */
+export interface DetachedBytes {
+  /** Plaintext the peer sent before its close_notify that nobody read yet. */
+  plaintext: Uint8Array[];
+  /** Bytes that followed the close_notify, already plain. */
+  rest: Uint8Array;
+}
+
+/** A TLS session over a stream's transport queues. */
+export class TlsSession {
+  readonly engine: TlsEngine;
+  readonly objects: SessionObjects;
+  readonly #pull: () => Promise<void>;
+  readonly #outbound: Outbound;
+  #negotiated: NegotiatedParameters | null = null;
+  #freed = false;
+
+  /** Binds the engine to `objects.ssl`. */
+  constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
+    this.engine = new TlsEngine(objects.ssl);
+    this.objects = objects;
+    this.#pull = pull;
+    this.#outbound = outbound;
+  }
+
+  /** The negotiated parameters, once the handshake is done. */
+  get negotiated(): NegotiatedParameters | null {
+    if (this.#negotiated === null && !this.#freed && this.engine.handshakeDone) {
+      this.#negotiated = this.engine.negotiated();
+    }
+    return this.#negotiated;
+  }
+
+  // Queues what the engine produced; returns the write's promise.
+  #flush(): Promise<void> {
+    const output = this.engine.takeOutput();
+    return output ? this.#outbound.enqueue(output) : this.#outbound.drained();
+  }
+
+  // Queues what the engine produced without waiting for it.
+  #post(): void {
+    const output = this.engine.takeOutput();
+    if (output) this.#outbound.post(output);
+  }
+
+  // Runs one engine step; on a fatal error the alert still goes out.
+  #step<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (error) {
+      this.#post();
+      throw error;
+    }
+  }
+
+  /** Runs the handshake to the end. */
+  async handshake(deadline: Deadline = NO_DEADLINE): Promise<NegotiatedParameters> {
+    for (;;) {
+      const state = this.#step(() => this.engine.handshake());
+      if (state === "done") {
+        // The last flight (the client's Finished) goes out before we report done.
+        await deadline.race(this.#flush());
+        return this.negotiated!;
+      }
+      this.#post();
+      await deadline.race(this.#pull());
+    }
+  }
+
+  /** Decrypts into `into`: the byte count, or `null` after the peer's close_notify. */
+  async read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
+    for (;;) {
+      const result = this.#step(() => this.engine.read(into));
+      // Handshake flights and post-handshake replies go out, never awaited here.
+      this.#post();
+      if (result === CLOSED) return null;
+      if (result !== WANT_READ) return result;
+      await deadline.race(this.#pull());
+    }
+  }
+
+  /** Encrypts all of `data`; resolves when its records are on the transport. */
+  async write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
+    for (let offset = 0; offset < data.length;) {
+      const chunk = data.subarray(offset, offset + WRITE_CHUNK);
+      const result = this.#step(() => this.engine.write(chunk));
+      if (result === WANT_READ) {
+        this.#post();
+        await deadline.race(this.#pull());
+        continue;
+      }
+      offset += result;
+      await deadline.race(this.#flush());
+    }
+    return data.length;
+  }
+
+  /** Queues our close_notify once; resolves when it is on the transport. */
+  sendCloseNotify(): Promise<void> {
+    if (this.#freed) return Promise.resolve();
+    this.engine.shutdown();
+    return this.#flush();
+  }
+
+  /**
+   * Sends close_notify and waits for the peer's: up to `retryCount` more
+   * transport reads after the first, each allowed `retryTimeout` ms. Data the
+   * peer sent before its close_notify and bytes after it are handed back.
+   *
+   * @throws {SslCondition} if the peer's close_notify does not come.
+   */
+  async shutdownAndWait(retryCount: number, retryTimeout: number): Promise<DetachedBytes> {
+    await this.sendCloseNotify();
+    const plaintext: Uint8Array[] = [];
+    const scratch = new Uint8Array(16 * 1024);
+    for (let attempt = 0;; attempt++) {
+      // Drain what has arrived: data first, then the close_notify.
+      for (;;) {
+        const result = this.#step(() => this.engine.read(scratch));
+        if (result === CLOSED) {
+          this.engine.shutdown();
+          await this.#flush();
+          return { plaintext, rest: this.engine.takeUnconsumedInput() };
+        }
+        if (result === WANT_READ) break;
+        plaintext.push(scratch.slice(0, result));
+      }
+      if (attempt > retryCount) {
+        throw new SslCondition(
+          `detachSsl: the peer did not answer close_notify after ${retryCount} retries ` +
+            `${retryTimeout} ms apart; the stream is closed`,
+        );
+      }
+      await settleWithin(this.#pull(), retryTimeout);
+    }
+  }
+
+  /** Ends the engine and frees exactly what the session owns. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.engine.dispose();
+    const { ssl, ctx, ownsSsl, ownsCtx } = this.objects;
+    if (ownsSsl && !ssl.freed) ssl.destroy();
+    if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
+  }
+}

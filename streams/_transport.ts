@@ -1,0 +1,134 @@
+/**
+ * The byte transport under a `SocketStream` (a `Deno.Conn`, or a scripted
+ * stand-in in tests), with the two queues that keep its use orderly: one
+ * read in flight at a time, and writes that go out in the order they were
+ * queued.
+ *
+ * @module
+ */
+
+/** What the module needs of a connection. `Deno.Conn` has all of it. */
+export interface Transport {
+  /** Reads into `p`: the byte count, or `null` at end of stream. */
+  read(p: Uint8Array): Promise<number | null>;
+  /** Writes from `p`: the byte count written (maybe fewer than `p.length`). */
+  write(p: Uint8Array): Promise<number>;
+  /** Closes both directions at once. */
+  close(): void;
+  /** Shuts down the write side. */
+  closeWrite(): Promise<void>;
+}
+
+/** How many bytes one transport read asks for. */
+export const READ_CHUNK = 64 * 1024;
+
+/**
+ * One transport read at a time, shared by everyone who needs bytes. Each read
+ * lands in one reused buffer and goes to `deliver` at once, so whoever owns
+ * the bytes at that moment (the TLS engine, or the plain buffer) gets them.
+ */
+export class Inbound {
+  readonly #transport: Transport;
+  readonly #deliver: (bytes: Uint8Array | null) => void;
+  readonly #buffer = new Uint8Array(READ_CHUNK);
+  #inFlight: Promise<void> | null = null;
+  #ended = false;
+  #stopped = false;
+
+  /** `deliver` gets each chunk (valid only during the call), then `null` once at the end. */
+  constructor(transport: Transport, deliver: (bytes: Uint8Array | null) => void) {
+    this.#transport = transport;
+    this.#deliver = deliver;
+  }
+
+  /** Whether the transport has reported end of stream. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Whether a transport read is in flight. */
+  get busy(): boolean {
+    return this.#inFlight !== null;
+  }
+
+  /** Resolves once one more chunk (or the end) has been delivered. */
+  pull(): Promise<void> {
+    if (this.#ended || this.#stopped) return Promise.resolve();
+    this.#inFlight ??= this.#readOnce().finally(() => {
+      this.#inFlight = null;
+    });
+    return this.#inFlight;
+  }
+
+  async #readOnce(): Promise<void> {
+    let count: number | null;
+    try {
+      count = await this.#transport.read(this.#buffer);
+    } catch (error) {
+      if (this.#stopped) return;
+      throw error;
+    }
+    if (this.#stopped) return;
+    if (count === null) {
+      this.#ended = true;
+      this.#deliver(null);
+    } else {
+      this.#deliver(this.#buffer.subarray(0, count));
+    }
+  }
+
+  /** Stops delivering: a read still in flight is dropped when it settles. */
+  stop(): void {
+    this.#stopped = true;
+  }
+}
+
+/**
+ * Writes in queue order. A failed write fails every later one with the same
+ * error; nothing is reported as written that was not.
+ */
+export class Outbound {
+  readonly #transport: Transport;
+  #tail: Promise<void> = Promise.resolve();
+  #error: unknown = undefined;
+  #failed = false;
+
+  /** Writes to `transport`. */
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  /** The first write error, if any. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** Queues `bytes` (which must not change afterwards); resolves when all are written. */
+  enqueue(bytes: Uint8Array): Promise<void> {
+    const done = this.#tail.then(() => this.#writeAll(bytes));
+    this.#tail = done.catch((error) => {
+      if (!this.#failed) {
+        this.#failed = true;
+        this.#error = error;
+      }
+    });
+    return done;
+  }
+
+  /** Queues `bytes` without waiting; a failure shows at the next `enqueue`. */
+  post(bytes: Uint8Array): void {
+    this.enqueue(bytes).catch(() => {});
+  }
+
+  /** Resolves when everything queued so far is written (or failed). */
+  drained(): Promise<void> {
+    return this.#tail;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    if (this.#failed) throw this.#error;
+    for (let offset = 0; offset < bytes.length;) {
+      offset += await this.#transport.write(bytes.subarray(offset));
+    }
+  }
+}

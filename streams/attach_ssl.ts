@@ -1,0 +1,295 @@
+/**
+ * `attachSsl` and `detachSsl`: LispWorks' `attach-ssl` and `detach-ssl`, the
+ * heart of the seed page. Which objects are made, which callbacks run, which
+ * state is set and what is freed all follow the table in the README.
+ *
+ * @module
+ */
+
+import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
+import { cString } from "../ffi/_cstring.ts";
+import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
+import { loadOpenssl } from "../ffi/library.ts";
+import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
+import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import {
+  checkProtocolAndSide,
+  newContextFor,
+  sslNew,
+  type SslProtocol,
+  type SslSide,
+} from "../ffi/ssl_ctx.ts";
+import { checkTimeout, Deadline } from "./_deadline.ts";
+import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
+import { internalsOf, SocketStream } from "./socket_stream.ts";
+
+/**
+ * What `sslCtx` takes: a protocol symbol (a new SSL_CTX and SSL, both freed
+ * with the stream), an `SslCtxPointer` (a new SSL from it; the context is
+ * never freed by the stream) or an `SslPointer` (used as it is, never freed).
+ */
+export type SslCtxSpec = SslProtocol | SslCtxPointer | SslPointer;
+
+/** LispWorks' SSL keyword arguments, as `attachSsl` takes them. */
+export interface SslOptions {
+  /**
+   * What SSL to use (see `SslCtxSpec`).
+   * @default {true}
+   */
+  sslCtx?: SslCtxSpec;
+  /**
+   * Which end: picks the method of a new SSL_CTX and the state of a new SSL.
+   * Ignored for an `SslPointer`.
+   * @default {"server"}
+   */
+  sslSide?: SslSide;
+  /** Called with the new SSL_CTX right after it is made; only when `sslCtx` is a symbol. */
+  ctxConfigureCallback?: (ctx: SslCtxPointer) => void;
+  /** Called with the new SSL right after it is made; not when `sslCtx` is an `SslPointer`. */
+  sslConfigureCallback?: (ssl: SslPointer) => void;
+  /** Milliseconds the handshake may take; on expiry `SslHandshakeTimeout`, and the stream is closed. */
+  handshakeTimeout?: number;
+  /**
+   * The server name for a client: sent as SNI (unless it is an IP literal)
+   * and checked against the peer's certificate.
+   */
+  tlsextHostName?: string;
+  /** Aborting it cancels the handshake (and the connect, in `openTcpStream`). */
+  signal?: AbortSignal;
+}
+
+/** Options of `detachSsl`. */
+export interface DetachSslOptions {
+  /**
+   * Further transport reads to wait for the peer's close_notify; `null` sends
+   * ours and does not wait.
+   * @default {5}
+   */
+  retryCount?: number | null;
+  /**
+   * Milliseconds each of those waits may take.
+   * @default {100}
+   */
+  retryTimeout?: number;
+}
+
+// SSLs attached to an open stream, so one SSL never drives two streams.
+const inUse = new WeakSet<SslPointer>();
+
+const SIDES = new Set(["client", "server", "both"]);
+
+function isIpLiteral(host: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
+}
+
+function checkCallback(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${typeof value}`);
+  }
+}
+
+function checkOptions(stream: SocketStream, opts: SslOptions): void {
+  if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
+  const inner = internalsOf(stream);
+  if (inner.closing) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
+  if (inner.session) {
+    throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
+  }
+  const { sslCtx = true, sslSide = "server" } = opts;
+  checkCallback("ctxConfigureCallback", opts.ctxConfigureCallback);
+  checkCallback("sslConfigureCallback", opts.sslConfigureCallback);
+  checkTimeout("handshakeTimeout", opts.handshakeTimeout);
+  if (
+    opts.tlsextHostName !== undefined &&
+    (typeof opts.tlsextHostName !== "string" || opts.tlsextHostName === "")
+  ) {
+    throw new TypeError("tlsextHostName must be a non-empty string");
+  }
+  if (sslCtx instanceof SslPointer) {
+    if (inUse.has(sslCtx)) {
+      throw new TypeError("attachSsl: this SslPointer is already attached to an open stream");
+    }
+    sslCtx.pointer; // throws TypeError if freed
+    return;
+  }
+  if (!SIDES.has(sslSide)) {
+    throw new TypeError(`sslSide must be "client", "server" or "both", got ${JSON.stringify(sslSide)}`);
+  }
+  if (sslCtx instanceof SslCtxPointer) {
+    sslCtx.pointer; // throws TypeError if freed
+    return;
+  }
+  checkProtocolAndSide(sslCtx, sslSide);
+}
+
+// SNI and the name the certificate must carry, for a client SSL the module made.
+function setPeerName(ssl: SslPointer, host: string): void {
+  const { libssl, libcrypto } = loadOpenssl();
+  const name = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  clearErrors();
+  if (isIpLiteral(name)) {
+    // RFC 6066: no SNI for an IP; the IP is checked against the certificate's IP SANs.
+    const param = libssl.SSL_get0_param(ssl.pointer);
+    if (libcrypto.X509_VERIFY_PARAM_set1_ip_asc(param, cString(name)) !== 1) {
+      throw callFailed(`Setting the IP address ${name} to verify`);
+    }
+    return;
+  }
+  if (SSL_set_tlsext_host_name(ssl.pointer, name) !== 1) throw callFailed(`Setting SNI to ${name}`);
+  if (libssl.SSL_set1_host(ssl.pointer, cString(name)) !== 1) {
+    throw callFailed(`Setting the host name ${name} to verify`);
+  }
+}
+
+/**
+ * Adds TLS to a stream, LispWorks' `attach-ssl`.
+ *
+ * With a protocol symbol it makes an SSL_CTX (calling `ctxConfigureCallback`
+ * with it) and an SSL (calling `sslConfigureCallback`), and frees both when
+ * the stream closes. With an `SslCtxPointer` it makes only the SSL and never
+ * frees the context. With an `SslPointer` it makes nothing, calls neither
+ * callback, sets no state and frees nothing. A new SSL gets the connect state
+ * for "client" and the accept state for "server"; then the handshake runs
+ * here, bounded by `handshakeTimeout` and `signal`. With "both" or an
+ * `SslPointer` the handshake waits for `handshake()` or the first read or
+ * write.
+ *
+ * Bytes already buffered on the plain stream go to TLS (STARTTLS loses
+ * nothing). If setup or handshake fails, what was made is freed, the stream
+ * is closed and the error is thrown; a call that is wrong from the start
+ * changes nothing.
+ *
+ * @param stream a plain `SocketStream`.
+ * @param opts the SSL options.
+ * @returns the `SslPointer` now in use.
+ * @throws {TypeError} for wrong arguments or a freed pointer.
+ * @throws {SocketError} if the stream already has SSL.
+ * @throws {SslCondition} for "v2"/"v3", or the condition that failed the handshake
+ *   (`SslVerificationFailure`, `SslHandshakeTimeout`, `SslUnexpectedEof` ...).
+ * @example STARTTLS as a client
+ * ```ts no-eval
+ * import { attachSsl, SocketStream } from "@comm/socket-stream";
+ *
+ * const stream = new SocketStream({ socket: await Deno.connect({ hostname: "mail.example.com", port: 25 }) });
+ * // ... EHLO, STARTTLS over the plain stream ...
+ * await attachSsl(stream, { sslSide: "client", tlsextHostName: "mail.example.com", handshakeTimeout: 10_000 });
+ * ```
+ */
+export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Promise<SslPointer> {
+  checkOptions(stream, opts);
+  opts.signal?.throwIfAborted();
+  const inner = internalsOf(stream);
+  const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
+
+  let session: TlsSession;
+  let startsHandshake = false;
+  let ctx: SslCtxPointer | null = null;
+  let ssl: SslPointer | null = null;
+  let ownsCtx = false;
+  let ownsSsl = false;
+  try {
+    if (sslCtx instanceof SslPointer) {
+      ssl = sslCtx;
+      ctx = SslCtxPointer.from(loadOpenssl().libssl.SSL_get_SSL_CTX(ssl.pointer));
+    } else {
+      if (sslCtx instanceof SslCtxPointer) {
+        ctx = sslCtx;
+      } else {
+        ctx = newContextFor(sslCtx, sslSide);
+        ownsCtx = true;
+        ctxConfigureCallback?.(ctx);
+      }
+      ssl = sslNew(ctx);
+      ownsSsl = true;
+      const { libssl } = loadOpenssl();
+      if (sslSide === "client") libssl.SSL_set_connect_state(ssl.pointer);
+      if (sslSide === "server") libssl.SSL_set_accept_state(ssl.pointer);
+      if (sslSide === "client" && opts.tlsextHostName !== undefined) setPeerName(ssl, opts.tlsextHostName);
+      sslConfigureCallback?.(ssl);
+      startsHandshake = sslSide !== "both";
+    }
+    session = new TlsSession({ ssl, ctx, ownsSsl, ownsCtx }, () => inner.inbound.pull(), inner.outbound);
+  } catch (error) {
+    if (ownsSsl && ssl && !ssl.freed) ssl.destroy();
+    if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
+    stream.close();
+    await stream.closed;
+    throw error;
+  }
+
+  inUse.add(ssl);
+  stream.closed.then(() => inUse.delete(ssl));
+  inner.session = session;
+  try {
+    // STARTTLS: what the plain stream already read belongs to TLS now.
+    for (const bytes of inner.takePlain()) session.engine.feed(bytes);
+    if (inner.plainEnded) session.engine.endTransport();
+    if (startsHandshake) {
+      const ms = opts.handshakeTimeout;
+      using deadline = new Deadline({
+        timeoutMs: ms,
+        signal: opts.signal,
+        onTimeout: () => new SslHandshakeTimeout(`The TLS handshake did not finish within ${ms} ms`),
+      });
+      await session.handshake(deadline);
+    }
+  } catch (error) {
+    stream.close();
+    await stream.closed;
+    throw error;
+  }
+  return ssl;
+}
+
+/**
+ * Takes TLS off a stream and leaves it plain, LispWorks' `detach-ssl`: sends
+ * close_notify, waits for the peer's (`retryCount` more reads, `retryTimeout`
+ * ms each), frees what `attachSsl` made and keeps every byte the peer sent
+ * after its close_notify for the next plain read. On a plain stream it
+ * returns at once.
+ *
+ * @param stream the stream.
+ * @param opts how long to wait for the peer.
+ * @throws {SslCondition} if the peer's close_notify does not come; the stream is then closed.
+ * @throws {RangeError} for a negative retry count or timeout.
+ * @example End TLS and go on in plaintext
+ * ```ts no-eval
+ * import { detachSsl, type SocketStream } from "@comm/socket-stream";
+ *
+ * declare const stream: SocketStream;
+ * await detachSsl(stream, { retryCount: 10, retryTimeout: 200 });
+ * await stream.write(new TextEncoder().encode("plain again\n"));
+ * ```
+ */
+export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {}): Promise<void> {
+  if (!(stream instanceof SocketStream)) throw new TypeError("detachSsl needs a SocketStream");
+  const { retryCount = 5, retryTimeout = 100 } = opts;
+  if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
+    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${retryCount}`);
+  }
+  checkTimeout("retryTimeout", retryTimeout);
+  const inner = internalsOf(stream);
+  const session = inner.session;
+  if (!session) return;
+  if (inner.closing) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");
+
+  let leftover: DetachedBytes;
+  try {
+    if (retryCount === null) {
+      await session.sendCloseNotify();
+      leftover = { plaintext: [], rest: new Uint8Array(0) };
+    } else {
+      leftover = await session.shutdownAndWait(retryCount, retryTimeout);
+    }
+  } catch (error) {
+    stream.close();
+    await stream.closed;
+    throw error;
+  }
+  const ended = session.engine.transportEnded;
+  inner.session = null;
+  inUse.delete(session.objects.ssl);
+  session.free();
+  inner.restorePlain(leftover);
+  if (ended) inner.endPlain();
+}

@@ -1,0 +1,87 @@
+/**
+ * `openTcpStream`: LispWorks' `open-tcp-stream`, always the client.
+ *
+ * @module
+ */
+
+import { checkTimeout, Deadline } from "./_deadline.ts";
+import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import type { SocketStream } from "./socket_stream.ts";
+
+/** Options of `openTcpStream`: the initargs less `socket` and `sslSide`, plus TCP options. */
+export interface OpenTcpStreamOptions extends Omit<SocketStreamInit, "socket" | "sslSide"> {
+  /** Milliseconds the TCP connect may take; on expiry `Deno.errors.TimedOut`. */
+  timeout?: number;
+  /** Sets `TCP_NODELAY` (Deno's default is on). */
+  nodelay?: boolean;
+  /** Sets `SO_KEEPALIVE`. */
+  keepalive?: boolean;
+}
+
+/**
+ * Connects to `hostname:port` and returns a socket stream, LispWorks'
+ * `open-tcp-stream`. With `sslCtx` it is a TLS client (there is no `sslSide`;
+ * a stray one is ignored), handshaken before this resolves: a context made
+ * from a symbol verifies the server against the system trust store
+ * (`SSL_CERT_FILE` is honoured), and the name checked and sent as SNI is
+ * `tlsextHostName`, else `hostname` (an IP literal is checked as an IP and
+ * not sent as SNI).
+ *
+ * @param hostname the host name or IP address.
+ * @param port the TCP port.
+ * @param opts TLS and TCP options.
+ * @returns the connected stream.
+ * @throws {Deno.errors.ConnectionRefused} when nothing listens there.
+ * @throws {Deno.errors.TimedOut} when the connect takes longer than `timeout`.
+ * @throws {SslCondition} when the TLS setup or handshake fails (`SslVerificationFailure` ...).
+ * @example Fetch a page over TLS
+ * ```ts no-eval
+ * import { openTcpStream } from "@comm/socket-stream";
+ *
+ * await using stream = await openTcpStream("example.com", 443, { sslCtx: true, handshakeTimeout: 10_000 });
+ * console.log(stream.protocol, stream.cipher, stream.peerCertificate()?.subject);
+ * await stream.write(new TextEncoder().encode("HEAD / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * ```
+ */
+export async function openTcpStream(
+  hostname: string,
+  port: number,
+  opts: OpenTcpStreamOptions = {},
+): Promise<SocketStream> {
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError("openTcpStream: hostname must be a non-empty string");
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${port}`);
+  }
+  const { timeout, nodelay, keepalive, signal, ...rest } = opts;
+  const timeoutMs = checkTimeout("timeout", timeout);
+  signal?.throwIfAborted();
+  const connecting = Deno.connect({ hostname, port, signal });
+  let conn: Deno.TcpConn;
+  {
+    using deadline = new Deadline({
+      timeoutMs,
+      signal,
+      onTimeout: () =>
+        new Deno.errors.TimedOut(`Connecting to ${hostname}:${port} timed out after ${timeoutMs} ms`),
+    });
+    try {
+      conn = await deadline.race(connecting);
+    } catch (error) {
+      // A connect that lost the race must not leak its socket.
+      connecting.then((late) => late.close(), () => {});
+      throw error;
+    }
+  }
+  if (nodelay !== undefined) conn.setNoDelay(nodelay);
+  if (keepalive !== undefined) conn.setKeepAlive(keepalive);
+  const { sslSide: _ignored, ...init } = rest as typeof rest & { sslSide?: unknown };
+  return await makeInstance("socket-stream", {
+    ...init,
+    signal,
+    socket: conn,
+    sslSide: "client",
+    tlsextHostName: init.tlsextHostName ?? hostname,
+  });
+}

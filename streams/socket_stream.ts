@@ -1,0 +1,426 @@
+/**
+ * `SocketStream`: a `Deno.Conn` look-alike that is plain or TLS, LispWorks'
+ * `socket-stream`. Make one with `makeInstance`, `openTcpStream` or
+ * `new SocketStream({ socket })`; add TLS with `attachSsl`.
+ *
+ * @module
+ */
+
+import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
+import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
+import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { checkTimeout, Deadline, settleWithin } from "./_deadline.ts";
+import type { NegotiatedParameters } from "./_tls_engine.ts";
+import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
+import { Inbound, Outbound, READ_CHUNK, type Transport } from "./_transport.ts";
+
+/** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
+const CLOSE_DRAIN_MS = 2000;
+
+/**
+ * What a finished handshake settled: a superset of `Deno.TlsHandshakeInfo`.
+ */
+export interface HandshakeInfo extends Deno.TlsHandshakeInfo {
+  /** The protocol ALPN chose, or `null`. */
+  alpnProtocol: string | null;
+  /** "TLSv1.3", "TLSv1.2", ... */
+  protocol: string;
+  /** OpenSSL's name for the cipher, e.g. "TLS_AES_256_GCM_SHA384". */
+  cipher: string;
+}
+
+/** Options of `new SocketStream`. */
+export interface SocketStreamOptions {
+  /** The connection to carry; the stream owns it from now on. */
+  socket: Deno.Conn;
+  /** Milliseconds a `read` may wait; on expiry it rejects with `Deno.errors.TimedOut` and the stream stays open. */
+  readTimeout?: number;
+  /** Milliseconds a `write` may wait; on expiry it rejects with `Deno.errors.TimedOut` and the stream stays open. */
+  writeTimeout?: number;
+}
+
+/** The parts `attachSsl` and `detachSsl` work on; not public. */
+export interface StreamInternals {
+  readonly inbound: Inbound;
+  readonly outbound: Outbound;
+  session: TlsSession | null;
+  /** Bytes read from the transport that nobody has consumed yet (plain mode). */
+  takePlain(): Uint8Array[];
+  /** Puts bytes back in front of the plain buffer (after a detach). */
+  restorePlain(bytes: DetachedBytes): void;
+  /** Whether the transport ended while the stream was plain. */
+  readonly plainEnded: boolean;
+  /** Records that the transport ended (it did so under TLS). */
+  endPlain(): void;
+  /** Whether `close()` was called. */
+  readonly closing: boolean;
+}
+
+const internals = new WeakMap<SocketStream, StreamInternals>();
+
+/** The internals of a stream, for `attachSsl` / `detachSsl`. */
+export function internalsOf(stream: SocketStream): StreamInternals {
+  const found = internals.get(stream);
+  if (!found) throw new TypeError("Expected a SocketStream");
+  return found;
+}
+
+function closedError(): Deno.errors.BadResource {
+  return new Deno.errors.BadResource("The SocketStream is closed");
+}
+
+/**
+ * A socket stream, plain or TLS: a drop-in for a `Deno.Conn` (`read`, `write`,
+ * `readable`, `writable`, `close`, `closeWrite`, addresses, `setNoDelay` ...)
+ * plus the TLS state (`ssl`, `ctx`, `handshake()`, `protocol`, `cipher`,
+ * `alpnProtocol`, `peerCertificate()`).
+ *
+ * @example Wrap a connection, then add TLS as a client
+ * ```ts no-eval
+ * import { attachSsl, SocketStream } from "@comm/socket-stream";
+ *
+ * const stream = new SocketStream({ socket: await Deno.connect({ hostname: "example.com", port: 443 }) });
+ * await attachSsl(stream, { sslSide: "client", tlsextHostName: "example.com" });
+ * console.log(stream.protocol);
+ * await stream.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * stream.close();
+ * ```
+ */
+export class SocketStream implements Deno.Conn {
+  /** Milliseconds a `read` may wait, or `undefined` for no limit. */
+  readTimeout: number | undefined;
+  /** Milliseconds a `write` may wait, or `undefined` for no limit. */
+  writeTimeout: number | undefined;
+
+  readonly #conn: Deno.Conn;
+  readonly #inbound: Inbound;
+  readonly #outbound: Outbound;
+  readonly #internals: StreamInternals;
+  #plain: Uint8Array[] = [];
+  #plainEnded = false;
+  #closing = false;
+  readonly #closed: Promise<void>;
+  #resolveClosed!: () => void;
+  #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a connection as a plain stream; the stream owns it from now on.
+   *
+   * @param options the socket and the timeouts.
+   * @throws {TypeError} if `socket` is not a connection.
+   * @throws {RangeError} for a negative or non-finite timeout.
+   */
+  constructor(options: SocketStreamOptions) {
+    const socket = options?.socket as unknown;
+    if (
+      typeof socket !== "object" || socket === null ||
+      typeof (socket as Transport).read !== "function" || typeof (socket as Transport).write !== "function"
+    ) {
+      throw new TypeError(
+        "SocketStream needs socket: a Deno.Conn (raw file descriptors are not supported yet)",
+      );
+    }
+    this.readTimeout = checkTimeout("readTimeout", options.readTimeout);
+    this.writeTimeout = checkTimeout("writeTimeout", options.writeTimeout);
+    this.#conn = socket as Deno.Conn;
+    this.#outbound = new Outbound(this.#conn);
+    this.#inbound = new Inbound(this.#conn, (bytes) => this.#deliver(bytes));
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    const stream = this;
+    this.#internals = {
+      inbound: this.#inbound,
+      outbound: this.#outbound,
+      session: null,
+      takePlain: () => this.#plain.splice(0),
+      restorePlain: ({ plaintext, rest }) => {
+        this.#plain.unshift(...plaintext, ...(rest.length ? [rest] : []));
+      },
+      get plainEnded() {
+        return stream.#plainEnded;
+      },
+      endPlain: () => {
+        this.#plainEnded = true;
+      },
+      get closing() {
+        return stream.#closing;
+      },
+    };
+    internals.set(this, this.#internals);
+  }
+
+  // Bytes from the transport go to whoever owns the stream's input right now.
+  #deliver(bytes: Uint8Array | null): void {
+    const session = this.#internals.session;
+    if (session) {
+      if (bytes === null) session.engine.endTransport();
+      else session.engine.feed(bytes);
+    } else if (bytes === null) {
+      this.#plainEnded = true;
+    } else {
+      this.#plain.push(bytes.slice());
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closing) throw closedError();
+  }
+
+  #deadline(kind: "read" | "write", timeoutMs: number | undefined): Deadline {
+    return new Deadline({
+      timeoutMs,
+      onTimeout: () => new Deno.errors.TimedOut(`SocketStream ${kind} timed out after ${timeoutMs} ms`),
+    });
+  }
+
+  /** The `SslPointer` in use, or exactly `null` while the stream is plain or closed. */
+  get ssl(): SslPointer | null {
+    return this.#internals.session?.objects.ssl ?? null;
+  }
+
+  /**
+   * The `SslCtxPointer` in use (for a stream made from an `SslPointer`, the
+   * SSL_CTX it belongs to, not owned by the stream), or `null`.
+   */
+  get ctx(): SslCtxPointer | null {
+    return this.#internals.session?.objects.ctx ?? null;
+  }
+
+  /** The negotiated protocol, e.g. "TLSv1.3", or `null` before the handshake or while plain. */
+  get protocol(): string | null {
+    return this.#negotiated()?.protocol ?? null;
+  }
+
+  /** OpenSSL's name of the negotiated cipher, or `null` before the handshake or while plain. */
+  get cipher(): string | null {
+    return this.#negotiated()?.cipher ?? null;
+  }
+
+  /** The protocol ALPN chose, or `null`. */
+  get alpnProtocol(): string | null {
+    return this.#negotiated()?.alpnProtocol ?? null;
+  }
+
+  #negotiated(): NegotiatedParameters | null {
+    return this.#closing ? null : this.#internals.session?.negotiated ?? null;
+  }
+
+  /**
+   * The certificate the peer presented, or `null` (plain stream, no
+   * handshake yet, or a client that sent none).
+   *
+   * @returns the peer's leaf certificate.
+   * @throws {Deno.errors.BadResource} after `close()`.
+   */
+  peerCertificate(): PeerCertificate | null {
+    this.#assertOpen();
+    const session = this.#internals.session;
+    if (!session || !session.engine.handshakeDone) return null;
+    return peerCertificateOf(session.objects.ssl.pointer);
+  }
+
+  /**
+   * Runs the TLS handshake if it has not run yet, LispWorks'
+   * `socket-stream-handshake`. Resolves again at once when it is done.
+   *
+   * @param timeoutMs milliseconds to allow, or none.
+   * @returns what was negotiated.
+   * @throws {SslHandshakeTimeout} if the time runs out.
+   * @throws {SslCondition} the condition that failed the handshake.
+   * @throws {SocketError} if the stream is plain.
+   */
+  async handshake(timeoutMs?: number): Promise<HandshakeInfo> {
+    this.#assertOpen();
+    const session = this.#internals.session;
+    if (!session) {
+      throw new SocketError("handshake() needs TLS, and this stream is plain: call attachSsl first");
+    }
+    const ms = checkTimeout("timeoutMs", timeoutMs);
+    using deadline = new Deadline({
+      timeoutMs: ms,
+      onTimeout: () => new SslHandshakeTimeout(`The TLS handshake did not finish within ${ms} ms`),
+    });
+    return { ...await session.handshake(deadline) };
+  }
+
+  /**
+   * Reads into `p`, like `Deno.Conn.read`: the byte count, or `null` at the end
+   * (the peer's close_notify on TLS, end of stream on plain).
+   *
+   * @throws {SslUnexpectedEof} if the transport ends without close_notify.
+   * @throws {Deno.errors.TimedOut} after `readTimeout` ms; the stream stays open.
+   * @throws {Deno.errors.BadResource} after `close()`.
+   */
+  async read(p: Uint8Array): Promise<number | null> {
+    this.#assertOpen();
+    if (p.length === 0) return 0;
+    using deadline = this.#deadline("read", this.readTimeout);
+    for (;;) {
+      this.#assertOpen();
+      const session = this.#internals.session;
+      if (session) return await session.read(p, deadline);
+      if (this.#plain.length > 0) return this.#takePlainInto(p);
+      if (this.#plainEnded) return null;
+      await deadline.race(this.#inbound.pull());
+    }
+  }
+
+  #takePlainInto(p: Uint8Array): number {
+    const head = this.#plain[0];
+    const count = Math.min(head.length, p.length);
+    p.set(head.subarray(0, count));
+    if (count === head.length) this.#plain.shift();
+    else this.#plain[0] = head.subarray(count);
+    return count;
+  }
+
+  /**
+   * Writes all of `p`, like `Deno.Conn.write`; resolves with `p.length` once
+   * the bytes (encrypted, on TLS) are on the transport.
+   *
+   * @throws {Deno.errors.TimedOut} after `writeTimeout` ms; the bytes may still go out.
+   * @throws {Deno.errors.BadResource} after `close()`.
+   */
+  async write(p: Uint8Array): Promise<number> {
+    this.#assertOpen();
+    using deadline = this.#deadline("write", this.writeTimeout);
+    const session = this.#internals.session;
+    if (session) return await session.write(p, deadline);
+    await deadline.race(this.#outbound.enqueue(p.slice()));
+    return p.length;
+  }
+
+  /**
+   * Closes the stream and returns at once, like `Deno.Conn.close`: queues
+   * close_notify (TLS), lets queued bytes drain, closes the transport and
+   * frees what the stream owns. `closed` resolves when all of that is done.
+   * Idempotent.
+   */
+  close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    const session = this.#internals.session;
+    if (session) {
+      try {
+        session.sendCloseNotify().catch(() => {});
+      } catch {
+        // A freed or failed session has nothing to send.
+      }
+    }
+    this.#finishClose(session);
+  }
+
+  async #finishClose(session: TlsSession | null): Promise<void> {
+    await settleWithin(this.#outbound.drained(), CLOSE_DRAIN_MS);
+    this.#inbound.stop();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the peer or by Deno.
+    }
+    session?.free();
+    this.#internals.session = null;
+    this.#plain = [];
+    this.#resolveClosed();
+  }
+
+  /** Resolves when `close()` has finished: transport closed and native objects freed. */
+  get closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  /**
+   * Ends our sending side: close_notify on TLS (TLS 1.3 half-close), then
+   * shuts down the transport's write side. Reading goes on until the peer
+   * closes.
+   */
+  async closeWrite(): Promise<void> {
+    this.#assertOpen();
+    const session = this.#internals.session;
+    if (session) await session.sendCloseNotify();
+    await this.#outbound.drained();
+    await this.#conn.closeWrite();
+  }
+
+  /** The local address of the transport. */
+  get localAddr(): Deno.Addr {
+    return this.#conn.localAddr;
+  }
+
+  /** The remote address of the transport. */
+  get remoteAddr(): Deno.Addr {
+    return this.#conn.remoteAddr;
+  }
+
+  /** Sets `TCP_NODELAY` on a TCP transport; nothing on others. */
+  setNoDelay(noDelay = true): void {
+    (this.#conn as Partial<Deno.TcpConn>).setNoDelay?.(noDelay);
+  }
+
+  /** Sets `SO_KEEPALIVE` on a TCP transport; nothing on others. */
+  setKeepAlive(keepAlive = true): void {
+    (this.#conn as Partial<Deno.TcpConn>).setKeepAlive?.(keepAlive);
+  }
+
+  /** Makes the transport keep the event loop alive (the default). */
+  ref(): void {
+    this.#conn.ref();
+  }
+
+  /** Lets the event loop finish while the transport is open. */
+  unref(): void {
+    this.#conn.unref();
+  }
+
+  /**
+   * The bytes received, as a byte stream pulled on demand (backpressure: the
+   * transport is read only when this stream is read). Cancelling it closes
+   * the stream.
+   */
+  get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    this.#readable ??= new ReadableStream({
+      type: "bytes",
+      autoAllocateChunkSize: READ_CHUNK,
+      pull: async (controller) => {
+        const request = controller.byobRequest!;
+        const view = request.view!;
+        const into = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+        const count = await this.read(into);
+        if (count === null) {
+          controller.close();
+          request.respond(0);
+        } else {
+          request.respond(count);
+        }
+      },
+      cancel: () => this.close(),
+    });
+    return this.#readable;
+  }
+
+  /**
+   * Sends what is written to it; each write resolves when the bytes are on
+   * the transport. Closing it calls `closeWrite()`, aborting it `close()`.
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream({
+      write: async (chunk) => {
+        await this.write(chunk);
+      },
+      close: () => this.closeWrite(),
+      abort: () => this.close(),
+    });
+    return this.#writable;
+  }
+
+  /** Closes the stream (as `close()`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Closes the stream and waits until it is closed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.#closed;
+  }
+}
