@@ -20,6 +20,8 @@ export const libsslSymbols = {
 
   // SSL_CTX *SSL_CTX_new(const SSL_METHOD *method);
   SSL_CTX_new: { parameters: ["pointer"], result: "pointer" },
+  // const SSL_METHOD *SSL_CTX_get_ssl_method(const SSL_CTX *ctx);
+  SSL_CTX_get_ssl_method: { parameters: ["pointer"], result: "pointer" },
   // void SSL_CTX_free(SSL_CTX *ctx);
   SSL_CTX_free: { parameters: ["pointer"], result: "void" },
   // int SSL_CTX_up_ref(SSL_CTX *ctx);

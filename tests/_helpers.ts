@@ -1,0 +1,312 @@
+/**
+ * Shared test helpers: fixtures, real TLS peers as child processes, loopback
+ * listeners, and the leak check.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type SslCtxPointer, SslPointer } from "../mod.ts";
+import {
+  CRYPTO_EX_INDEX_SSL,
+  CRYPTO_EX_INDEX_SSL_CTX,
+  liveNativeObjects,
+  loadOpenssl,
+  SSL_FILETYPE_PEM,
+} from "../ffi/mod.ts";
+
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
+
+/** The absolute path of a file in tests/fixtures. */
+export function fixture(name: string): string {
+  return new URL(`./fixtures/${name}`, import.meta.url).pathname;
+}
+
+function cPath(path: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`${path}\0`);
+}
+
+/** Loads a certificate chain and key into a context (for ctxConfigureCallback). */
+export function useCertificate(ctx: SslCtxPointer, name = "server"): void {
+  const { libssl } = loadOpenssl();
+  assert.equal(libssl.SSL_CTX_use_certificate_chain_file(ctx.pointer, cPath(fixture(`${name}.pem`))), 1);
+  assert.equal(libssl.SSL_CTX_use_PrivateKey_file(ctx.pointer, cPath(fixture(`${name}.key`)), SSL_FILETYPE_PEM), 1);
+}
+
+/** Trusts the test CA on a context (instead of SSL_CERT_FILE). */
+export function trustTestCa(ctx: SslCtxPointer, name = "ca"): void {
+  const { libssl } = loadOpenssl();
+  assert.equal(libssl.SSL_CTX_load_verify_locations(ctx.pointer, cPath(fixture(`${name}.pem`)), null), 1);
+}
+
+/** Runs `body` with SSL_CERT_FILE pointing at the test CA, then restores it. */
+export async function withTestCaAsSystemStore<T>(body: () => Promise<T>, name = "ca"): Promise<T> {
+  const previous = Deno.env.get("SSL_CERT_FILE");
+  Deno.env.set("SSL_CERT_FILE", fixture(`${name}.pem`));
+  try {
+    return await body();
+  } finally {
+    if (previous === undefined) Deno.env.delete("SSL_CERT_FILE");
+    else Deno.env.set("SSL_CERT_FILE", previous);
+  }
+}
+
+/** Asserts that every SSL and SSL_CTX the module made has been freed. */
+export function assertNoLiveObjects(): void {
+  assert.deepEqual(liveNativeObjects(), { sslCtx: 0, ssl: 0 });
+}
+
+/** A loopback listener on a free port. */
+export function listenLoopback(): { listener: Deno.Listener<Deno.TcpConn, Deno.NetAddr>; port: number } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return { listener, port: listener.addr.port };
+}
+
+/** A port that was free a moment ago (for peers that cannot report theirs). */
+export function freePort(): number {
+  const { listener, port } = listenLoopback();
+  listener.close();
+  return port;
+}
+
+/** Waits until something accepts TCP connections on the port. */
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      conn.close();
+      return;
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+/** A child process peer, killed and awaited on dispose. */
+export class Peer implements AsyncDisposable {
+  readonly process: Deno.ChildProcess;
+  readonly #stdout: ReadableStreamDefaultReader<string>;
+  #output = "";
+  #stdin: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor(command: string, args: string[], env: Record<string, string> = {}) {
+    this.process = new Deno.Command(command, {
+      args,
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#stdout = this.process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    this.#stdin = this.process.stdin.getWriter();
+    this.process.stderr.pipeTo(new WritableStream({ write: (chunk) => void (this.#output += decoder.decode(chunk)) }))
+      .catch(() => {});
+  }
+
+  /** Everything the peer printed so far (stdout and stderr). */
+  get output(): string {
+    return this.#output;
+  }
+
+  /** Reads stdout until `pattern` matches; returns the match. */
+  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const match = this.#output.match(pattern);
+      if (match) return match;
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`peer did not print ${pattern}; it printed:\n${this.#output}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const chunk = await Promise.race([
+        this.#stdout.read(),
+        new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), left)),
+      ]);
+      clearTimeout(timer);
+      if (chunk === null) continue;
+      if (chunk.done) {
+        const final = this.#output.match(pattern);
+        if (final) return final;
+        throw new Error(`peer exited before printing ${pattern}; it printed:\n${this.#output}`);
+      }
+      this.#output += chunk.value;
+    }
+  }
+
+  /** Writes to the peer's stdin. */
+  async send(text: string): Promise<void> {
+    await this.#stdin.write(encoder.encode(text));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await this.#stdin.close().catch(() => {});
+    await this.process.status;
+    // Drain what is left so no read stays pending.
+    for (;;) {
+      const chunk = await this.#stdout.read().catch(() => ({ done: true as const, value: undefined }));
+      if (chunk.done) break;
+      this.#output += chunk.value;
+    }
+  }
+}
+
+/** Starts `openssl s_server` on a free loopback port; resolves once it accepts. */
+export async function startOpensslServer(
+  extraArgs: string[] = [],
+  cert = "server",
+): Promise<{ peer: Peer; port: number }> {
+  const peer = new Peer("openssl", [
+    "s_server",
+    "-accept",
+    "127.0.0.1:0",
+    "-cert",
+    fixture(`${cert}.pem`),
+    "-key",
+    fixture(`${cert}.key`),
+    "-naccept",
+    "1",
+    ...extraArgs,
+  ]);
+  const [, port] = await peer.waitFor(/ACCEPT [^\n]*:(\d+)/);
+  return { peer, port: Number(port) };
+}
+
+/** Reads from `stream` until `expected` bytes came or it ended. */
+export async function readBytes(
+  stream: { read(p: Uint8Array): Promise<number | null> },
+  expected: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(expected);
+  let filled = 0;
+  while (filled < expected) {
+    const count = await stream.read(out.subarray(filled));
+    if (count === null) break;
+    filled += count;
+  }
+  return out.subarray(0, filled);
+}
+
+/** Reads until `text` has appeared, or the stream ended. */
+export async function readUntil(
+  stream: { read(p: Uint8Array): Promise<number | null> },
+  text: string,
+): Promise<string> {
+  let seen = "";
+  const buffer = new Uint8Array(4096);
+  while (!seen.includes(text)) {
+    const count = await stream.read(buffer);
+    if (count === null) break;
+    seen += decoder.decode(buffer.subarray(0, count));
+  }
+  return seen;
+}
+
+/** Reads everything until the end of the stream. */
+export async function readAll(stream: { read(p: Uint8Array): Promise<number | null> }): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  for (;;) {
+    const count = await stream.read(buffer);
+    if (count === null) break;
+    parts.push(buffer.slice(0, count));
+  }
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** SHA-256 of the bytes, as hex. */
+export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures repeat. */
+export function patternBytes(length: number, seed = 0x9e3779b9): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  let state = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    out[i] = state & 0xff;
+  }
+  return out;
+}
+
+/** Marks a pointer as the caller's own: `SslPointer.from` of a raw `SSL_new`. */
+export function rawSslFrom(ctx: SslCtxPointer): SslPointer {
+  const raw = loadOpenssl().libssl.SSL_new(ctx.pointer);
+  return SslPointer.from(raw);
+}
+
+/** Two connected loopback TCP connections: [client end, server end]. */
+export async function loopbackPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
+  const { listener, port } = listenLoopback();
+  try {
+    const [client, server] = await Promise.all([
+      Deno.connect({ hostname: "127.0.0.1", port }),
+      listener.accept(),
+    ]);
+    return [client, server];
+  } finally {
+    listener.close();
+  }
+}
+
+/**
+ * Watches OpenSSL free SSL_CTX and SSL objects, through ex_data free
+ * callbacks that OpenSSL itself calls from SSL_CTX_free / SSL_free.
+ */
+export class FreeWatcher implements Disposable {
+  readonly freedCtx: bigint[] = [];
+  readonly freedSsl: bigint[] = [];
+  readonly #callbacks: { close(): void }[] = [];
+  readonly #indexes: [number, number][] = [];
+
+  constructor() {
+    const { libcrypto } = loadOpenssl();
+    for (const [classIndex, list] of [[CRYPTO_EX_INDEX_SSL_CTX, this.freedCtx], [CRYPTO_EX_INDEX_SSL, this.freedSsl]] as const) {
+      // void free_func(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+      const callback = new Deno.UnsafeCallback(
+        { parameters: ["pointer", "pointer", "pointer", "i32", "i64", "pointer"], result: "void" } as const,
+        (parent) => {
+          list.push(Deno.UnsafePointer.value(parent));
+        },
+      );
+      const index = libcrypto.CRYPTO_get_ex_new_index(classIndex, 0n, null, null, null, callback.pointer);
+      assert.ok(index >= 0);
+      this.#callbacks.push(callback);
+      this.#indexes.push([classIndex, index]);
+    }
+  }
+
+  /** Whether OpenSSL freed the object at `pointer` while watched. */
+  sawFreed(address: bigint, kind: "ctx" | "ssl"): boolean {
+    return (kind === "ctx" ? this.freedCtx : this.freedSsl).includes(address);
+  }
+
+  [Symbol.dispose](): void {
+    const { libcrypto } = loadOpenssl();
+    for (const [classIndex, index] of this.#indexes) libcrypto.CRYPTO_free_ex_index(classIndex, index);
+    for (const callback of this.#callbacks) callback.close();
+  }
+}
+
+/** The address of a live wrapper's object, to compare after it is freed. */
+export function addressOf(wrapper: { pointer: Deno.PointerObject }): bigint {
+  return Deno.UnsafePointer.value(wrapper.pointer);
+}

@@ -1,0 +1,182 @@
+// The TLS engine against itself, in memory, with no sockets: the handshake,
+// data both ways, one-byte fragments, close_notify, garbage and truncation.
+import assert from "node:assert/strict";
+import { makeSslCtx, SslFailure, sslNew, SslUnexpectedEof, SslVerificationFailure } from "../mod.ts";
+import { loadOpenssl } from "../ffi/mod.ts";
+import { CLOSED, TlsEngine, WANT_READ } from "../streams/_tls_engine.ts";
+import { assertNoLiveObjects, decoder, encoder, patternBytes, trustTestCa, useCertificate } from "./_helpers.ts";
+
+interface Pair extends Disposable {
+  client: TlsEngine;
+  server: TlsEngine;
+}
+
+function enginePair(options: { trust?: boolean; host?: string } = {}): Pair {
+  const { libssl } = loadOpenssl();
+  const clientCtx = makeSslCtx({ sslSide: "client" });
+  const serverCtx = makeSslCtx({ sslSide: "server" });
+  useCertificate(serverCtx);
+  if (options.trust !== false) trustTestCa(clientCtx);
+  const clientSsl = sslNew(clientCtx);
+  const serverSsl = sslNew(serverCtx);
+  libssl.SSL_set_connect_state(clientSsl.pointer);
+  libssl.SSL_set_accept_state(serverSsl.pointer);
+  if (options.host) libssl.SSL_set1_host(clientSsl.pointer, encoder.encode(`${options.host}\0`));
+  const client = new TlsEngine(clientSsl);
+  const server = new TlsEngine(serverSsl);
+  return {
+    client,
+    server,
+    [Symbol.dispose]() {
+      client.dispose();
+      server.dispose();
+      clientSsl.destroy();
+      serverSsl.destroy();
+      clientCtx.destroy();
+      serverCtx.destroy();
+    },
+  };
+}
+
+// Moves ciphertext from one engine to the other, `fragment` bytes at a time.
+function transfer(from: TlsEngine, to: TlsEngine, fragment = Infinity): number {
+  const output = from.takeOutput();
+  if (!output) return 0;
+  for (let offset = 0; offset < output.length; offset += fragment) {
+    to.feed(output.subarray(offset, Math.min(output.length, offset + fragment)));
+  }
+  return output.length;
+}
+
+function handshake(pair: Pair, fragment = Infinity): number {
+  let rounds = 0;
+  for (; rounds < 20; rounds++) {
+    const clientState = pair.client.handshake();
+    transfer(pair.client, pair.server, fragment);
+    const serverState = pair.server.handshake();
+    transfer(pair.server, pair.client, fragment);
+    if (clientState === "done" && serverState === "done") return rounds;
+  }
+  throw new Error("handshake did not finish");
+}
+
+function readAllFrom(engine: TlsEngine): Uint8Array {
+  const parts: number[] = [];
+  const buffer = new Uint8Array(1000);
+  for (;;) {
+    const result = engine.read(buffer);
+    if (typeof result !== "number") break;
+    parts.push(...buffer.subarray(0, result));
+  }
+  return new Uint8Array(parts);
+}
+
+Deno.test("engine: a client and a server handshake in memory and agree on TLS 1.3", () => {
+  {
+    using pair = enginePair({ host: "localhost" });
+    handshake(pair);
+    assert.equal(pair.client.handshakeDone, true);
+    assert.equal(pair.server.handshakeDone, true);
+    const negotiated = pair.client.negotiated();
+    assert.equal(negotiated.protocol, "TLSv1.3");
+    assert.equal(negotiated.cipher, pair.server.negotiated().cipher);
+    assert.equal(negotiated.alpnProtocol, null);
+  }
+  assertNoLiveObjects();
+});
+
+Deno.test("engine: data goes both ways and arrives intact", () => {
+  {
+    using pair = enginePair();
+    handshake(pair);
+    const upstream = patternBytes(100_000, 1);
+    let offset = 0;
+    while (offset < upstream.length) {
+      const taken = pair.client.write(upstream.subarray(offset));
+      assert.equal(typeof taken, "number");
+      offset += taken as number;
+    }
+    transfer(pair.client, pair.server);
+    assert.deepEqual(readAllFrom(pair.server), upstream);
+    assert.equal(pair.server.write(encoder.encode("pong")), 4);
+    transfer(pair.server, pair.client);
+    assert.equal(decoder.decode(readAllFrom(pair.client)), "pong");
+  }
+  assertNoLiveObjects();
+});
+
+Deno.test("engine: one-byte fragments handshake and carry data", () => {
+  using pair = enginePair();
+  handshake(pair, 1);
+  assert.equal(pair.client.write(encoder.encode("fragmented")), 10);
+  transfer(pair.client, pair.server, 1);
+  assert.equal(decoder.decode(readAllFrom(pair.server)), "fragmented");
+});
+
+Deno.test("engine: an empty read BIO means want-read, not end of stream", () => {
+  using pair = enginePair();
+  handshake(pair);
+  assert.equal(pair.server.read(new Uint8Array(10)), WANT_READ);
+});
+
+Deno.test("engine: close_notify is a clean end, and the unconsumed bytes after it are kept", () => {
+  using pair = enginePair();
+  handshake(pair);
+  pair.client.write(encoder.encode("last words"));
+  pair.client.shutdown();
+  transfer(pair.client, pair.server);
+  pair.server.feed(encoder.encode("PLAIN AFTER"));
+  const buffer = new Uint8Array(100);
+  const count = pair.server.read(buffer);
+  assert.equal(decoder.decode(buffer.subarray(0, count as number)), "last words");
+  assert.equal(pair.server.read(buffer), CLOSED);
+  assert.equal(pair.server.receivedCloseNotify, true);
+  assert.equal(decoder.decode(pair.server.takeUnconsumedInput()), "PLAIN AFTER");
+});
+
+Deno.test("engine: the transport ending without close_notify is SslUnexpectedEof", () => {
+  using pair = enginePair();
+  handshake(pair);
+  pair.client.write(encoder.encode("partial"));
+  transfer(pair.client, pair.server);
+  pair.server.endTransport();
+  const buffer = new Uint8Array(100);
+  assert.equal(pair.server.read(buffer), 7);
+  assert.throws(() => pair.server.read(buffer), SslUnexpectedEof);
+});
+
+Deno.test("engine: EOF in the middle of the handshake is SslUnexpectedEof", () => {
+  using pair = enginePair();
+  pair.client.handshake();
+  pair.client.endTransport();
+  assert.throws(() => pair.client.handshake(), SslUnexpectedEof);
+});
+
+Deno.test("engine: garbage instead of a ClientHello fails with SslFailure carrying the error queue", () => {
+  using pair = enginePair();
+  pair.server.feed(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  assert.throws(() => pair.server.handshake(), (error: unknown) => {
+    assert.ok(error instanceof SslFailure);
+    assert.ok(error.queue.length > 0, "the OpenSSL error queue is drained into the error");
+    return true;
+  });
+  // The failure is sticky: the engine never calls OpenSSL on the dead session again.
+  assert.throws(() => pair.server.read(new Uint8Array(1)), SslFailure);
+});
+
+Deno.test("engine: an untrusted server fails the client's handshake with SslVerificationFailure", () => {
+  using pair = enginePair({ trust: false });
+  assert.throws(() => handshake(pair), (error: unknown) => {
+    assert.ok(error instanceof SslVerificationFailure);
+    assert.equal(error.verifyCode, 20); // X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    assert.match(error.verifyMessage, /local issuer/);
+    return true;
+  });
+});
+
+Deno.test("engine: a disposed engine refuses every call", () => {
+  using pair = enginePair();
+  pair.client.dispose();
+  assert.throws(() => pair.client.handshake(), Deno.errors.BadResource);
+  assert.equal(pair.client.takeOutput(), null);
+});
