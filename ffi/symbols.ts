@@ -130,6 +130,8 @@ export const libsslSymbols = {
   SSL_get_verify_mode: { parameters: ["pointer"], result: "i32" },
   // int SSL_set1_host(SSL *s, const char *hostname);
   SSL_set1_host: { parameters: ["pointer", "buffer"], result: "i32" },
+  // const char *SSL_get_servername(const SSL *s, const int type);
+  SSL_get_servername: { parameters: ["pointer", "i32"], result: "pointer" },
   // X509_VERIFY_PARAM *SSL_get0_param(SSL *ssl);
   SSL_get0_param: { parameters: ["pointer"], result: "pointer" },
   // int SSL_set_ex_data(SSL *ssl, int idx, void *arg);

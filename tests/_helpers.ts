@@ -6,7 +6,13 @@
  */
 
 import assert from "node:assert/strict";
-import { type SslCtxPointer, SslPointer } from "../mod.ts";
+import {
+  makeInstance,
+  type SocketStream,
+  type SocketStreamInit,
+  type SslCtxPointer,
+  SslPointer,
+} from "../mod.ts";
 import {
   CRYPTO_EX_INDEX_SSL,
   CRYPTO_EX_INDEX_SSL_CTX,
@@ -31,7 +37,10 @@ function cPath(path: string): Uint8Array<ArrayBuffer> {
 export function useCertificate(ctx: SslCtxPointer, name = "server"): void {
   const { libssl } = loadOpenssl();
   assert.equal(libssl.SSL_CTX_use_certificate_chain_file(ctx.pointer, cPath(fixture(`${name}.pem`))), 1);
-  assert.equal(libssl.SSL_CTX_use_PrivateKey_file(ctx.pointer, cPath(fixture(`${name}.key`)), SSL_FILETYPE_PEM), 1);
+  assert.equal(
+    libssl.SSL_CTX_use_PrivateKey_file(ctx.pointer, cPath(fixture(`${name}.key`)), SSL_FILETYPE_PEM),
+    1,
+  );
 }
 
 /** Trusts the test CA on a context (instead of SSL_CERT_FILE). */
@@ -102,7 +111,9 @@ export class Peer implements AsyncDisposable {
     }).spawn();
     this.#stdout = this.process.stdout.pipeThrough(new TextDecoderStream()).getReader();
     this.#stdin = this.process.stdin.getWriter();
-    this.process.stderr.pipeTo(new WritableStream({ write: (chunk) => void (this.#output += decoder.decode(chunk)) }))
+    this.process.stderr.pipeTo(
+      new WritableStream({ write: (chunk) => void (this.#output += decoder.decode(chunk)) }),
+    )
       .catch(() => {});
   }
 
@@ -232,18 +243,24 @@ export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so failures repeat. */
-export function patternBytes(length: number, seed = 0x9e3779b9): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(length);
+/** A deterministic pseudo-random generator (xorshift32) of unsigned 32-bit numbers. */
+export function xorshift(seed: number): () => number {
   let state = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
+  return () => {
     state ^= state << 13;
     state >>>= 0;
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    out[i] = state & 0xff;
-  }
+    return state;
+  };
+}
+
+/** Deterministic pseudo-random bytes, so failures repeat. */
+export function patternBytes(length: number, seed = 0x9e3779b9): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(length);
+  const random = xorshift(seed);
+  for (let i = 0; i < length; i++) out[i] = random() & 0xff;
   return out;
 }
 
@@ -279,7 +296,12 @@ export class FreeWatcher implements Disposable {
 
   constructor() {
     const { libcrypto } = loadOpenssl();
-    for (const [classIndex, list] of [[CRYPTO_EX_INDEX_SSL_CTX, this.freedCtx], [CRYPTO_EX_INDEX_SSL, this.freedSsl]] as const) {
+    for (
+      const [classIndex, list] of [[CRYPTO_EX_INDEX_SSL_CTX, this.freedCtx], [
+        CRYPTO_EX_INDEX_SSL,
+        this.freedSsl,
+      ]] as const
+    ) {
       // void free_func(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
       const callback = new Deno.UnsafeCallback(
         { parameters: ["pointer", "pointer", "pointer", "i32", "i64", "pointer"], result: "void" } as const,
@@ -309,4 +331,27 @@ export class FreeWatcher implements Disposable {
 /** The address of a live wrapper's object, to compare after it is freed. */
 export function addressOf(wrapper: { pointer: Deno.PointerObject }): bigint {
   return Deno.UnsafePointer.value(wrapper.pointer);
+}
+
+/** A module client and a module server, handshaken over loopback: [client, server]. */
+export async function tlsPair(
+  options: { client?: Omit<SocketStreamInit, "socket">; server?: Omit<SocketStreamInit, "socket"> } = {},
+): Promise<[SocketStream, SocketStream]> {
+  const [clientConn, serverConn] = await loopbackPair();
+  return await Promise.all([
+    makeInstance("socket-stream", {
+      socket: clientConn,
+      sslCtx: true,
+      sslSide: "client",
+      tlsextHostName: "localhost",
+      ctxConfigureCallback: trustTestCa,
+      ...options.client,
+    }),
+    makeInstance("socket-stream", {
+      socket: serverConn,
+      sslCtx: true,
+      ctxConfigureCallback: (ctx) => useCertificate(ctx),
+      ...options.server,
+    }),
+  ]);
 }

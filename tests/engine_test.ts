@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { makeSslCtx, SslFailure, sslNew, SslUnexpectedEof, SslVerificationFailure } from "../mod.ts";
 import { loadOpenssl } from "../ffi/mod.ts";
 import { CLOSED, TlsEngine, WANT_READ } from "../streams/_tls_engine.ts";
-import { assertNoLiveObjects, decoder, encoder, patternBytes, trustTestCa, useCertificate } from "./_helpers.ts";
+import {
+  assertNoLiveObjects,
+  decoder,
+  encoder,
+  patternBytes,
+  trustTestCa,
+  useCertificate,
+} from "./_helpers.ts";
 
 interface Pair extends Disposable {
   client: TlsEngine;

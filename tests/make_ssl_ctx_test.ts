@@ -8,8 +8,8 @@ import {
   opensslVersion,
   SslCondition,
   SslCtxPointer,
-  SslPointer,
   sslNew,
+  SslPointer,
 } from "../mod.ts";
 import {
   loadOpenssl,

@@ -11,8 +11,8 @@ import {
   SocketStream,
   SslCondition,
   SslCtxPointer,
-  SslPointer,
   sslNew,
+  SslPointer,
 } from "../mod.ts";
 import { liveNativeObjects, loadOpenssl } from "../ffi/mod.ts";
 import {
@@ -32,7 +32,11 @@ const { libssl } = loadOpenssl();
 
 /** A server stream made by makeInstance from a symbol, on the far end of `conn`. */
 function serveOn(conn: Deno.TcpConn): Promise<SocketStream> {
-  return makeInstance("socket-stream", { socket: conn, sslCtx: true, ctxConfigureCallback: (ctx) => useCertificate(ctx) });
+  return makeInstance("socket-stream", {
+    socket: conn,
+    sslCtx: true,
+    ctxConfigureCallback: (ctx) => useCertificate(ctx),
+  });
 }
 
 async function echoOnce(stream: SocketStream): Promise<void> {
@@ -272,11 +276,15 @@ Deno.test('sslSide "both": TLS_method, no state set, so attachSsl does not hands
 Deno.test("openTcpStream ignores a stray sslSide and is always the client", async () => {
   const { listener, port } = listenLoopback();
   const serving = listener.accept().then(serveOn);
-  const client = await openTcpStream("localhost", port, {
-    sslCtx: true,
-    sslSide: "server",
-    ctxConfigureCallback: (ctx) => trustTestCa(ctx),
-  } as Parameters<typeof openTcpStream>[2]);
+  const client = await openTcpStream(
+    "localhost",
+    port,
+    {
+      sslCtx: true,
+      sslSide: "server",
+      ctxConfigureCallback: (ctx) => trustTestCa(ctx),
+    } as Parameters<typeof openTcpStream>[2],
+  );
   assert.equal(libssl.SSL_is_server(client.ssl!.pointer), 0);
   assert.equal(client.protocol, "TLSv1.3");
   const server = await serving;

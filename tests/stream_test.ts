@@ -1,0 +1,130 @@
+// SocketStream as a Deno.Conn: the Web Streams view, close and closeWrite,
+// timeouts, and what happens after close.
+import assert from "node:assert/strict";
+import { SocketError, SocketStream } from "../mod.ts";
+import {
+  assertNoLiveObjects,
+  decoder,
+  encoder,
+  loopbackPair,
+  readAll,
+  readBytes,
+  tlsPair,
+} from "./_helpers.ts";
+
+Deno.test("readable and writable carry TLS data, and closing the writable half-closes", async () => {
+  const [client, server] = await tlsPair();
+  const writer = client.writable.getWriter();
+  await writer.write(encoder.encode("through "));
+  await writer.write(encoder.encode("web streams"));
+  await writer.close();
+  let text = "";
+  for await (const chunk of server.readable) text += decoder.decode(chunk);
+  assert.equal(text, "through web streams");
+  // The client can still read after its half-close.
+  await server.write(encoder.encode("reply"));
+  assert.equal(decoder.decode(await readBytes(client, 5)), "reply");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("a readable piped into a writable echoes, with backpressure", async () => {
+  const [client, server] = await tlsPair();
+  const echo = server.readable.pipeTo(server.writable);
+  const data = new Uint8Array(1024 * 1024).fill(7);
+  const [, echoed] = await Promise.all([
+    client.write(data).then(() => client.closeWrite()),
+    readAll(client),
+  ]);
+  await echo;
+  assert.equal(echoed.length, data.length);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("close() is idempotent and returns at once; read, write and handshake then fail", async () => {
+  const [client, server] = await tlsPair();
+  const result = client.close();
+  assert.equal(result, undefined);
+  client.close();
+  await assert.rejects(client.read(new Uint8Array(1)), Deno.errors.BadResource);
+  await assert.rejects(client.write(new Uint8Array(1)), Deno.errors.BadResource);
+  await assert.rejects(client.handshake(), Deno.errors.BadResource);
+  assert.throws(() => client.peerCertificate(), Deno.errors.BadResource);
+  await client.closed;
+  assert.equal(client.ssl, null);
+  assert.equal(client.protocol, null);
+  assert.equal(await server.read(new Uint8Array(1)), null, "the peer got close_notify");
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("close() while a read is pending settles the read and leaks nothing", async () => {
+  const [client, server] = await tlsPair();
+  const pending = client.read(new Uint8Array(10));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  client.close();
+  await assert.rejects(pending, Deno.errors.BadResource);
+  await client.closed;
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("readTimeout rejects a read with TimedOut and the stream stays usable", async () => {
+  const [client, server] = await tlsPair({ client: { readTimeout: 100 } });
+  assert.equal(client.readTimeout, 100);
+  await assert.rejects(client.read(new Uint8Array(10)), Deno.errors.TimedOut);
+  await server.write(encoder.encode("late"));
+  assert.equal(decoder.decode(await readBytes(client, 4)), "late");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("readTimeout works on a plain stream too, without losing the bytes that come later", async () => {
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a, readTimeout: 50 });
+  await assert.rejects(stream.read(new Uint8Array(10)), Deno.errors.TimedOut);
+  await b.write(encoder.encode("after"));
+  assert.equal(decoder.decode(await readBytes(stream, 5)), "after");
+  b.close();
+  await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("handshake() resolves the negotiated parameters, again at once when done; plain streams refuse it", async () => {
+  const [client, server] = await tlsPair();
+  const info = await client.handshake();
+  assert.equal(info.protocol, "TLSv1.3");
+  assert.equal(info.cipher, client.cipher);
+  assert.equal(info.alpnProtocol, null);
+  assert.deepEqual(await client.handshake(), info);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  const [a, b] = await loopbackPair();
+  const plain = new SocketStream({ socket: a });
+  await assert.rejects(plain.handshake(), SocketError);
+  b.close();
+  await plain[Symbol.asyncDispose]();
+});
+
+Deno.test("a SocketStream is a drop-in for Deno.Conn: addresses, nodelay, keepalive, ref", async () => {
+  const [client, server] = await tlsPair();
+  const conn: Deno.Conn = client;
+  assert.equal((conn.localAddr as Deno.NetAddr).hostname, "127.0.0.1");
+  assert.equal((conn.remoteAddr as Deno.NetAddr).port, (server.localAddr as Deno.NetAddr).port);
+  client.setNoDelay(true);
+  client.setKeepAlive(true);
+  client.unref();
+  client.ref();
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("wrong arguments are TypeError or RangeError", async () => {
+  assert.throws(() => new SocketStream({ socket: 5 as unknown as Deno.Conn }), TypeError);
+  const [a, b] = await loopbackPair();
+  assert.throws(() => new SocketStream({ socket: a, readTimeout: -1 }), RangeError);
+  a.close();
+  b.close();
+});
