@@ -9,7 +9,7 @@
  * (`LIBSSL_PATH`, `SSL_CERT_FILE`).
  *
  * @example A TLS client
- * ```ts no-eval
+ * ```ts
  * import { openTcpStream } from "@comm/socket-stream";
  *
  * await using stream = await openTcpStream("example.com", 443, { sslCtx: true });
@@ -38,7 +38,7 @@ export {
   type SslProtocol,
   type SslSide,
 } from "./ffi/ssl_ctx.ts";
-export { SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
+export { NativePointer, SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
 export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
 export type { PeerCertificate } from "./ffi/certificate.ts";
 export {

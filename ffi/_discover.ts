@@ -31,11 +31,12 @@ export function candidatesFor(name: LibraryName, os: typeof Deno.build.os): stri
 }
 
 /**
- * Reads an environment variable; a denied `--allow-env` counts as unset, so
- * the module works without that permission.
+ * Reads an environment variable; a missing or denied `--allow-env` counts as
+ * unset (and never prompts), so the module works without that permission.
  */
 export function readEnv(variable: string): string | undefined {
   try {
+    if (Deno.permissions.querySync({ name: "env", variable }).state !== "granted") return undefined;
     const value = Deno.env.get(variable);
     return value === "" ? undefined : value;
   } catch {

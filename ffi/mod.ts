@@ -7,7 +7,7 @@
  * throws on a failed call.
  *
  * @example Load a certificate in a ctxConfigureCallback
- * ```ts no-eval
+ * ```ts
  * import { openTcpStream } from "@comm/socket-stream";
  * import { loadOpenssl } from "@comm/socket-stream/ffi";
  *

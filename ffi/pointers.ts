@@ -39,13 +39,26 @@ function assertPointer(raw: unknown, type: string): Deno.PointerObject {
   return raw as Deno.PointerObject;
 }
 
-abstract class NativePointer {
+/**
+ * What `SslCtxPointer` and `SslPointer` share: the raw pointer behind a
+ * guard, and whether it was freed.
+ *
+ * @example
+ * ```ts
+ * import { makeSslCtx, NativePointer } from "@comm/socket-stream";
+ *
+ * using ctx = makeSslCtx();
+ * console.log(ctx instanceof NativePointer, ctx.freed); // true false
+ * ```
+ */
+export abstract class NativePointer {
   #raw: Deno.PointerObject;
   #freed = false;
   #madeHere: boolean;
   readonly #kind: Kind;
   readonly #type: string;
 
+  /** @internal Wraps `raw`; `madeHere` counts it as the module's own object. */
   constructor(raw: Deno.PointerObject, kind: Kind, type: string, madeHere: boolean) {
     this.#raw = raw;
     this.#kind = kind;
@@ -89,6 +102,7 @@ abstract class NativePointer {
     else libssl.SSL_CTX_free(raw);
   }
 
+  /** @internal The module's live wrapper for `raw`, if any. */
   protected static lookup<T extends NativePointer>(raw: Deno.PointerObject): T | undefined {
     return known.get(Deno.UnsafePointer.value(raw))?.deref() as T | undefined;
   }

@@ -91,7 +91,7 @@ function checkCallback(name: string, value: unknown): void {
 function checkOptions(stream: SocketStream, opts: SslOptions): void {
   if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
   const inner = internalsOf(stream);
-  if (inner.closing) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
+  if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
   if (inner.session) {
     throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
   }
@@ -167,7 +167,7 @@ function setPeerName(ssl: SslPointer, host: string): void {
  * @throws {SslCondition} for "v2"/"v3", or the condition that failed the handshake
  *   (`SslVerificationFailure`, `SslHandshakeTimeout`, `SslUnexpectedEof` ...).
  * @example STARTTLS as a client
- * ```ts no-eval
+ * ```ts
  * import { attachSsl, SocketStream } from "@comm/socket-stream";
  *
  * const stream = new SocketStream({ socket: await Deno.connect({ hostname: "mail.example.com", port: 25 }) });
@@ -223,7 +223,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   try {
     // STARTTLS: what the plain stream already read belongs to TLS now.
     for (const bytes of inner.takePlain()) session.engine.feed(bytes);
-    if (inner.plainEnded) session.engine.endTransport();
+    if (inner.plainEnded()) session.engine.endTransport();
     if (startsHandshake) {
       const ms = opts.handshakeTimeout;
       using deadline = new Deadline({
@@ -253,10 +253,10 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  * @throws {SslCondition} if the peer's close_notify does not come; the stream is then closed.
  * @throws {RangeError} for a negative retry count or timeout.
  * @example End TLS and go on in plaintext
- * ```ts no-eval
- * import { detachSsl, type SocketStream } from "@comm/socket-stream";
+ * ```ts
+ * import { detachSsl, openTcpStream } from "@comm/socket-stream";
  *
- * declare const stream: SocketStream;
+ * const stream = await openTcpStream("localhost", 8443, { sslCtx: true });
  * await detachSsl(stream, { retryCount: 10, retryTimeout: 200 });
  * await stream.write(new TextEncoder().encode("plain again\n"));
  * ```
@@ -271,7 +271,7 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   const inner = internalsOf(stream);
   const session = inner.session;
   if (!session) return;
-  if (inner.closing) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");
+  if (inner.closing()) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");
 
   let leftover: DetachedBytes;
   try {

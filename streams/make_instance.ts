@@ -26,7 +26,7 @@ export interface SocketStreamInit extends Omit<SslOptions, "sslCtx">, SocketStre
  * @throws {TypeError} for an unknown class or a wrong option.
  * @throws {SslCondition} whatever `attachSsl` throws.
  * @example A TLS server connection from an accepted socket
- * ```ts no-eval
+ * ```ts
  * import { makeInstance, makeSslCtx } from "@comm/socket-stream";
  * import { loadOpenssl } from "@comm/socket-stream/ffi";
  *

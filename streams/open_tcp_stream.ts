@@ -35,7 +35,7 @@ export interface OpenTcpStreamOptions extends Omit<SocketStreamInit, "socket" | 
  * @throws {Deno.errors.TimedOut} when the connect takes longer than `timeout`.
  * @throws {SslCondition} when the TLS setup or handshake fails (`SslVerificationFailure` ...).
  * @example Fetch a page over TLS
- * ```ts no-eval
+ * ```ts
  * import { openTcpStream } from "@comm/socket-stream";
  *
  * await using stream = await openTcpStream("example.com", 443, { sslCtx: true, handshakeTimeout: 10_000 });

@@ -49,11 +49,11 @@ export interface StreamInternals {
   /** Puts bytes back in front of the plain buffer (after a detach). */
   restorePlain(bytes: DetachedBytes): void;
   /** Whether the transport ended while the stream was plain. */
-  readonly plainEnded: boolean;
+  plainEnded(): boolean;
   /** Records that the transport ended (it did so under TLS). */
   endPlain(): void;
   /** Whether `close()` was called. */
-  readonly closing: boolean;
+  closing(): boolean;
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
@@ -76,7 +76,7 @@ function closedError(): Deno.errors.BadResource {
  * `alpnProtocol`, `peerCertificate()`).
  *
  * @example Wrap a connection, then add TLS as a client
- * ```ts no-eval
+ * ```ts
  * import { attachSsl, SocketStream } from "@comm/socket-stream";
  *
  * const stream = new SocketStream({ socket: await Deno.connect({ hostname: "example.com", port: 443 }) });
@@ -127,7 +127,6 @@ export class SocketStream implements Deno.Conn {
     this.#outbound = new Outbound(this.#conn);
     this.#inbound = new Inbound(this.#conn, (bytes) => this.#deliver(bytes));
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    const stream = this;
     this.#internals = {
       inbound: this.#inbound,
       outbound: this.#outbound,
@@ -136,15 +135,11 @@ export class SocketStream implements Deno.Conn {
       restorePlain: ({ plaintext, rest }) => {
         this.#plain.unshift(...plaintext, ...(rest.length ? [rest] : []));
       },
-      get plainEnded() {
-        return stream.#plainEnded;
-      },
+      plainEnded: () => this.#plainEnded,
       endPlain: () => {
         this.#plainEnded = true;
       },
-      get closing() {
-        return stream.#closing;
-      },
+      closing: () => this.#closing,
     };
     internals.set(this, this.#internals);
   }
