@@ -38,7 +38,8 @@ export interface PeerCertificate {
 
 const NAME_FLAGS = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
 
-function withMemoryBio(write: (bio: Deno.PointerObject) => void): string {
+// Runs `write` against a fresh memory BIO and returns what it wrote.
+function memoryBioBytes(write: (bio: Deno.PointerObject) => void): Uint8Array<ArrayBuffer> {
   const { libcrypto } = loadOpenssl();
   const bio = libcrypto.BIO_new(libcrypto.BIO_s_mem());
   if (bio === null) throw new Error("Cannot allocate a memory BIO");
@@ -47,15 +48,19 @@ function withMemoryBio(write: (bio: Deno.PointerObject) => void): string {
     const pending = BIO_pending(bio);
     const bytes = new Uint8Array(Math.max(pending, 0));
     if (pending > 0) libcrypto.BIO_read(bio, bytes, pending);
-    return new TextDecoder().decode(bytes);
+    return bytes;
   } finally {
     libcrypto.BIO_free(bio);
   }
 }
 
+function memoryBioText(write: (bio: Deno.PointerObject) => void): string {
+  return new TextDecoder().decode(memoryBioBytes(write));
+}
+
 function nameOf(name: Deno.PointerValue): string {
   if (name === null) return "";
-  return withMemoryBio((bio) => loadOpenssl().libcrypto.X509_NAME_print_ex(bio, name, 0, NAME_FLAGS));
+  return memoryBioText((bio) => loadOpenssl().libcrypto.X509_NAME_print_ex(bio, name, 0, NAME_FLAGS));
 }
 
 function timeOf(time: Deno.PointerValue): Date {
@@ -85,19 +90,12 @@ function altNamesOf(x509: Deno.PointerObject): string[] {
   const index = libcrypto.X509_get_ext_by_NID(x509, NID_subject_alt_name, -1);
   if (index < 0) return [];
   const extension = libcrypto.X509_get_ext(x509, index);
-  const text = withMemoryBio((bio) => libcrypto.X509V3_EXT_print(bio, extension, 0n, 0));
+  const text = memoryBioText((bio) => libcrypto.X509V3_EXT_print(bio, extension, 0n, 0));
   return text.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
 }
 
-function derOf(x509: Deno.PointerObject): Uint8Array {
-  const { libcrypto } = loadOpenssl();
-  const length = libcrypto.i2d_X509(x509, null);
-  if (length <= 0) return new Uint8Array(0);
-  const der = new Uint8Array(length);
-  // i2d_X509 writes at *out and advances it, so pass a cell holding der's address.
-  const cell = new BigUint64Array([Deno.UnsafePointer.value(Deno.UnsafePointer.of(der))]);
-  libcrypto.i2d_X509(x509, cell);
-  return der;
+function derOf(x509: Deno.PointerObject): Uint8Array<ArrayBuffer> {
+  return memoryBioBytes((bio) => loadOpenssl().libcrypto.i2d_X509_bio(bio, x509));
 }
 
 function fingerprintOf(x509: Deno.PointerObject): string {

@@ -135,15 +135,17 @@ export function SSL_CTX_set_mode(ctx: Deno.PointerValue, mode: number): number {
  * ```
  */
 export function SSL_set_tlsext_host_name(ssl: Deno.PointerValue, name: string): number {
-  const cName = cString(name);
-  return Number(
-    loadOpenssl().libssl.SSL_ctrl(
-      ssl,
-      SSL_CTRL_SET_TLSEXT_HOSTNAME,
-      BigInt(TLSEXT_NAMETYPE_host_name),
-      Deno.UnsafePointer.of(cName),
-    ),
-  );
+  const { libssl, libcrypto } = loadOpenssl();
+  // SSL_ctrl takes the name as a void *: hand it a native copy, never a pointer into a JS buffer.
+  const native = libcrypto.CRYPTO_strdup(cString(name), null, 0);
+  if (native === null) return 0;
+  try {
+    return Number(
+      libssl.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, BigInt(TLSEXT_NAMETYPE_host_name), native),
+    );
+  } finally {
+    libcrypto.CRYPTO_free(native, null, 0);
+  }
 }
 
 /**

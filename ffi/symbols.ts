@@ -183,6 +183,8 @@ export const libcryptoSymbols = {
   X509_new: { parameters: [], result: "pointer" },
   // int i2d_X509(const X509 *a, unsigned char **out);
   i2d_X509: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int i2d_X509_bio(BIO *bp, const X509 *x);
+  i2d_X509_bio: { parameters: ["pointer", "pointer"], result: "i32" },
   // X509 *d2i_X509(X509 **a, const unsigned char **in, long len);
   d2i_X509: { parameters: ["pointer", "buffer", "i64"], result: "pointer" },
   // X509_NAME *X509_get_subject_name(const X509 *x);
@@ -248,6 +250,8 @@ export const libcryptoSymbols = {
   BN_bn2hex: { parameters: ["pointer"], result: "pointer" },
   // void BN_free(BIGNUM *a);
   BN_free: { parameters: ["pointer"], result: "void" },
+  // char *CRYPTO_strdup(const char *str, const char *file, int line);  -- what OPENSSL_strdup expands to
+  CRYPTO_strdup: { parameters: ["buffer", "pointer", "i32"], result: "pointer" },
   // void CRYPTO_free(void *ptr, const char *file, int line);  -- what OPENSSL_free expands to
   CRYPTO_free: { parameters: ["pointer", "pointer", "i32"], result: "void" },
   // int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_new *new_func,

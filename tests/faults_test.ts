@@ -9,6 +9,7 @@ import {
   listenLoopback,
   loopbackPair,
   readBytes,
+  readUntil,
   startOpensslServer,
   trustTestCa,
   useCertificate,
@@ -48,10 +49,14 @@ Deno.test("a peer that closes TCP without close_notify mid-stream gives SslUnexp
 Deno.test("openssl s_server killed mid-stream gives SslUnexpectedEof", async () => {
   const { peer, port } = await startOpensslServer(["-rev"]);
   await using _peer = peer;
-  const stream = await openTcpStream("localhost", port, { sslCtx: true, ...trust });
-  peer.process.kill("SIGKILL");
-  await assert.rejects(stream.read(new Uint8Array(10)), SslUnexpectedEof);
-  await stream[Symbol.asyncDispose]();
+  {
+    await using stream = await openTcpStream("localhost", port, { sslCtx: true, ...trust });
+    // A round trip first, so s_server has read everything and its death is a FIN, not a reset.
+    await stream.write(encoder.encode("abc\n"));
+    assert.match(await readUntil(stream, "\n"), /cba/);
+    peer.process.kill("SIGKILL");
+    await assert.rejects(stream.read(new Uint8Array(10)), SslUnexpectedEof);
+  }
   assertNoLiveObjects();
 });
 
