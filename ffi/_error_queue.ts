@@ -24,7 +24,6 @@ import {
   SSL_R_UNSUPPORTED_SSL_VERSION,
   SSL_R_VERSION_TOO_HIGH,
   SSL_R_VERSION_TOO_LOW,
-  SSL_R_WRONG_VERSION_NUMBER,
   X509_V_OK,
 } from "./constants.ts";
 import { readCString } from "./_cstring.ts";
@@ -55,7 +54,6 @@ const VERSION_OR_CIPHER_REASONS = new Set([
   SSL_R_UNSUPPORTED_SSL_VERSION,
   SSL_R_VERSION_TOO_HIGH,
   SSL_R_VERSION_TOO_LOW,
-  SSL_R_WRONG_VERSION_NUMBER,
   SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
   SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY,
   SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
@@ -146,11 +144,10 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     has(SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
     (sslErrorCode === SSL_ERROR_SYSCALL && entries.length === 0 && context.transportEof)
   ) {
-    return new SslUnexpectedEof(
-      `${operation} failed: the peer closed the connection without sending close_notify, ` +
-        "so the data may be truncated",
-      init,
-    );
+    const what = operation === "TLS handshake"
+      ? "the peer closed the connection in the middle of the handshake (is it a TLS peer?)"
+      : "the peer closed the connection without sending close_notify, so the data may be truncated";
+    return new SslUnexpectedEof(`${operation} failed: ${what}`, init);
   }
   if (has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
     const { libssl, libcrypto } = loadOpenssl();

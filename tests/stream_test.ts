@@ -1,7 +1,7 @@
 // SocketStream as a Deno.Conn: the Web Streams view, close and closeWrite,
 // timeouts, and what happens after close.
 import assert from "node:assert/strict";
-import { SocketError, SocketStream } from "../mod.ts";
+import { makeInstance, SocketError, SocketStream } from "../mod.ts";
 import {
   assertNoLiveObjects,
   decoder,
@@ -10,6 +10,8 @@ import {
   readAll,
   readBytes,
   tlsPair,
+  trustTestCa,
+  useCertificate,
 } from "./_helpers.ts";
 
 Deno.test("readable and writable carry TLS data, and closing the writable half-closes", async () => {
@@ -127,4 +129,72 @@ Deno.test("wrong arguments are TypeError or RangeError", async () => {
   assert.throws(() => new SocketStream({ socket: a, readTimeout: -1 }), RangeError);
   a.close();
   b.close();
+});
+
+Deno.test("each handshake flight goes out in one socket write", async () => {
+  const [clientConn, serverConn] = await loopbackPair();
+  const writes: number[] = [];
+  const counting = Object.create(clientConn) as Deno.Conn;
+  counting.write = (p: Uint8Array) => {
+    writes.push(p.length);
+    return clientConn.write(p);
+  };
+  counting.read = (p: Uint8Array) => clientConn.read(p);
+  counting.close = () => clientConn.close();
+  const [client, server] = await Promise.all([
+    makeInstance("socket-stream", {
+      socket: counting,
+      sslCtx: true,
+      sslSide: "client",
+      tlsextHostName: "localhost",
+      ctxConfigureCallback: trustTestCa,
+    }),
+    makeInstance("socket-stream", {
+      socket: serverConn,
+      sslCtx: true,
+      ctxConfigureCallback: (ctx) => useCertificate(ctx),
+    }),
+  ]);
+  // TLS 1.3 client: the ClientHello, then the Finished flight.
+  assert.equal(writes.length, 2, `writes: ${writes}`);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("a transport that delivers one byte per read still handshakes and carries data", async () => {
+  const [clientConn, serverConn] = await loopbackPair();
+  const trickle = Object.create(serverConn) as Deno.Conn;
+  trickle.read = (p: Uint8Array) => serverConn.read(p.subarray(0, 1));
+  trickle.write = (p: Uint8Array) => serverConn.write(p);
+  trickle.close = () => serverConn.close();
+  const [client, server] = await Promise.all([
+    makeInstance("socket-stream", {
+      socket: clientConn,
+      sslCtx: true,
+      sslSide: "client",
+      tlsextHostName: "localhost",
+      ctxConfigureCallback: trustTestCa,
+    }),
+    makeInstance("socket-stream", {
+      socket: trickle,
+      sslCtx: true,
+      ctxConfigureCallback: (ctx) => useCertificate(ctx),
+    }),
+  ]);
+  await client.write(encoder.encode("drip by drip"));
+  assert.equal(decoder.decode(await readBytes(server, 12)), "drip by drip");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("writeTimeout rejects a write the peer does not drain with TimedOut", async () => {
+  const [client, server] = await tlsPair({ client: { writeTimeout: 200 } });
+  const big = new Uint8Array(64 * 1024 * 1024);
+  await assert.rejects(client.write(big), Deno.errors.TimedOut);
+  // The stream is still open; closing it cuts what is queued.
+  client.close();
+  server.close();
+  await Promise.all([client.closed, server.closed]);
+  assertNoLiveObjects();
 });
