@@ -111,9 +111,14 @@ export class TlsEngine {
     }
   }
 
+  // The BIOs die with the SSL: no BIO call once the SSL was freed (even by its owner).
+  get #biosGone(): boolean {
+    return this.#disposed || this.#ssl.freed;
+  }
+
   /** Tells OpenSSL that no more ciphertext will come. */
   endTransport(): void {
-    if (this.#transportEnded || this.#disposed) return;
+    if (this.#transportEnded || this.#biosGone) return;
     this.#transportEnded = true;
     // Now an empty read BIO is end of file, so OpenSSL can tell truncation.
     BIO_set_mem_eof_return(this.#rbio, 0);
@@ -121,7 +126,7 @@ export class TlsEngine {
 
   /** Takes all ciphertext waiting to go to the peer, or `null` if none. */
   takeOutput(): Uint8Array<ArrayBuffer> | null {
-    if (this.#disposed) return null;
+    if (this.#biosGone) return null;
     const pending = BIO_pending(this.#wbio);
     if (pending <= 0) return null;
     const output = new Uint8Array(pending);
@@ -131,7 +136,7 @@ export class TlsEngine {
 
   /** Takes the ciphertext bytes OpenSSL has not consumed (after a close_notify). */
   takeUnconsumedInput(): Uint8Array<ArrayBuffer> {
-    if (this.#disposed) return new Uint8Array(0);
+    if (this.#biosGone) return new Uint8Array(0);
     const pending = BIO_pending(this.#rbio);
     const rest = new Uint8Array(Math.max(pending, 0));
     if (pending > 0) loadOpenssl().libcrypto.BIO_read(this.#rbio, rest, pending);

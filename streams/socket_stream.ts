@@ -99,6 +99,7 @@ export class SocketStream implements Deno.Conn {
   #plain: Uint8Array[] = [];
   #plainEnded = false;
   #closing = false;
+  #writeClosed = false;
   readonly #closed: Promise<void>;
   #resolveClosed!: () => void;
   #readable: ReadableStream<Uint8Array<ArrayBuffer>> | undefined;
@@ -274,10 +275,14 @@ export class SocketStream implements Deno.Conn {
    * the bytes (encrypted, on TLS) are on the transport.
    *
    * @throws {Deno.errors.TimedOut} after `writeTimeout` ms; the bytes may still go out.
+   * @throws {Deno.errors.BrokenPipe} after `closeWrite()`.
    * @throws {Deno.errors.BadResource} after `close()`.
    */
   async write(p: Uint8Array): Promise<number> {
     this.#assertOpen();
+    if (this.#writeClosed) {
+      throw new Deno.errors.BrokenPipe("The SocketStream's write side was closed by closeWrite()");
+    }
     using deadline = this.#deadline("write", this.writeTimeout);
     const session = this.#internals.session;
     if (session) return await session.write(p, deadline);
@@ -331,6 +336,8 @@ export class SocketStream implements Deno.Conn {
    */
   async closeWrite(): Promise<void> {
     this.#assertOpen();
+    if (this.#writeClosed) return;
+    this.#writeClosed = true;
     const session = this.#internals.session;
     if (session) await session.sendCloseNotify();
     await this.#outbound.drained();

@@ -402,3 +402,42 @@ Deno.test("one SslPointer cannot drive two open streams", async () => {
   ctx.destroy();
   assertNoLiveObjects();
 });
+
+Deno.test("a caller who frees their SslPointer under an open stream gets TypeError, never a crash", async () => {
+  const ctx = makeSslCtx({ sslSide: "client" });
+  trustTestCa(ctx);
+  const ssl = sslNew(ctx);
+  libssl.SSL_set_connect_state(ssl.pointer);
+  const [clientConn, serverConn] = await loopbackPair();
+  const serving = serveOn(serverConn);
+  const client = await makeInstance("socket-stream", { socket: clientConn, sslCtx: ssl });
+  await client.handshake();
+  const server = await serving;
+  ssl.destroy();
+  await assert.rejects(client.write(encoder.encode("x")), TypeError);
+  await assert.rejects(client.read(new Uint8Array(1)), TypeError);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  ctx.destroy();
+  assertNoLiveObjects();
+});
+
+Deno.test("write after closeWrite is BrokenPipe, and reading goes on", async () => {
+  const [clientConn, serverConn] = await loopbackPair();
+  const serving = serveOn(serverConn);
+  const client = await makeInstance("socket-stream", {
+    socket: clientConn,
+    sslCtx: true,
+    sslSide: "client",
+    tlsextHostName: "localhost",
+    ctxConfigureCallback: trustTestCa,
+  });
+  const server = await serving;
+  await client.closeWrite();
+  await assert.rejects(client.write(encoder.encode("late")), Deno.errors.BrokenPipe);
+  assert.equal(await server.read(new Uint8Array(1)), null);
+  await server.write(encoder.encode("still here"));
+  assert.equal(decoder.decode(await readBytes(client, 10)), "still here");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
