@@ -333,14 +333,20 @@ export function addressOf(wrapper: { pointer: Deno.PointerObject }): bigint {
   return Deno.UnsafePointer.value(wrapper.pointer);
 }
 
+/** Options of `tlsPair`: extra initargs per side, and a way to wrap each side's connection. */
+export interface TlsPairOptions {
+  client?: Omit<SocketStreamInit, "socket">;
+  server?: Omit<SocketStreamInit, "socket">;
+  wrapClient?: (conn: Deno.TcpConn) => Deno.Conn;
+  wrapServer?: (conn: Deno.TcpConn) => Deno.Conn;
+}
+
 /** A module client and a module server, handshaken over loopback: [client, server]. */
-export async function tlsPair(
-  options: { client?: Omit<SocketStreamInit, "socket">; server?: Omit<SocketStreamInit, "socket"> } = {},
-): Promise<[SocketStream, SocketStream]> {
+export async function tlsPair(options: TlsPairOptions = {}): Promise<[SocketStream, SocketStream]> {
   const [clientConn, serverConn] = await loopbackPair();
   return await Promise.all([
     makeInstance("socket-stream", {
-      socket: clientConn,
+      socket: options.wrapClient?.(clientConn) ?? clientConn,
       sslCtx: true,
       sslSide: "client",
       tlsextHostName: "localhost",
@@ -348,10 +354,23 @@ export async function tlsPair(
       ...options.client,
     }),
     makeInstance("socket-stream", {
-      socket: serverConn,
+      socket: options.wrapServer?.(serverConn) ?? serverConn,
       sslCtx: true,
       ctxConfigureCallback: (ctx) => useCertificate(ctx),
       ...options.server,
     }),
   ]);
+}
+
+/** A connection whose `read` and `write` go through the given hooks (a scripted transport). */
+export function wrapConn(
+  conn: Deno.TcpConn,
+  hooks: { read?: (p: Uint8Array) => Promise<number | null>; write?: (p: Uint8Array) => Promise<number> },
+): Deno.Conn {
+  const wrapped = Object.create(conn) as Deno.Conn;
+  wrapped.read = hooks.read ?? ((p) => conn.read(p));
+  wrapped.write = hooks.write ?? ((p) => conn.write(p));
+  wrapped.close = () => conn.close();
+  wrapped.closeWrite = () => conn.closeWrite();
+  return wrapped;
 }

@@ -7,10 +7,10 @@ import {
   encoder,
   freePort,
   listenLoopback,
-  loopbackPair,
   readBytes,
   readUntil,
   startOpensslServer,
+  tlsPair,
   trustTestCa,
   useCertificate,
 } from "./_helpers.ts";
@@ -18,23 +18,11 @@ import {
 const trust = { ctxConfigureCallback: trustTestCa };
 
 Deno.test("a peer that closes TCP without close_notify mid-stream gives SslUnexpectedEof", async () => {
-  const [clientConn, serverConn] = await loopbackPair();
-  const serving = makeInstance("socket-stream", {
-    socket: serverConn,
-    sslCtx: true,
-    ctxConfigureCallback: (ctx) => useCertificate(ctx),
-  });
-  const client = await makeInstance("socket-stream", {
-    socket: clientConn,
-    sslCtx: true,
-    sslSide: "client",
-    tlsextHostName: "localhost",
-    ...trust,
-  });
-  const server = await serving;
+  let serverConn: Deno.TcpConn | undefined;
+  const [client, server] = await tlsPair({ wrapServer: (conn) => serverConn = conn });
   await server.write(encoder.encode("half a messa"));
   // Cut the transport under the TLS stream: no close_notify goes out.
-  serverConn.close();
+  serverConn!.close();
   assert.equal((await readBytes(client, 12)).length, 12, "what arrived is delivered");
   await assert.rejects(client.read(new Uint8Array(10)), (error: unknown) => {
     assert.ok(error instanceof SslUnexpectedEof);
@@ -61,21 +49,7 @@ Deno.test("openssl s_server killed mid-stream gives SslUnexpectedEof", async () 
 });
 
 Deno.test("a clean close_notify is end of stream: read resolves null", async () => {
-  const [clientConn, serverConn] = await loopbackPair();
-  const [client, server] = await Promise.all([
-    makeInstance("socket-stream", {
-      socket: clientConn,
-      sslCtx: true,
-      sslSide: "client",
-      tlsextHostName: "localhost",
-      ...trust,
-    }),
-    makeInstance("socket-stream", {
-      socket: serverConn,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx),
-    }),
-  ]);
+  const [client, server] = await tlsPair();
   await server.write(encoder.encode("the end"));
   server.close();
   assert.equal((await readBytes(client, 7)).length, 7);

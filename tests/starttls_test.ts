@@ -11,20 +11,19 @@ import {
   readBytes,
   trustTestCa,
   useCertificate,
+  wrapConn,
 } from "./_helpers.ts";
 
 /** Wraps a connection so that every byte read from it is recorded. */
 function recording(conn: Deno.TcpConn): { conn: Deno.Conn; seen: () => string } {
   const chunks: Uint8Array[] = [];
-  const recorder = Object.create(conn) as Deno.Conn;
-  recorder.read = async (p: Uint8Array) => {
-    const count = await conn.read(p);
-    if (count !== null) chunks.push(p.slice(0, count));
-    return count;
-  };
-  recorder.write = (p: Uint8Array) => conn.write(p);
-  recorder.close = () => conn.close();
-  recorder.closeWrite = () => conn.closeWrite();
+  const recorder = wrapConn(conn, {
+    read: async (p) => {
+      const count = await conn.read(p);
+      if (count !== null) chunks.push(p.slice(0, count));
+      return count;
+    },
+  });
   return { conn: recorder, seen: () => chunks.map((chunk) => decoder.decode(chunk)).join("") };
 }
 

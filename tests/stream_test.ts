@@ -1,7 +1,7 @@
 // SocketStream as a Deno.Conn: the Web Streams view, close and closeWrite,
 // timeouts, and what happens after close.
 import assert from "node:assert/strict";
-import { makeInstance, SocketError, SocketStream } from "../mod.ts";
+import { SocketError, SocketStream } from "../mod.ts";
 import {
   assertNoLiveObjects,
   decoder,
@@ -10,8 +10,7 @@ import {
   readAll,
   readBytes,
   tlsPair,
-  trustTestCa,
-  useCertificate,
+  wrapConn,
 } from "./_helpers.ts";
 
 Deno.test("readable and writable carry TLS data, and closing the writable half-closes", async () => {
@@ -132,29 +131,16 @@ Deno.test("wrong arguments are TypeError or RangeError", async () => {
 });
 
 Deno.test("each handshake flight goes out in one socket write", async () => {
-  const [clientConn, serverConn] = await loopbackPair();
   const writes: number[] = [];
-  const counting = Object.create(clientConn) as Deno.Conn;
-  counting.write = (p: Uint8Array) => {
-    writes.push(p.length);
-    return clientConn.write(p);
-  };
-  counting.read = (p: Uint8Array) => clientConn.read(p);
-  counting.close = () => clientConn.close();
-  const [client, server] = await Promise.all([
-    makeInstance("socket-stream", {
-      socket: counting,
-      sslCtx: true,
-      sslSide: "client",
-      tlsextHostName: "localhost",
-      ctxConfigureCallback: trustTestCa,
-    }),
-    makeInstance("socket-stream", {
-      socket: serverConn,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx),
-    }),
-  ]);
+  const [client, server] = await tlsPair({
+    wrapClient: (conn) =>
+      wrapConn(conn, {
+        write: (p) => {
+          writes.push(p.length);
+          return conn.write(p);
+        },
+      }),
+  });
   // TLS 1.3 client: the ClientHello, then the Finished flight.
   assert.equal(writes.length, 2, `writes: ${writes}`);
   await client[Symbol.asyncDispose]();
@@ -162,25 +148,9 @@ Deno.test("each handshake flight goes out in one socket write", async () => {
 });
 
 Deno.test("a transport that delivers one byte per read still handshakes and carries data", async () => {
-  const [clientConn, serverConn] = await loopbackPair();
-  const trickle = Object.create(serverConn) as Deno.Conn;
-  trickle.read = (p: Uint8Array) => serverConn.read(p.subarray(0, 1));
-  trickle.write = (p: Uint8Array) => serverConn.write(p);
-  trickle.close = () => serverConn.close();
-  const [client, server] = await Promise.all([
-    makeInstance("socket-stream", {
-      socket: clientConn,
-      sslCtx: true,
-      sslSide: "client",
-      tlsextHostName: "localhost",
-      ctxConfigureCallback: trustTestCa,
-    }),
-    makeInstance("socket-stream", {
-      socket: trickle,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx),
-    }),
-  ]);
+  const [client, server] = await tlsPair({
+    wrapServer: (conn) => wrapConn(conn, { read: (p) => conn.read(p.subarray(0, 1)) }),
+  });
   await client.write(encoder.encode("drip by drip"));
   assert.equal(decoder.decode(await readBytes(server, 12)), "drip by drip");
   await client[Symbol.asyncDispose]();
