@@ -30,6 +30,35 @@ export { makeInstance, type SocketStreamInit } from "./streams/make_instance.ts"
 export { openTcpStream, type OpenTcpStreamOptions } from "./streams/open_tcp_stream.ts";
 export { type HandshakeInfo, SocketStream, type SocketStreamOptions } from "./streams/socket_stream.ts";
 export {
+  createSslClientContext,
+  createSslServerContext,
+  SslAbstractContext,
+  type SslClientContextOptions,
+  type SslContextOptions,
+  type SslServerContextOptions,
+} from "./streams/abstract_context.ts";
+export {
+  sslConnectionAlpnProtocol,
+  sslConnectionCipher,
+  sslConnectionGetPeerCertificatesData,
+  sslConnectionProtocolVersion,
+  sslConnectionVerify,
+} from "./streams/ssl_connection.ts";
+export type { SslProtocolVersion, VerifyResult } from "./ffi/connection_info.ts";
+export {
+  getVerificationMode,
+  setVerificationMode,
+  type VerificationFlag,
+  type VerificationMode,
+  type VerifyCallback,
+  type VerifyInfo,
+} from "./ffi/verification.ts";
+export { setSslCtxOptions, type SslCtxOptions } from "./ffi/options.ts";
+export { setCipherList, setCiphersuites, setGroups } from "./ffi/ciphers.ts";
+export { type PasswordCallback, type PasswordOptions, setSslCtxPasswordCallback } from "./ffi/password.ts";
+export { DhParams, readDhparams, setSslCtxDh } from "./ffi/dh.ts";
+export { doRandSeed, ensureSsl, setSslLibraryPath, type SslLibraryPath } from "./ffi/library.ts";
+export {
   destroySsl,
   destroySslCtx,
   makeSslCtx,
@@ -38,7 +67,7 @@ export {
   type SslProtocol,
   type SslSide,
 } from "./ffi/ssl_ctx.ts";
-export { NativePointer, SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
+export { type CtxOrSsl, NativePointer, SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
 export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
 export type { PeerCertificate } from "./ffi/certificate.ts";
 export {

@@ -11,6 +11,7 @@ import {
   SSL_ERROR_SYSCALL,
   SSL_ERROR_ZERO_RETURN,
   SSL_R_CERTIFICATE_VERIFY_FAILED,
+  SSL_R_NO_APPLICATION_PROTOCOL,
   SSL_R_NO_CIPHER_MATCH,
   SSL_R_NO_CIPHERS_AVAILABLE,
   SSL_R_NO_PROTOCOLS_AVAILABLE,
@@ -18,6 +19,7 @@ import {
   SSL_R_NO_SHARED_GROUPS,
   SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
   SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY,
+  SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL,
   SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
   SSL_R_UNEXPECTED_EOF_WHILE_READING,
   SSL_R_UNSUPPORTED_PROTOCOL,
@@ -159,6 +161,13 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       `${operation} failed: the peer's certificate did not verify: ${verifyMessage} ` +
         `(X509 error ${verifyCode}); trust its CA (SSL_CERT_FILE) or fix the host name`,
       { ...init, verifyCode, verifyMessage },
+    );
+  }
+  if (has(SSL_R_NO_APPLICATION_PROTOCOL) || has(SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL)) {
+    return new SslFailure(
+      `${operation} failed: no application protocol in common (ALPN); ` +
+        "the two ends offered disjoint alpnProtocols lists",
+      init,
     );
   }
   const mismatch = sslReasons.find((entry) => VERSION_OR_CIPHER_REASONS.has(entry.reasonCode));

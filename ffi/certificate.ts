@@ -58,7 +58,8 @@ function memoryBioText(write: (bio: Deno.PointerObject) => void): string {
   return new TextDecoder().decode(memoryBioBytes(write));
 }
 
-function nameOf(name: Deno.PointerValue): string {
+/** An `X509_NAME *` in RFC 2253 form (UTF-8 kept readable). */
+export function nameOf(name: Deno.PointerValue): string {
   if (name === null) return "";
   return memoryBioText((bio) => loadOpenssl().libcrypto.X509_NAME_print_ex(bio, name, 0, NAME_FLAGS));
 }

@@ -153,3 +153,79 @@ export const XN_FLAG_RFC2253 = 0x1110317n;
 export const ASN1_STRFLGS_ESC_MSB = 0x4n;
 /** `MBSTRING_ASC` (asn1.h). */
 export const MBSTRING_ASC = 0x1001;
+
+// ssl.h: more SSL_ctrl commands
+/** `SSL_CTRL_SET_SESS_CACHE_MODE` (ssl.h): `SSL_CTX_set_session_cache_mode`. */
+export const SSL_CTRL_SET_SESS_CACHE_MODE = 44;
+/** `SSL_CTRL_CHAIN_CERT` (ssl.h): `SSL_CTX_add1_chain_cert` with larg 1. */
+export const SSL_CTRL_CHAIN_CERT = 89;
+/** `SSL_CTRL_SET_GROUPS_LIST` (ssl.h): `SSL_CTX_set1_groups_list`. */
+export const SSL_CTRL_SET_GROUPS_LIST = 92;
+/** `SSL_CTRL_SET_DH_AUTO` (ssl.h): `SSL_CTX_set_dh_auto`. */
+export const SSL_CTRL_SET_DH_AUTO = 118;
+/** `SSL_SESS_CACHE_CLIENT` (ssl.h). */
+export const SSL_SESS_CACHE_CLIENT = 0x0001;
+/** `SSL_SESS_CACHE_NO_INTERNAL_STORE` (ssl.h). */
+export const SSL_SESS_CACHE_NO_INTERNAL_STORE = 0x0200;
+
+// tls1.h: servername / ALPN callback results
+/** `SSL_TLSEXT_ERR_OK` (tls1.h). */
+export const SSL_TLSEXT_ERR_OK = 0;
+/** `SSL_TLSEXT_ERR_ALERT_FATAL` (tls1.h). */
+export const SSL_TLSEXT_ERR_ALERT_FATAL = 2;
+/** `SSL_TLSEXT_ERR_NOACK` (tls1.h). */
+export const SSL_TLSEXT_ERR_NOACK = 3;
+
+// ssl.h: options (uint64_t)
+/** `SSL_OP_ALL` (ssl.h): harmless bug workarounds. */
+export const SSL_OP_ALL = 0x80000850n;
+/** `SSL_OP_LEGACY_SERVER_CONNECT` (ssl.h). */
+export const SSL_OP_LEGACY_SERVER_CONNECT = 1n << 2n;
+/** `SSL_OP_IGNORE_UNEXPECTED_EOF` (ssl.h): treat a missing close_notify as a clean end (unsafe). */
+export const SSL_OP_IGNORE_UNEXPECTED_EOF = 1n << 7n;
+/** `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (ssl.h). */
+export const SSL_OP_ALLOW_CLIENT_RENEGOTIATION = 1n << 8n;
+/** `SSL_OP_NO_TICKET` (ssl.h). */
+export const SSL_OP_NO_TICKET = 1n << 14n;
+/** `SSL_OP_NO_COMPRESSION` (ssl.h). */
+export const SSL_OP_NO_COMPRESSION = 1n << 17n;
+/** `SSL_OP_ENABLE_MIDDLEBOX_COMPAT` (ssl.h). */
+export const SSL_OP_ENABLE_MIDDLEBOX_COMPAT = 1n << 20n;
+/** `SSL_OP_PRIORITIZE_CHACHA` (ssl.h). */
+export const SSL_OP_PRIORITIZE_CHACHA = 1n << 21n;
+/** `SSL_OP_CIPHER_SERVER_PREFERENCE` (ssl.h). */
+export const SSL_OP_CIPHER_SERVER_PREFERENCE = 1n << 22n;
+/** `SSL_OP_NO_SSLv3` (ssl.h). */
+export const SSL_OP_NO_SSLv3 = 1n << 25n;
+/** `SSL_OP_NO_TLSv1` (ssl.h). */
+export const SSL_OP_NO_TLSv1 = 1n << 26n;
+/** `SSL_OP_NO_TLSv1_2` (ssl.h). */
+export const SSL_OP_NO_TLSv1_2 = 1n << 27n;
+/** `SSL_OP_NO_TLSv1_1` (ssl.h). */
+export const SSL_OP_NO_TLSv1_1 = 1n << 28n;
+/** `SSL_OP_NO_TLSv1_3` (ssl.h). */
+export const SSL_OP_NO_TLSv1_3 = 1n << 29n;
+/** `SSL_OP_NO_RENEGOTIATION` (ssl.h). */
+export const SSL_OP_NO_RENEGOTIATION = 1n << 30n;
+
+// x509_vfy.h: verification results the module names
+/** `X509_V_ERR_CERT_NOT_YET_VALID` (x509_vfy.h). */
+export const X509_V_ERR_CERT_NOT_YET_VALID = 9;
+/** `X509_V_ERR_CERT_HAS_EXPIRED` (x509_vfy.h). */
+export const X509_V_ERR_CERT_HAS_EXPIRED = 10;
+/** `X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT` (x509_vfy.h). */
+export const X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT = 18;
+/** `X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY` (x509_vfy.h). */
+export const X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
+/** `X509_V_ERR_APPLICATION_VERIFICATION` (x509_vfy.h): a verify callback said no. */
+export const X509_V_ERR_APPLICATION_VERIFICATION = 50;
+/** `X509_V_ERR_HOSTNAME_MISMATCH` (x509_vfy.h). */
+export const X509_V_ERR_HOSTNAME_MISMATCH = 62;
+/** `X509_V_ERR_IP_ADDRESS_MISMATCH` (x509_vfy.h). */
+export const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
+
+// sslerr.h: ALPN
+/** `SSL_R_NO_APPLICATION_PROTOCOL` (sslerr.h): our ALPN callback found no protocol in common. */
+export const SSL_R_NO_APPLICATION_PROTOCOL = 235;
+/** `SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL` (sslerr.h): the peer's no_application_protocol alert. */
+export const SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL = 1120;

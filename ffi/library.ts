@@ -17,6 +17,7 @@ export interface OpensslLibraries {
 }
 
 let loaded: OpensslLibraries | undefined;
+let configuredPaths: { libssl?: string; libcrypto?: string } = {};
 
 /**
  * Loads libssl and libcrypto if they are not loaded yet and returns their
@@ -41,14 +42,105 @@ let loaded: OpensslLibraries | undefined;
 export function loadOpenssl(): OpensslLibraries {
   if (loaded) return loaded;
   // libcrypto first: libssl depends on it, and an override path for it must win.
-  const crypto = openFirst("libcrypto", libcryptoSymbols);
+  const crypto = openFirst("libcrypto", libcryptoSymbols, configuredPaths.libcrypto);
   let ssl: Libssl;
   try {
-    ssl = openFirst("libssl", libsslSymbols);
+    ssl = openFirst("libssl", libsslSymbols, configuredPaths.libssl);
   } catch (error) {
     crypto.close();
     throw error;
   }
   loaded = { libssl: ssl.symbols, libcrypto: crypto.symbols };
   return loaded;
+}
+
+/** Where to load the libraries from: a libssl path, or both paths. */
+export type SslLibraryPath = string | { libssl?: string; libcrypto?: string };
+
+function pathsOf(path: SslLibraryPath): { libssl?: string; libcrypto?: string } {
+  if (typeof path === "string") {
+    if (path === "") throw new TypeError("setSslLibraryPath needs a non-empty path");
+    // The libcrypto that goes with a libssl sits beside it under the matching name.
+    const slash = path.lastIndexOf("/") + 1;
+    const base = path.slice(slash);
+    return {
+      libssl: path,
+      libcrypto: base.includes("libssl")
+        ? path.slice(0, slash) + base.replace("libssl", "libcrypto")
+        : undefined,
+    };
+  }
+  if (typeof path !== "object" || path === null) {
+    throw new TypeError(`setSslLibraryPath needs a path or { libssl, libcrypto }, got ${typeof path}`);
+  }
+  return { libssl: path.libssl, libcrypto: path.libcrypto };
+}
+
+/**
+ * Sets where libssl (and libcrypto) are loaded from, LispWorks'
+ * `set-ssl-library-path`. It wins over `LIBSSL_PATH` / `LIBCRYPTO_PATH` and
+ * must come before the first use of OpenSSL. A libssl path alone implies the
+ * libcrypto beside it ("/opt/ssl/lib/libssl.so.3" → ".../libcrypto.so.3").
+ *
+ * @param path the libssl path, or both paths.
+ * @throws {Error} if the libraries are already loaded.
+ * @throws {TypeError} for an empty or wrong path.
+ * @example
+ * ```ts
+ * import { setSslLibraryPath } from "@comm/socket-stream";
+ *
+ * try {
+ *   setSslLibraryPath("/opt/openssl-3.3/lib64/libssl.so.3");
+ * } catch (error) {
+ *   console.log((error as Error).message); // already loaded in this process
+ * }
+ * ```
+ */
+export function setSslLibraryPath(path: SslLibraryPath): void {
+  const paths = pathsOf(path);
+  if (loaded) {
+    throw new Error(
+      "setSslLibraryPath: OpenSSL is already loaded in this process; call it before the first use",
+    );
+  }
+  configuredPaths = paths;
+}
+
+/**
+ * Loads OpenSSL now if it is not loaded yet, LispWorks' `ensure-ssl`.
+ * Idempotent; everything else loads it on first use anyway.
+ *
+ * @param options `libraryPath` as for `setSslLibraryPath` (only before loading).
+ * @returns the loaded symbol tables.
+ * @throws {Error} if a library cannot be loaded, naming every path tried.
+ * @example
+ * ```ts
+ * import { ensureSsl } from "@comm/socket-stream";
+ *
+ * const { libcrypto } = ensureSsl();
+ * console.log(libcrypto.OpenSSL_version_num() >= 0x30000000n); // true
+ * ```
+ */
+export function ensureSsl(options: { libraryPath?: SslLibraryPath } = {}): OpensslLibraries {
+  if (options.libraryPath !== undefined && !loaded) setSslLibraryPath(options.libraryPath);
+  return loadOpenssl();
+}
+
+/**
+ * Makes sure the random number generator is seeded, LispWorks'
+ * `do-rand-seed`. OpenSSL 3 seeds itself from the OS; this only asks it to
+ * poll again and reports whether it is seeded.
+ *
+ * @returns whether the generator is seeded.
+ * @example
+ * ```ts
+ * import { doRandSeed } from "@comm/socket-stream";
+ *
+ * console.log(doRandSeed()); // true
+ * ```
+ */
+export function doRandSeed(): boolean {
+  const { libcrypto } = loadOpenssl();
+  libcrypto.RAND_poll();
+  return libcrypto.RAND_status() === 1;
 }

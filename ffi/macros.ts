@@ -9,11 +9,15 @@
 import {
   BIO_C_SET_BUF_MEM_EOF_RETURN,
   BIO_CTRL_PENDING,
+  SSL_CTRL_CHAIN_CERT,
   SSL_CTRL_GET_MAX_PROTO_VERSION,
   SSL_CTRL_GET_MIN_PROTO_VERSION,
   SSL_CTRL_MODE,
+  SSL_CTRL_SET_DH_AUTO,
+  SSL_CTRL_SET_GROUPS_LIST,
   SSL_CTRL_SET_MAX_PROTO_VERSION,
   SSL_CTRL_SET_MIN_PROTO_VERSION,
+  SSL_CTRL_SET_SESS_CACHE_MODE,
   SSL_CTRL_SET_TLSEXT_HOSTNAME,
   TLSEXT_NAMETYPE_host_name,
 } from "./constants.ts";
@@ -135,17 +139,20 @@ export function SSL_CTX_set_mode(ctx: Deno.PointerValue, mode: number): number {
  * ```
  */
 export function SSL_set_tlsext_host_name(ssl: Deno.PointerValue, name: string): number {
-  const { libssl, libcrypto } = loadOpenssl();
   // SSL_ctrl takes the name as a void *: hand it a native copy, never a pointer into a JS buffer.
-  const native = libcrypto.CRYPTO_strdup(cString(name), null, 0);
-  if (native === null) return 0;
-  try {
-    return Number(
-      libssl.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, BigInt(TLSEXT_NAMETYPE_host_name), native),
-    );
-  } finally {
-    libcrypto.CRYPTO_free(native, null, 0);
-  }
+  return withNativeString(
+    name,
+    (native) =>
+      Number(
+        loadOpenssl().libssl.SSL_ctrl(
+          ssl,
+          SSL_CTRL_SET_TLSEXT_HOSTNAME,
+          BigInt(TLSEXT_NAMETYPE_host_name),
+          native,
+        ),
+      ),
+    0,
+  );
 }
 
 /**
@@ -187,4 +194,126 @@ export function BIO_set_mem_eof_return(bio: Deno.PointerValue, value: number): n
  */
 export function BIO_pending(bio: Deno.PointerValue): number {
   return Number(loadOpenssl().libcrypto.BIO_ctrl(bio, BIO_CTRL_PENDING, 0n, null));
+}
+
+// Runs `call` with a native copy of `text` (for `void *` parameters), freed afterwards.
+function withNativeString<T>(text: string, call: (native: Deno.PointerObject) => T, fallback: T): T {
+  const { libcrypto } = loadOpenssl();
+  const native = libcrypto.CRYPTO_strdup(cString(text), null, 0);
+  if (native === null) return fallback;
+  try {
+    return call(native);
+  } finally {
+    libcrypto.CRYPTO_free(native, null, 0);
+  }
+}
+
+/**
+ * `SSL_CTX_set1_groups_list(ctx, list)`: `SSL_CTX_ctrl(ctx, 92, 0, list)`, the key exchange
+ * groups in preference order, e.g. "X25519:P-256".
+ *
+ * @param ctx an `SSL_CTX *`.
+ * @param list colon-separated group names.
+ * @returns 1 on success, 0 on failure.
+ * @example
+ * ```ts
+ * import { makeSslCtx } from "@comm/socket-stream";
+ * import { SSL_CTX_set1_groups_list } from "@comm/socket-stream/ffi";
+ *
+ * using ctx = makeSslCtx();
+ * console.log(SSL_CTX_set1_groups_list(ctx.pointer, "X25519:P-256")); // 1
+ * ```
+ */
+export function SSL_CTX_set1_groups_list(ctx: Deno.PointerValue, list: string): number {
+  return withNativeString(
+    list,
+    (native) => Number(loadOpenssl().libssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_GROUPS_LIST, 0n, native)),
+    0,
+  );
+}
+
+/**
+ * `SSL_set1_groups_list(ssl, list)`: `SSL_ctrl(ssl, 92, 0, list)`, per connection.
+ *
+ * @param ssl an `SSL *`.
+ * @param list colon-separated group names.
+ * @returns 1 on success, 0 on failure.
+ * @example
+ * ```ts
+ * import { makeSslCtx, sslNew } from "@comm/socket-stream";
+ * import { SSL_set1_groups_list } from "@comm/socket-stream/ffi";
+ *
+ * using ctx = makeSslCtx();
+ * using ssl = sslNew(ctx);
+ * console.log(SSL_set1_groups_list(ssl.pointer, "P-384")); // 1
+ * ```
+ */
+export function SSL_set1_groups_list(ssl: Deno.PointerValue, list: string): number {
+  return withNativeString(
+    list,
+    (native) => Number(loadOpenssl().libssl.SSL_ctrl(ssl, SSL_CTRL_SET_GROUPS_LIST, 0n, native)),
+    0,
+  );
+}
+
+/**
+ * `SSL_CTX_add1_chain_cert(ctx, x509)`: `SSL_CTX_ctrl(ctx, 89, 1, x509)`, an intermediate sent
+ * after the certificate; the context takes its own reference.
+ *
+ * @param ctx an `SSL_CTX *`.
+ * @param x509 an `X509 *`.
+ * @returns 1 on success, 0 on failure.
+ * @example
+ * ```ts
+ * import { makeSslCtx } from "@comm/socket-stream";
+ * import { loadOpenssl, SSL_CTX_add1_chain_cert } from "@comm/socket-stream/ffi";
+ *
+ * using ctx = makeSslCtx();
+ * const { libcrypto } = loadOpenssl();
+ * const x509 = libcrypto.X509_new();
+ * SSL_CTX_add1_chain_cert(ctx.pointer, x509);
+ * libcrypto.X509_free(x509);
+ * ```
+ */
+export function SSL_CTX_add1_chain_cert(ctx: Deno.PointerValue, x509: Deno.PointerValue): number {
+  return Number(loadOpenssl().libssl.SSL_CTX_ctrl(ctx, SSL_CTRL_CHAIN_CERT, 1n, x509));
+}
+
+/**
+ * `SSL_CTX_set_session_cache_mode(ctx, mode)`: `SSL_CTX_ctrl(ctx, 44, mode, NULL)`.
+ *
+ * @param ctx an `SSL_CTX *`.
+ * @param mode `SSL_SESS_CACHE_*` bits.
+ * @returns the previous mode.
+ * @example
+ * ```ts
+ * import { makeSslCtx } from "@comm/socket-stream";
+ * import { SSL_CTX_set_session_cache_mode, SSL_SESS_CACHE_CLIENT } from "@comm/socket-stream/ffi";
+ *
+ * using ctx = makeSslCtx({ sslSide: "client" });
+ * SSL_CTX_set_session_cache_mode(ctx.pointer, SSL_SESS_CACHE_CLIENT);
+ * ```
+ */
+export function SSL_CTX_set_session_cache_mode(ctx: Deno.PointerValue, mode: number): number {
+  return Number(loadOpenssl().libssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_SESS_CACHE_MODE, BigInt(mode), null));
+}
+
+/**
+ * `SSL_CTX_set_dh_auto(ctx, onoff)`: `SSL_CTX_ctrl(ctx, 118, onoff, NULL)`, DH parameters
+ * matched to the certificate's strength for DHE ciphers.
+ *
+ * @param ctx an `SSL_CTX *`.
+ * @param onoff 1 to turn it on.
+ * @returns 1 on success.
+ * @example
+ * ```ts
+ * import { makeSslCtx } from "@comm/socket-stream";
+ * import { SSL_CTX_set_dh_auto } from "@comm/socket-stream/ffi";
+ *
+ * using ctx = makeSslCtx();
+ * SSL_CTX_set_dh_auto(ctx.pointer, 1);
+ * ```
+ */
+export function SSL_CTX_set_dh_auto(ctx: Deno.PointerValue, onoff: number): number {
+  return Number(loadOpenssl().libssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_DH_AUTO, BigInt(onoff), null));
 }

@@ -27,11 +27,16 @@ export * from "./constants.ts";
 export {
   BIO_pending,
   BIO_set_mem_eof_return,
+  SSL_CTX_add1_chain_cert,
   SSL_CTX_get_max_proto_version,
   SSL_CTX_get_min_proto_version,
+  SSL_CTX_set1_groups_list,
+  SSL_CTX_set_dh_auto,
   SSL_CTX_set_max_proto_version,
   SSL_CTX_set_min_proto_version,
   SSL_CTX_set_mode,
+  SSL_CTX_set_session_cache_mode,
+  SSL_set1_groups_list,
   SSL_set_tlsext_host_name,
 } from "./macros.ts";
 export { loadOpenssl, type OpensslLibraries } from "./library.ts";

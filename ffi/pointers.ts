@@ -229,3 +229,24 @@ export class SslPointer extends NativePointer {
 export function liveNativeObjects(): { sslCtx: number; ssl: number } {
   return { ...live };
 }
+
+/** What a helper that works on a context or a connection was given. */
+export type CtxOrSsl = SslCtxPointer | SslPointer;
+
+/**
+ * The kind and raw pointer of a context or connection argument.
+ *
+ * @throws {TypeError} naming `what` if it is neither, or was freed.
+ */
+export function targetOf(value: unknown, what: string): { kind: "ctx" | "ssl"; raw: Deno.PointerObject } {
+  if (value instanceof SslCtxPointer) return { kind: "ctx", raw: value.pointer };
+  if (value instanceof SslPointer) return { kind: "ssl", raw: value.pointer };
+  throw new TypeError(`${what} needs an SslCtxPointer or an SslPointer, got ${describe(value)}`);
+}
+
+/** A short description of a wrong argument for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  return typeof value === "string" ? JSON.stringify(value) : typeof value;
+}

@@ -92,7 +92,11 @@ export function checkProtocolAndSide(protocol: unknown, side: unknown): void {
  * `SSL_VERIFY_PEER` and the system trust store. Nothing is allocated if the
  * arguments are wrong.
  */
-export function newContextFor(protocol: SslProtocol, side: SslSide): SslCtxPointer {
+export function newContextFor(
+  protocol: SslProtocol,
+  side: SslSide,
+  { secureClientDefaults = true }: { secureClientDefaults?: boolean } = {},
+): SslCtxPointer {
   checkProtocolAndSide(protocol, side);
   const { libssl } = loadOpenssl();
   clearErrors();
@@ -116,7 +120,7 @@ export function newContextFor(protocol: SslProtocol, side: SslSide): SslCtxPoint
         throw callFailed(`Pinning ${protocol}`);
       }
     }
-    if (side === "client") {
+    if (side === "client" && secureClientDefaults) {
       libssl.SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, null);
       // Honours SSL_CERT_FILE and SSL_CERT_DIR.
       if (libssl.SSL_CTX_set_default_verify_paths(raw) !== 1) {

@@ -142,6 +142,57 @@ export const libsslSymbols = {
   SSL_set_cipher_list: { parameters: ["pointer", "buffer"], result: "i32" },
   // const char *SSL_alert_desc_string_long(int value);
   SSL_alert_desc_string_long: { parameters: ["i32"], result: "pointer" },
+  // void SSL_CTX_set_default_passwd_cb(SSL_CTX *ctx, pem_password_cb *cb);
+  SSL_CTX_set_default_passwd_cb: { parameters: ["pointer", "function"], result: "void" },
+  // void SSL_CTX_set_default_passwd_cb_userdata(SSL_CTX *ctx, void *u);
+  SSL_CTX_set_default_passwd_cb_userdata: { parameters: ["pointer", "pointer"], result: "void" },
+  // void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb);
+  SSL_CTX_set_keylog_callback: { parameters: ["pointer", "function"], result: "void" },
+  // void SSL_CTX_set_alpn_select_cb(SSL_CTX *ctx, SSL_CTX_alpn_select_cb_func cb, void *arg);
+  SSL_CTX_set_alpn_select_cb: { parameters: ["pointer", "function", "pointer"], result: "void" },
+  // void SSL_CTX_sess_set_new_cb(SSL_CTX *ctx, int (*new_session_cb)(SSL *, SSL_SESSION *));
+  SSL_CTX_sess_set_new_cb: { parameters: ["pointer", "function"], result: "void" },
+  // int SSL_CTX_set0_tmp_dh_pkey(SSL_CTX *ctx, EVP_PKEY *dhpkey);  -- takes ownership on success
+  SSL_CTX_set0_tmp_dh_pkey: { parameters: ["pointer", "pointer"], result: "i32" },
+  // uint64_t SSL_CTX_clear_options(SSL_CTX *ctx, uint64_t options);
+  SSL_CTX_clear_options: { parameters: ["pointer", "u64"], result: "u64" },
+  // uint64_t SSL_clear_options(SSL *s, uint64_t options);
+  SSL_clear_options: { parameters: ["pointer", "u64"], result: "u64" },
+  // uint64_t SSL_get_options(const SSL *s);
+  SSL_get_options: { parameters: ["pointer"], result: "u64" },
+  // int SSL_set_alpn_protos(SSL *ssl, const unsigned char *protos, unsigned int protos_len);  -- 0 on success
+  SSL_set_alpn_protos: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // int SSL_set_ciphersuites(SSL *s, const char *str);
+  SSL_set_ciphersuites: { parameters: ["pointer", "buffer"], result: "i32" },
+  // void SSL_set_security_level(SSL *s, int level);
+  SSL_set_security_level: { parameters: ["pointer", "i32"], result: "void" },
+  // int SSL_set_session(SSL *ssl, SSL_SESSION *session);  -- takes its own reference
+  SSL_set_session: { parameters: ["pointer", "pointer"], result: "i32" },
+  // SSL_SESSION *SSL_get1_session(SSL *ssl);  -- the caller frees the result
+  SSL_get1_session: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_session_reused(const SSL *s);
+  SSL_session_reused: { parameters: ["pointer"], result: "i32" },
+  // void SSL_SESSION_free(SSL_SESSION *session);
+  SSL_SESSION_free: { parameters: ["pointer"], result: "void" },
+  // int i2d_SSL_SESSION(const SSL_SESSION *in, unsigned char **pp);
+  i2d_SSL_SESSION: { parameters: ["pointer", "buffer"], result: "i32" },
+  // SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
+  d2i_SSL_SESSION: { parameters: ["pointer", "buffer", "i64"], result: "pointer" },
+  // int SSL_SESSION_is_resumable(const SSL_SESSION *s);
+  SSL_SESSION_is_resumable: { parameters: ["pointer"], result: "i32" },
+  // int SSL_export_keying_material(SSL *s, unsigned char *out, size_t olen, const char *label,
+  //                                size_t llen, const unsigned char *context, size_t contextlen,
+  //                                int use_context);
+  SSL_export_keying_material: {
+    parameters: ["pointer", "buffer", "usize", "buffer", "usize", "buffer", "usize", "i32"],
+    result: "i32",
+  },
+  // STACK_OF(X509) *SSL_get_peer_cert_chain(const SSL *s);  -- on a server, without the leaf
+  SSL_get_peer_cert_chain: { parameters: ["pointer"], result: "pointer" },
+  // STACK_OF(X509) *SSL_get0_verified_chain(const SSL *s);
+  SSL_get0_verified_chain: { parameters: ["pointer"], result: "pointer" },
+  // SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx);
+  SSL_set_SSL_CTX: { parameters: ["pointer", "pointer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */
@@ -291,6 +342,32 @@ export const libcryptoSymbols = {
     parameters: ["pointer", "pointer", "pointer", "pointer", "i32", "pointer", "pointer"],
     result: "i32",
   },
+  // int X509_STORE_CTX_get_error(const X509_STORE_CTX *ctx);
+  X509_STORE_CTX_get_error: { parameters: ["pointer"], result: "i32" },
+  // void X509_STORE_CTX_set_error(X509_STORE_CTX *ctx, int s);
+  X509_STORE_CTX_set_error: { parameters: ["pointer", "i32"], result: "void" },
+  // int X509_STORE_CTX_get_error_depth(const X509_STORE_CTX *ctx);
+  X509_STORE_CTX_get_error_depth: { parameters: ["pointer"], result: "i32" },
+  // X509 *X509_STORE_CTX_get_current_cert(const X509_STORE_CTX *ctx);
+  X509_STORE_CTX_get_current_cert: { parameters: ["pointer"], result: "pointer" },
+  // int OPENSSL_sk_num(const OPENSSL_STACK *st);
+  OPENSSL_sk_num: { parameters: ["pointer"], result: "i32" },
+  // void *OPENSSL_sk_value(const OPENSSL_STACK *st, int i);
+  OPENSSL_sk_value: { parameters: ["pointer", "i32"], result: "pointer" },
+  // void *CRYPTO_malloc(size_t num, const char *file, int line);  -- what OPENSSL_malloc expands to
+  CRYPTO_malloc: { parameters: ["usize", "pointer", "i32"], result: "pointer" },
+  // EVP_PKEY *PEM_read_bio_Parameters(BIO *bp, EVP_PKEY **x);
+  PEM_read_bio_Parameters: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // int EVP_PKEY_get_bits(const EVP_PKEY *pkey);
+  EVP_PKEY_get_bits: { parameters: ["pointer"], result: "i32" },
+  // int EVP_PKEY_up_ref(EVP_PKEY *key);
+  EVP_PKEY_up_ref: { parameters: ["pointer"], result: "i32" },
+  // int RAND_status(void);
+  RAND_status: { parameters: [], result: "i32" },
+  // int RAND_poll(void);
+  RAND_poll: { parameters: [], result: "i32" },
+  // int X509_up_ref(X509 *a);
+  X509_up_ref: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded libssl, as `Deno.dlopen` returns it. */

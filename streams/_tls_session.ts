@@ -26,6 +26,8 @@ export interface SessionObjects {
   ownsSsl: boolean;
   /** Free the SSL_CTX when the session ends (after the SSL). */
   ownsCtx: boolean;
+  /** Called once when the session ends (an abstract context counting its connections). */
+  release?: () => void;
 }
 
 /** What `detach` hands back to the plain stream, in order. */
@@ -170,8 +172,9 @@ export class TlsSession {
     if (this.#freed) return;
     this.#freed = true;
     this.engine.dispose();
-    const { ssl, ctx, ownsSsl, ownsCtx } = this.objects;
+    const { ssl, ctx, ownsSsl, ownsCtx, release } = this.objects;
     if (ownsSsl && !ssl.freed) ssl.destroy();
     if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
+    release?.();
   }
 }

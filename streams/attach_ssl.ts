@@ -19,6 +19,8 @@ import {
   type SslProtocol,
   type SslSide,
 } from "../ffi/ssl_ctx.ts";
+import { offerSession } from "../ffi/connection_info.ts";
+import { SslAbstractContext } from "./abstract_context.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream } from "./socket_stream.ts";
@@ -26,9 +28,11 @@ import { internalsOf, SocketStream } from "./socket_stream.ts";
 /**
  * What `sslCtx` takes: a protocol symbol (a new SSL_CTX and SSL, both freed
  * with the stream), an `SslCtxPointer` (a new SSL from it; the context is
- * never freed by the stream) or an `SslPointer` (used as it is, never freed).
+ * never freed by the stream), an `SslPointer` (used as it is, never freed)
+ * or an `SslAbstractContext` (a new SSL from its shared SSL_CTX, configured
+ * by the context).
  */
-export type SslCtxSpec = SslProtocol | SslCtxPointer | SslPointer;
+export type SslCtxSpec = SslProtocol | SslCtxPointer | SslPointer | SslAbstractContext;
 
 /** LispWorks' SSL keyword arguments, as `attachSsl` takes them. */
 export interface SslOptions {
@@ -56,6 +60,8 @@ export interface SslOptions {
   tlsextHostName?: string;
   /** Aborting it cancels the handshake (and the connect, in `openTcpStream`). */
   signal?: AbortSignal;
+  /** A client session from `stream.session()` to offer for resumption. */
+  session?: Uint8Array;
 }
 
 /** Options of `detachSsl`. */
@@ -187,31 +193,50 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   let ssl: SslPointer | null = null;
   let ownsCtx = false;
   let ownsSsl = false;
+  let release: (() => void) | undefined;
   try {
     if (sslCtx instanceof SslPointer) {
       ssl = sslCtx;
       ctx = SslCtxPointer.from(loadOpenssl().libssl.SSL_get_SSL_CTX(ssl.pointer));
     } else {
-      if (sslCtx instanceof SslCtxPointer) {
+      // An abstract context brings its side, its shared SSL_CTX and its own SSL callback.
+      const abstract = sslCtx instanceof SslAbstractContext ? sslCtx.acquire() : null;
+      release = abstract?.release;
+      const side = sslCtx instanceof SslAbstractContext ? sslCtx.side : sslSide;
+      if (abstract) {
+        ctx = abstract.ctx;
+      } else if (sslCtx instanceof SslCtxPointer) {
         ctx = sslCtx;
       } else {
-        ctx = newContextFor(sslCtx, sslSide);
+        ctx = newContextFor(sslCtx as SslProtocol, sslSide);
         ownsCtx = true;
         ctxConfigureCallback?.(ctx);
       }
       ssl = sslNew(ctx);
       ownsSsl = true;
       const { libssl } = loadOpenssl();
-      if (sslSide === "client") libssl.SSL_set_connect_state(ssl.pointer);
-      if (sslSide === "server") libssl.SSL_set_accept_state(ssl.pointer);
-      if (sslSide === "client" && opts.tlsextHostName !== undefined) setPeerName(ssl, opts.tlsextHostName);
-      sslConfigureCallback?.(ssl);
-      startsHandshake = sslSide !== "both";
+      if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
+      if (side === "server") libssl.SSL_set_accept_state(ssl.pointer);
+      if (side === "client") {
+        const context = sslCtx instanceof SslAbstractContext ? sslCtx : null;
+        const host = opts.tlsextHostName ?? context?.tlsextHostName;
+        if (host !== undefined) setPeerName(ssl, host);
+        const offered = opts.session ?? context?.session;
+        if (offered !== undefined) offerSession(ssl.pointer, offered);
+      }
+      if (abstract) abstract.configure?.(ssl);
+      else sslConfigureCallback?.(ssl);
+      startsHandshake = side !== "both";
     }
-    session = new TlsSession({ ssl, ctx, ownsSsl, ownsCtx }, () => inner.inbound.pull(), inner.outbound);
+    session = new TlsSession(
+      { ssl, ctx, ownsSsl, ownsCtx, release },
+      () => inner.inbound.pull(),
+      inner.outbound,
+    );
   } catch (error) {
     if (ownsSsl && ssl && !ssl.freed) ssl.destroy();
     if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
+    release?.();
     stream.close();
     await stream.closed;
     throw error;

@@ -7,7 +7,9 @@
  */
 
 import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
+import { exportKeyingMaterialOf, sessionBytesOf } from "../ffi/connection_info.ts";
 import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
+import { loadOpenssl } from "../ffi/library.ts";
 import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { checkTimeout, Deadline, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
@@ -213,6 +215,60 @@ export class SocketStream implements Deno.Conn {
     const session = this.#internals.session;
     if (!session || !session.engine.handshakeDone) return null;
     return peerCertificateOf(session.objects.ssl.pointer);
+  }
+
+  // The SSL of a handshaken session, for inspection.
+  #handshakenSsl(what: string): Deno.PointerObject {
+    this.#assertOpen();
+    const session = this.#internals.session;
+    if (!session || !session.engine.handshakeDone) {
+      throw new SocketError(`${what} needs a finished TLS handshake`);
+    }
+    return session.objects.ssl.pointer;
+  }
+
+  /**
+   * The session to resume later, in DER: pass it as the `session` option of
+   * the next `openTcpStream`, `attachSsl` or `createSslClientContext`. With
+   * TLS 1.3 the server sends it after the handshake, so read something first;
+   * `null` when there is none to resume yet.
+   *
+   * @returns the session bytes, or `null`.
+   * @throws {SocketError} before the handshake or on a plain stream.
+   */
+  session(): Uint8Array | null {
+    return sessionBytesOf(this.#handshakenSsl("session()"));
+  }
+
+  /**
+   * Whether the handshake resumed the session that was offered.
+   *
+   * @throws {SocketError} before the handshake or on a plain stream.
+   */
+  isSessionReused(): boolean {
+    return loadOpenssl().libssl.SSL_session_reused(this.#handshakenSsl("isSessionReused()")) === 1;
+  }
+
+  /**
+   * Keying material exported from the session (RFC 5705 / RFC 8446), in
+   * Node's argument order.
+   *
+   * @param length how many bytes.
+   * @param label the label, e.g. "EXPERIMENTAL my-protocol".
+   * @param context optional context bytes.
+   * @returns `length` bytes both ends compute alike.
+   * @throws {RangeError} for a bad length.
+   * @throws {SocketError} before the handshake or on a plain stream.
+   */
+  exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
+    if (!Number.isInteger(length) || length <= 0) {
+      throw new RangeError(`length must be a positive integer, got ${length}`);
+    }
+    if (typeof label !== "string") throw new TypeError("label must be a string");
+    if (context !== undefined && !(context instanceof Uint8Array)) {
+      throw new TypeError("context must be a Uint8Array");
+    }
+    return exportKeyingMaterialOf(this.#handshakenSsl("exportKeyingMaterial()"), length, label, context);
   }
 
   /**

@@ -1,0 +1,548 @@
+/**
+ * Abstract contexts, LispWorks 8's `create-ssl-client-context` and
+ * `create-ssl-server-context`: one configured SSL_CTX that serves every
+ * connection made from it, usable as `sslCtx` everywhere.
+ *
+ * @module
+ */
+
+import { alpnSelectCallback, encodeAlpn } from "../ffi/_alpn.ts";
+import { cString, readCString } from "../ffi/_cstring.ts";
+import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
+import { callbackFor } from "../ffi/_lifetimes.ts";
+import { readCertificates, readPrivateKey } from "../ffi/_pem.ts";
+import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
+import {
+  SSL_FILETYPE_PEM,
+  SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+  SSL_VERIFY_NONE,
+  SSL_VERIFY_PEER,
+} from "../ffi/constants.ts";
+import { isProtocolVersion, type SslProtocolVersion, versionNumber } from "../ffi/connection_info.ts";
+import { loadOpenssl } from "../ffi/library.ts";
+import {
+  SSL_CTX_add1_chain_cert,
+  SSL_CTX_set_max_proto_version,
+  SSL_CTX_set_min_proto_version,
+} from "../ffi/macros.ts";
+import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.ts";
+import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
+import { newContextFor } from "../ffi/ssl_ctx.ts";
+import { nativeVerifyCallback, type VerifyCallback } from "../ffi/verification.ts";
+
+/** What client and server contexts share. */
+export interface SslContextOptions {
+  /** A PEM file with the certificate, then any intermediates. */
+  certFile?: string;
+  /** A PEM file with the private key. */
+  keyFile?: string;
+  /** The certificate (then any intermediates) as PEM text. */
+  cert?: string;
+  /** The private key as PEM text. */
+  key?: string;
+  /** The password of an encrypted private key. */
+  password?: string;
+  /** Asked for the password of an encrypted private key. */
+  passwordCallback?: PasswordCallback;
+  /** Extra trusted CAs as PEM text, added to the trust store. */
+  ca?: string;
+  /** A PEM file of trusted CAs, instead of the system store. */
+  opensslTrustedFile?: string;
+  /** A hashed directory of trusted CAs (`openssl rehash`), instead of the system store. */
+  opensslTrustedDirectory?: string;
+  /**
+   * The lowest version accepted. "tls-v1" and "tls-v1-1" also lower the
+   * security level to 0 for this context only (they sign with SHA-1).
+   * @default {"tls-v1-2"}
+   */
+  protocolVersion?: SslProtocolVersion;
+  /** The highest version offered; none by default. */
+  maxProtocolVersion?: SslProtocolVersion;
+  /** Decides each certificate of the peer's chain (see `setVerificationMode`). */
+  verifyCallback?: VerifyCallback;
+  /** Protocols for ALPN, in preference order. */
+  alpnProtocols?: readonly string[];
+  /** The TLS 1.2-and-below cipher list (OpenSSL syntax). */
+  ciphers?: string;
+  /** The TLS 1.3 cipher suites. */
+  ciphersuites?: string;
+  /** The key exchange groups, e.g. "X25519:P-256". */
+  groups?: string;
+  /** Receives each key log line (NSS format, for Wireshark). Off unless given: it reveals the keys. */
+  keylog?: (line: string) => void;
+  /** Appends each key log line to this file. Off unless given. */
+  keylogFile?: string;
+  /** Called with the new SSL_CTX after everything above is applied. */
+  opensslCtxConfigureCallback?: (ctx: SslCtxPointer) => void;
+  /** Called with each new SSL made from this context. */
+  opensslSslConfigureCallback?: (ssl: SslPointer) => void;
+}
+
+/** Options of `createSslClientContext`. */
+export interface SslClientContextOptions extends SslContextOptions {
+  /**
+   * Verify the server's chain and name; turning it off is for tests only.
+   * @default {true}
+   */
+  verify?: boolean;
+  /** The server name to send (SNI) and verify, when the connection gives none. */
+  tlsextHostName?: string;
+  /** A session from `stream.session()` to offer for resumption. */
+  session?: Uint8Array;
+}
+
+/** Options of `createSslServerContext`. */
+export interface SslServerContextOptions extends SslContextOptions {
+  /** Ask for a client certificate and verify it if one comes. */
+  requestClientCert?: boolean;
+  /** Require a valid client certificate (implies `requestClientCert`). */
+  requireClientCert?: boolean;
+}
+
+const SHARED_KEYS = [
+  "certFile",
+  "keyFile",
+  "cert",
+  "key",
+  "password",
+  "passwordCallback",
+  "ca",
+  "opensslTrustedFile",
+  "opensslTrustedDirectory",
+  "protocolVersion",
+  "maxProtocolVersion",
+  "verifyCallback",
+  "alpnProtocols",
+  "ciphers",
+  "ciphersuites",
+  "groups",
+  "keylog",
+  "keylogFile",
+  "opensslCtxConfigureCallback",
+  "opensslSslConfigureCallback",
+];
+const CLIENT_KEYS = new Set([...SHARED_KEYS, "verify", "tlsextHostName", "session"]);
+const SERVER_KEYS = new Set([...SHARED_KEYS, "requestClientCert", "requireClientCert"]);
+
+// void keylog_cb(const SSL *ssl, const char *line)
+const KEYLOG_CALLBACK = { parameters: ["pointer", "pointer"], result: "void" } as const;
+
+function checkKeys(name: string, options: object, known: Set<string>): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`${name}: unknown option ${JSON.stringify(key)}`);
+  }
+}
+
+function checkString(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== "string" || value === "")) {
+    throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
+  }
+}
+
+function checkFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  }
+}
+
+function checkOptions(name: string, options: SslClientContextOptions & SslServerContextOptions): void {
+  for (
+    const key of [
+      "certFile",
+      "keyFile",
+      "cert",
+      "key",
+      "ca",
+      "opensslTrustedFile",
+      "opensslTrustedDirectory",
+      "ciphers",
+      "ciphersuites",
+      "groups",
+      "keylogFile",
+      "tlsextHostName",
+    ] as const
+  ) {
+    checkString(key, options[key]);
+  }
+  if (options.password !== undefined && typeof options.password !== "string") {
+    throw new TypeError(`password must be a string, got ${describe(options.password)}`);
+  }
+  for (
+    const key of [
+      "passwordCallback",
+      "verifyCallback",
+      "keylog",
+      "opensslCtxConfigureCallback",
+      "opensslSslConfigureCallback",
+    ] as const
+  ) {
+    checkFunction(key, options[key]);
+  }
+  for (const key of ["protocolVersion", "maxProtocolVersion"] as const) {
+    if (options[key] !== undefined && !isProtocolVersion(options[key])) {
+      throw new RangeError(
+        `${key} must be "tls-v1", "tls-v1-1", "tls-v1-2" or "tls-v1-3", got ${describe(options[key])}`,
+      );
+    }
+  }
+  if (options.protocolVersion === "v3" || options.maxProtocolVersion === "v3") {
+    throw new RangeError(`${name}: SSLv3 is not available in OpenSSL 3`);
+  }
+  if (options.alpnProtocols !== undefined) encodeAlpn(options.alpnProtocols);
+  if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
+    throw new TypeError(`${name}: certFile and keyFile go together`);
+  }
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError(`${name}: cert and key go together`);
+  }
+  if (options.cert !== undefined && options.certFile !== undefined) {
+    throw new TypeError(`${name}: give cert/key or certFile/keyFile, not both`);
+  }
+  if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
+    throw new TypeError(
+      `session must be a Uint8Array from stream.session(), got ${describe(options.session)}`,
+    );
+  }
+}
+
+/**
+ * A configured SSL_CTX shared by every connection made from it, LispWorks'
+ * `ssl-abstract-context`. Pass it as `sslCtx` to `openTcpStream`,
+ * `makeInstance` or `attachSsl`; there `sslSide` and the plain
+ * `ctxConfigureCallback` / `sslConfigureCallback` are ignored (the context
+ * has its own side and callbacks). The SSL_CTX is freed once the context is
+ * closed and the last connection using it is gone.
+ *
+ * @example
+ * ```ts
+ * import { createSslClientContext } from "@comm/socket-stream";
+ *
+ * using context = createSslClientContext({ protocolVersion: "tls-v1-3", alpnProtocols: ["h2", "http/1.1"] });
+ * console.log(context.side); // "client"
+ * ```
+ */
+export class SslAbstractContext implements Disposable {
+  /** Which end its connections are. */
+  readonly side: "client" | "server";
+  /** Whether closing was asked for. */
+  #closed = false;
+  #connections = 0;
+  readonly #ctx: SslCtxPointer;
+  readonly #options: SslClientContextOptions & SslServerContextOptions;
+
+  /** @internal Use `createSslClientContext` or `createSslServerContext`. */
+  constructor(
+    side: "client" | "server",
+    ctx: SslCtxPointer,
+    options: SslClientContextOptions & SslServerContextOptions,
+  ) {
+    this.side = side;
+    this.#ctx = ctx;
+    this.#options = options;
+  }
+
+  /**
+   * The SSL_CTX, for raw OpenSSL calls.
+   *
+   * @throws {TypeError} once the context is closed.
+   */
+  get ctx(): SslCtxPointer {
+    if (this.#closed) throw new TypeError("This SslAbstractContext is closed");
+    return this.#ctx;
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The server name a client connection sends and verifies when it is given none. */
+  get tlsextHostName(): string | undefined {
+    return this.#options.tlsextHostName;
+  }
+
+  /** The session a client connection offers when it is given none. */
+  get session(): Uint8Array | undefined {
+    return this.#options.session;
+  }
+
+  /** @internal A connection starts using the SSL_CTX; call the returned function when it ends. */
+  acquire(): { ctx: SslCtxPointer; configure?: (ssl: SslPointer) => void; release: () => void } {
+    const ctx = this.ctx;
+    this.#connections++;
+    let released = false;
+    return {
+      ctx,
+      configure: this.#options.opensslSslConfigureCallback,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#connections--;
+        this.#freeIfDone();
+      },
+    };
+  }
+
+  #freeIfDone(): void {
+    if (this.#closed && this.#connections === 0 && !this.#ctx.freed) this.#ctx.destroy();
+  }
+
+  /** No new connections; the SSL_CTX is freed when the last one is gone. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#freeIfDone();
+  }
+
+  /** Closes the context (as `close()`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function loadIdentity(ctx: SslCtxPointer, options: SslContextOptions, name: string): void {
+  const raw = ctx.pointer;
+  const { libssl, libcrypto } = loadOpenssl();
+  if (options.passwordCallback || options.password !== undefined) {
+    const answer: PasswordCallback = options.passwordCallback ?? (() => options.password!);
+    libssl.SSL_CTX_set_default_passwd_cb(raw, nativePasswordCallback("ctx", raw, answer));
+  }
+  clearErrors();
+  if (options.certFile !== undefined && options.keyFile !== undefined) {
+    if (libssl.SSL_CTX_use_certificate_chain_file(raw, cString(options.certFile)) !== 1) {
+      throw callFailed(`${name}: loading certFile ${options.certFile}`);
+    }
+    if (libssl.SSL_CTX_use_PrivateKey_file(raw, cString(options.keyFile), SSL_FILETYPE_PEM) !== 1) {
+      throw callFailed(`${name}: loading keyFile ${options.keyFile}`);
+    }
+  } else if (options.cert !== undefined && options.key !== undefined) {
+    const [leaf, ...chain] = readCertificates(options.cert, `${name}: cert`);
+    try {
+      if (libssl.SSL_CTX_use_certificate(raw, leaf) !== 1) throw callFailed(`${name}: using cert`);
+      for (const intermediate of chain) {
+        if (SSL_CTX_add1_chain_cert(raw, intermediate) !== 1) throw callFailed(`${name}: adding the chain`);
+      }
+    } finally {
+      for (const certificate of [leaf, ...chain]) libcrypto.X509_free(certificate);
+    }
+    const encrypted = options.key.includes("ENCRYPTED");
+    const password = encrypted
+      ? options.password ?? options.passwordCallback?.({ maxLength: 1024, forEncryption: false })
+      : undefined;
+    const key = readPrivateKey(options.key, password, `${name}: key`);
+    try {
+      if (libssl.SSL_CTX_use_PrivateKey(raw, key) !== 1) throw callFailed(`${name}: using key`);
+    } finally {
+      libcrypto.EVP_PKEY_free(key);
+    }
+  } else {
+    return;
+  }
+  if (libssl.SSL_CTX_check_private_key(raw) !== 1) {
+    throw callFailed(`${name}: the key does not match the certificate`);
+  }
+}
+
+function loadTrust(
+  ctx: SslCtxPointer,
+  options: SslContextOptions,
+  useSystemStore: boolean,
+  name: string,
+): boolean {
+  const raw = ctx.pointer;
+  const { libssl, libcrypto } = loadOpenssl();
+  clearErrors();
+  let trusted = false;
+  if (options.opensslTrustedFile !== undefined || options.opensslTrustedDirectory !== undefined) {
+    const file = options.opensslTrustedFile === undefined ? null : cString(options.opensslTrustedFile);
+    const directory = options.opensslTrustedDirectory === undefined
+      ? null
+      : cString(options.opensslTrustedDirectory);
+    if (libssl.SSL_CTX_load_verify_locations(raw, file, directory) !== 1) {
+      throw callFailed(`${name}: loading opensslTrustedFile/opensslTrustedDirectory`);
+    }
+    trusted = true;
+  } else if (useSystemStore) {
+    // Honours SSL_CERT_FILE and SSL_CERT_DIR.
+    if (libssl.SSL_CTX_set_default_verify_paths(raw) !== 1) {
+      throw callFailed(`${name}: loading the system trust store`);
+    }
+    trusted = true;
+  }
+  if (options.ca !== undefined) {
+    const store = libssl.SSL_CTX_get_cert_store(raw);
+    for (const certificate of readCertificates(options.ca, `${name}: ca`)) {
+      // The store takes its own reference.
+      const added = libcrypto.X509_STORE_add_cert(store, certificate);
+      libcrypto.X509_free(certificate);
+      if (added !== 1) throw callFailed(`${name}: adding ca`);
+    }
+    trusted = true;
+  }
+  return trusted;
+}
+
+function applyProtocolAndCiphers(ctx: SslCtxPointer, options: SslContextOptions, name: string): void {
+  const raw = ctx.pointer;
+  const { libssl } = loadOpenssl();
+  const minimum = options.protocolVersion ?? "tls-v1-2";
+  if (minimum === "tls-v1" || minimum === "tls-v1-1") {
+    // TLS 1.0 and 1.1 sign with SHA-1/MD5, which OpenSSL 3 allows only at level 0: this context only.
+    libssl.SSL_CTX_set_security_level(raw, 0);
+  }
+  clearErrors();
+  if (SSL_CTX_set_min_proto_version(raw, versionNumber(minimum)) !== 1) {
+    throw callFailed(`${name}: protocolVersion`);
+  }
+  if (
+    options.maxProtocolVersion !== undefined &&
+    SSL_CTX_set_max_proto_version(raw, versionNumber(options.maxProtocolVersion)) !== 1
+  ) {
+    throw callFailed(`${name}: maxProtocolVersion`);
+  }
+  if (options.ciphers !== undefined) setCipherList(ctx, options.ciphers);
+  if (options.ciphersuites !== undefined) setCiphersuites(ctx, options.ciphersuites);
+  if (options.groups !== undefined) setGroups(ctx, options.groups);
+}
+
+function applyKeylog(ctx: SslCtxPointer, options: SslContextOptions): void {
+  const { keylog, keylogFile } = options;
+  if (keylog === undefined && keylogFile === undefined) return;
+  const raw = ctx.pointer;
+  const native = callbackFor("ctx", raw, KEYLOG_CALLBACK, (_ssl, line) => {
+    const text = readCString(line);
+    if (text === null) return;
+    try {
+      keylog?.(text);
+      if (keylogFile !== undefined) Deno.writeTextFileSync(keylogFile, `${text}\n`, { append: true });
+    } catch {
+      // A failing sink must not break the handshake.
+    }
+  });
+  loadOpenssl().libssl.SSL_CTX_set_keylog_callback(raw, native);
+}
+
+function build(
+  side: "client" | "server",
+  options: SslClientContextOptions & SslServerContextOptions,
+  configure: (ctx: SslCtxPointer) => void,
+): SslAbstractContext {
+  const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
+  if (typeof options !== "object" || options === null) throw new TypeError(`${name} needs an options object`);
+  checkKeys(name, options, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
+  checkOptions(name, options);
+  const ctx = newContextFor(true, side, { secureClientDefaults: false });
+  try {
+    applyProtocolAndCiphers(ctx, options, name);
+    loadIdentity(ctx, options, name);
+    configure(ctx);
+    if (options.alpnProtocols !== undefined) {
+      const { libssl } = loadOpenssl();
+      if (side === "client") {
+        const wire = encodeAlpn(options.alpnProtocols);
+        if (libssl.SSL_CTX_set_alpn_protos(ctx.pointer, wire, wire.length) !== 0) {
+          throw callFailed(`${name}: alpnProtocols`);
+        }
+      } else {
+        libssl.SSL_CTX_set_alpn_select_cb(
+          ctx.pointer,
+          alpnSelectCallback(ctx.pointer, options.alpnProtocols),
+          null,
+        );
+      }
+    }
+    applyKeylog(ctx, options);
+    options.opensslCtxConfigureCallback?.(ctx);
+  } catch (error) {
+    ctx.destroy();
+    throw error;
+  }
+  return new SslAbstractContext(side, ctx, { ...options });
+}
+
+function setVerify(ctx: SslCtxPointer, bits: number, callback: VerifyCallback | undefined): void {
+  const raw = ctx.pointer;
+  const native = callback && bits !== SSL_VERIFY_NONE ? nativeVerifyCallback("ctx", raw, callback) : null;
+  loadOpenssl().libssl.SSL_CTX_set_verify(raw, bits, native);
+}
+
+/**
+ * Makes a client context, LispWorks 8's `create-ssl-client-context`. By
+ * default it verifies the server against the system trust store
+ * (`SSL_CERT_FILE` / `SSL_CERT_DIR` honoured), checks the host name, and
+ * accepts TLS 1.2 and 1.3.
+ *
+ * @param options trust, identity (for client certificates), versions, ALPN, ciphers, session, key log.
+ * @returns the context; close it when done (connections keep it alive until they end).
+ * @throws {TypeError} or {RangeError} for a wrong or unknown option, naming it.
+ * @throws {SslCondition} when OpenSSL refuses a file, a key, a list or a password.
+ * @example Mutual TLS with a client certificate
+ * ```ts
+ * import { createSslClientContext, openTcpStream } from "@comm/socket-stream";
+ *
+ * using context = createSslClientContext({
+ *   certFile: "client.pem",
+ *   keyFile: "client.key",
+ *   ca: await Deno.readTextFile("ca.pem"),
+ * });
+ * await using stream = await openTcpStream("localhost", 8443, { sslCtx: context });
+ * ```
+ */
+export function createSslClientContext(options: SslClientContextOptions = {}): SslAbstractContext {
+  return build("client", options, (ctx) => {
+    const verify = options.verify ?? true;
+    if (typeof verify !== "boolean") throw new TypeError(`verify must be a boolean, got ${describe(verify)}`);
+    loadTrust(ctx, options, verify, "createSslClientContext");
+    setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback);
+  });
+}
+
+/**
+ * Makes a server context, LispWorks 8's `create-ssl-server-context`. It
+ * needs a certificate and key. With `requestClientCert` or
+ * `requireClientCert` it verifies client certificates against `ca`,
+ * `opensslTrustedFile` or `opensslTrustedDirectory` (one is needed: a
+ * server does not trust the system store for clients unless told to).
+ *
+ * @param options identity, client certificates, versions, ALPN, ciphers, key log.
+ * @returns the context.
+ * @throws {TypeError} or {RangeError} for a wrong or missing option, naming it.
+ * @throws {SslCondition} when OpenSSL refuses a file, a key, a list or a password.
+ * @example
+ * ```ts
+ * import { createSslServerContext, makeInstance } from "@comm/socket-stream";
+ *
+ * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key", alpnProtocols: ["h2"] });
+ * for await (const socket of Deno.listen({ port: 8443 })) {
+ *   const stream = await makeInstance("socket-stream", { socket, sslCtx: context });
+ *   stream.close();
+ * }
+ * ```
+ */
+export function createSslServerContext(options: SslServerContextOptions): SslAbstractContext {
+  const identity = options?.certFile !== undefined || options?.cert !== undefined;
+  if (!identity) {
+    throw new TypeError("createSslServerContext needs certFile and keyFile, or cert and key");
+  }
+  return build("server", options, (ctx) => {
+    const { requestClientCert = false, requireClientCert = false } = options;
+    for (
+      const [key, value] of [["requestClientCert", requestClientCert], [
+        "requireClientCert",
+        requireClientCert,
+      ]]
+    ) {
+      if (typeof value !== "boolean") throw new TypeError(`${key} must be a boolean, got ${describe(value)}`);
+    }
+    const asks = requestClientCert || requireClientCert;
+    const trusted = loadTrust(ctx, options, false, "createSslServerContext");
+    if (asks && !trusted) {
+      throw new TypeError(
+        "createSslServerContext: requestClientCert/requireClientCert need ca, opensslTrustedFile or opensslTrustedDirectory",
+      );
+    }
+    const bits = !asks
+      ? SSL_VERIFY_NONE
+      : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
+    setVerify(ctx, bits, options.verifyCallback);
+  });
+}
