@@ -53,7 +53,8 @@ export function readPrivateKey(
   const { libcrypto } = loadOpenssl();
   clearErrors();
   // With no callback, OpenSSL takes the user data as the password string: hand it a native copy.
-  const native = password === undefined ? null : libcrypto.CRYPTO_strdup(cString(password), null, 0);
+  // Without a password, an empty one: never let OpenSSL prompt on the terminal.
+  const native = libcrypto.CRYPTO_strdup(cString(password ?? ""), null, 0);
   try {
     const key = withPemBio(pem, (bio) => libcrypto.PEM_read_bio_PrivateKey(bio, null, null, native));
     if (key === null) {

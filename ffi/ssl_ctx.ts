@@ -53,6 +53,20 @@ const PINNED: Partial<Record<string, { version: number; legacy: boolean }>> = {
 
 const FLEXIBLE = new Set<unknown>([true, "default", "v23"]);
 
+let emptyPassword: Deno.PointerObject | null = null;
+
+/**
+ * Stops OpenSSL from prompting on the terminal for the password of an
+ * encrypted key (its default when no callback is set): without a callback,
+ * the user data is taken as the password, and here it is "". One native
+ * string serves every context for the life of the process.
+ */
+export function neverPromptForPasswords(raw: Deno.PointerObject): void {
+  const { libssl, libcrypto } = loadOpenssl();
+  emptyPassword ??= libcrypto.CRYPTO_strdup(new Uint8Array(1), null, 0);
+  libssl.SSL_CTX_set_default_passwd_cb_userdata(raw, emptyPassword);
+}
+
 /** Whether `value` is one of the protocol symbols. */
 export function isSslProtocol(value: unknown): value is SslProtocol {
   return FLEXIBLE.has(value) || value === "v2" || value === "v3" ||
@@ -108,6 +122,7 @@ export function newContextFor(
   const raw = libssl.SSL_CTX_new(method);
   if (raw === null) throw callFailed("SSL_CTX_new");
   const ctx = new SslCtxPointer(raw, true);
+  neverPromptForPasswords(raw);
   try {
     const pin = typeof protocol === "string" ? PINNED[protocol] : undefined;
     if (pin) {

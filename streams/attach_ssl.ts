@@ -111,6 +111,13 @@ function checkOptions(stream: SocketStream, opts: SslOptions): void {
   ) {
     throw new TypeError("tlsextHostName must be a non-empty string");
   }
+  if (opts.session !== undefined && !(opts.session instanceof Uint8Array)) {
+    throw new TypeError("session must be a Uint8Array from stream.session()");
+  }
+  if (sslCtx instanceof SslAbstractContext) {
+    if (sslCtx.closed) throw new TypeError("attachSsl: this SslAbstractContext is closed");
+    return;
+  }
   if (sslCtx instanceof SslPointer) {
     if (inUse.has(sslCtx)) {
       throw new TypeError("attachSsl: this SslPointer is already attached to an open stream");

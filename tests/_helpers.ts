@@ -374,3 +374,31 @@ export function wrapConn(
   wrapped.closeWrite = () => conn.closeWrite();
   return wrapped;
 }
+
+/** The text of a fixture file. */
+export function fixtureText(name: string): string {
+  return Deno.readTextFileSync(fixture(name));
+}
+
+/**
+ * A one-connection module server with the given sslCtx; `served` resolves to
+ * the server's stream or the error that ended its handshake.
+ */
+export function serveOnce(sslCtx: SocketStreamInit["sslCtx"]): {
+  port: number;
+  served: Promise<SocketStream | Error>;
+  [Symbol.asyncDispose](): Promise<void>;
+} {
+  const { listener, port } = listenLoopback();
+  const served = listener.accept().then((socket) => makeInstance("socket-stream", { socket, sslCtx }))
+    .catch((error) => error as Error);
+  return {
+    port,
+    served,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      const result = await served;
+      if (!(result instanceof Error)) await result[Symbol.asyncDispose]();
+    },
+  };
+}
