@@ -1,61 +1,71 @@
 /**
- * Ties JavaScript-side resources (FFI callbacks, native strings) to the real
- * lifetime of an SSL_CTX or SSL: OpenSSL calls an ex_data free function when
- * the object's last reference goes, and that releases what was attached.
- * So a verify or password callback lives exactly as long as the context that
- * can call it, however many SSLs keep the context alive after its owner let go.
+ * Keeps JavaScript-side resources (FFI callbacks) alive exactly as long as
+ * the SSL_CTX or SSL that can call them.
+ *
+ * An SSL_CTX lives on inside OpenSSL while SSLs made from it exist, even
+ * after its owner freed it. So a context's callbacks are released only when
+ * its wrapper was destroyed and no SSL the module made from it (or drives for
+ * a stream) is left. This is bookkeeping on the module's own frees, not an
+ * OpenSSL ex_data hook: such a hook is process-wide and would call back into
+ * whichever Deno isolate registered it first (a test file, a Worker), long
+ * after that isolate is gone.
  *
  * @module
  */
 
-import { CRYPTO_EX_INDEX_SSL, CRYPTO_EX_INDEX_SSL_CTX } from "./constants.ts";
-import { loadOpenssl } from "./library.ts";
-
 type Kind = "ctx" | "ssl";
 
 const releases: Record<Kind, Map<bigint, (() => void)[]>> = { ctx: new Map(), ssl: new Map() };
-let registered = false;
+const dependents = new Map<bigint, number>();
+const destroyedContexts = new Set<bigint>();
 
-// void free_func(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-const FREE_FUNC = {
-  parameters: ["pointer", "pointer", "pointer", "i32", "i64", "pointer"],
-  result: "void",
-} as const;
-
-function register(): void {
-  if (registered) return;
-  const { libcrypto } = loadOpenssl();
-  for (
-    const [classIndex, kind] of [[CRYPTO_EX_INDEX_SSL_CTX, "ctx"], [CRYPTO_EX_INDEX_SSL, "ssl"]] as const
-  ) {
-    // Lives as long as the process: OpenSSL may free an object at any time.
-    const onFree = new Deno.UnsafeCallback(FREE_FUNC, (parent) => {
-      const address = Deno.UnsafePointer.value(parent);
-      const pending = releases[kind].get(address);
-      if (!pending) return;
-      releases[kind].delete(address);
-      // Release after OpenSSL has finished freeing, outside its call stack.
-      queueMicrotask(() => {
-        for (const release of pending) release();
-      });
-    });
-    if (libcrypto.CRYPTO_get_ex_new_index(classIndex, 0n, null, null, null, onFree.pointer) < 0) {
-      throw new Error("Cannot register an ex_data index with OpenSSL");
-    }
-  }
-  registered = true;
+function runReleases(kind: Kind, address: bigint): void {
+  const pending = releases[kind].get(address);
+  if (!pending) return;
+  releases[kind].delete(address);
+  for (const release of pending) release();
 }
 
-/** Runs `release` once OpenSSL has really freed the object at `raw` (an `SSL_CTX *` or `SSL *`). */
+function releaseContextIfDone(address: bigint): void {
+  if (destroyedContexts.has(address) && !dependents.has(address)) {
+    destroyedContexts.delete(address);
+    runReleases("ctx", address);
+  }
+}
+
+/** Runs `release` once the object at `raw` is freed for good (see the module notes). */
 export function releaseWhenFreed(kind: Kind, raw: Deno.PointerObject, release: () => void): void {
-  register();
   const address = Deno.UnsafePointer.value(raw);
   const list = releases[kind].get(address);
   if (list) list.push(release);
   else releases[kind].set(address, [release]);
 }
 
-/** A callback that stays alive until OpenSSL frees the object at `raw`. */
+/** An SSL made from (or driven over) the context at `address` starts. */
+export function retainContext(address: bigint): void {
+  dependents.set(address, (dependents.get(address) ?? 0) + 1);
+}
+
+/** That SSL is gone. */
+export function releaseContext(address: bigint): void {
+  const count = (dependents.get(address) ?? 1) - 1;
+  if (count > 0) dependents.set(address, count);
+  else dependents.delete(address);
+  releaseContextIfDone(address);
+}
+
+/** The module freed the SSL at `address`. */
+export function sslFreed(address: bigint): void {
+  runReleases("ssl", address);
+}
+
+/** The module freed (its reference to) the SSL_CTX at `address`. */
+export function contextFreed(address: bigint): void {
+  destroyedContexts.add(address);
+  releaseContextIfDone(address);
+}
+
+/** A callback that stays alive until the object at `raw` is freed for good. */
 export function callbackFor<const D extends Deno.UnsafeCallbackDefinition>(
   kind: Kind,
   raw: Deno.PointerObject,

@@ -7,6 +7,7 @@
  */
 
 import { loadOpenssl } from "./library.ts";
+import { contextFreed, releaseContext, retainContext, sslFreed } from "./_lifetimes.ts";
 
 type Kind = "sslCtx" | "ssl";
 
@@ -14,14 +15,26 @@ const live: Record<Kind, number> = { sslCtx: 0, ssl: 0 };
 
 // Backstop for objects the module made and nobody freed: the wrapper was
 // collected, so nothing can use the pointer any more. Unregistered on free.
-const backstop = new FinalizationRegistry<{ kind: Kind; raw: Deno.PointerObject }>(
-  ({ kind, raw }) => {
-    const { libssl } = loadOpenssl();
-    if (kind === "ssl") libssl.SSL_free(raw);
-    else libssl.SSL_CTX_free(raw);
+const backstop = new FinalizationRegistry<{ kind: Kind; raw: Deno.PointerObject; context?: bigint }>(
+  ({ kind, raw, context }) => {
+    freeNative(kind, raw, context);
     live[kind]--;
   },
 );
+
+// Frees the native object and settles the bookkeeping of callbacks tied to it.
+function freeNative(kind: Kind, raw: Deno.PointerObject, context: bigint | undefined): void {
+  const { libssl } = loadOpenssl();
+  const address = Deno.UnsafePointer.value(raw);
+  if (kind === "ssl") {
+    libssl.SSL_free(raw);
+    sslFreed(address);
+    if (context !== undefined) releaseContext(context);
+  } else {
+    libssl.SSL_CTX_free(raw);
+    contextFreed(address);
+  }
+}
 
 // Wrappers of objects the module made and has not freed, by address, so
 // that `from(raw)` hands back the wrapper that knows whether it was freed.
@@ -57,17 +70,23 @@ export abstract class NativePointer {
   #madeHere: boolean;
   readonly #kind: Kind;
   readonly #type: string;
+  readonly #context: bigint | undefined;
 
-  /** @internal Wraps `raw`; `madeHere` counts it as the module's own object. */
-  constructor(raw: Deno.PointerObject, kind: Kind, type: string, madeHere: boolean) {
+  /**
+   * @internal Wraps `raw`; `madeHere` counts it as the module's own object;
+   * `context` is the SSL_CTX an SSL was made from (kept alive with its callbacks).
+   */
+  constructor(raw: Deno.PointerObject, kind: Kind, type: string, madeHere: boolean, context?: bigint) {
     this.#raw = raw;
     this.#kind = kind;
     this.#type = type;
     this.#madeHere = madeHere;
+    this.#context = context;
+    if (context !== undefined) retainContext(context);
     if (madeHere) {
       live[kind]++;
       known.set(Deno.UnsafePointer.value(raw), new WeakRef(this));
-      backstop.register(this, { kind, raw }, this);
+      backstop.register(this, { kind, raw, context }, this);
     }
   }
 
@@ -91,15 +110,13 @@ export abstract class NativePointer {
   /** Frees the native object once; later uses of `pointer` throw. */
   protected free(): void {
     const raw = this.pointer;
-    const { libssl } = loadOpenssl();
     this.#freed = true;
     known.delete(Deno.UnsafePointer.value(raw));
     if (this.#madeHere) {
       backstop.unregister(this);
       live[this.#kind]--;
     }
-    if (this.#kind === "ssl") libssl.SSL_free(raw);
-    else libssl.SSL_CTX_free(raw);
+    freeNative(this.#kind, raw, this.#context);
   }
 
   /** @internal The module's live wrapper for `raw`, if any. */
@@ -174,9 +191,9 @@ export class SslCtxPointer extends NativePointer {
  * ```
  */
 export class SslPointer extends NativePointer {
-  /** @internal Use `sslNew` or `SslPointer.from`. */
-  constructor(raw: Deno.PointerObject, madeHere: boolean) {
-    super(raw, "ssl", "SslPointer", madeHere);
+  /** @internal Use `sslNew` or `SslPointer.from`; `context` is the SSL_CTX it was made from. */
+  constructor(raw: Deno.PointerObject, madeHere: boolean, context?: bigint) {
+    super(raw, "ssl", "SslPointer", madeHere, context);
   }
 
   /**

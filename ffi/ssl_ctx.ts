@@ -216,7 +216,8 @@ export function sslNew(ctx: SslCtxPointer): SslPointer {
   clearErrors();
   const raw = libssl.SSL_new(ctx.pointer);
   if (raw === null) throw callFailed("SSL_new");
-  return new SslPointer(raw, true);
+  // The SSL keeps the context, and the callbacks set on it, alive until it is freed.
+  return new SslPointer(raw, true, Deno.UnsafePointer.value(ctx.pointer));
 }
 
 /**

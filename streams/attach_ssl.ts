@@ -20,6 +20,7 @@ import {
   type SslSide,
 } from "../ffi/ssl_ctx.ts";
 import { offerSession } from "../ffi/connection_info.ts";
+import { releaseContext, retainContext } from "../ffi/_lifetimes.ts";
 import { SslAbstractContext } from "./abstract_context.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
@@ -204,7 +205,12 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   try {
     if (sslCtx instanceof SslPointer) {
       ssl = sslCtx;
-      ctx = SslCtxPointer.from(loadOpenssl().libssl.SSL_get_SSL_CTX(ssl.pointer));
+      const raw = loadOpenssl().libssl.SSL_get_SSL_CTX(ssl.pointer);
+      ctx = SslCtxPointer.from(raw);
+      // While the stream drives the caller's SSL, its context's callbacks must stay alive.
+      const address = Deno.UnsafePointer.value(raw);
+      retainContext(address);
+      release = () => releaseContext(address);
     } else {
       // An abstract context brings its side, its shared SSL_CTX and its own SSL callback.
       const abstract = sslCtx instanceof SslAbstractContext ? sslCtx.acquire() : null;
