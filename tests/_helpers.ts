@@ -381,16 +381,21 @@ export function fixtureText(name: string): string {
 }
 
 /**
- * A one-connection module server with the given sslCtx; `served` resolves to
- * the server's stream or the error that ended its handshake.
+ * A one-connection module server with the given sslCtx (and other initargs);
+ * `served` resolves to the server's stream or the error that ended its handshake.
  */
-export function serveOnce(sslCtx: SocketStreamInit["sslCtx"]): {
+export function serveOnce(
+  sslCtx: SocketStreamInit["sslCtx"],
+  init: Omit<SocketStreamInit, "socket" | "sslCtx"> = {},
+): {
   port: number;
   served: Promise<SocketStream | Error>;
   [Symbol.asyncDispose](): Promise<void>;
 } {
   const { listener, port } = listenLoopback();
-  const served = listener.accept().then((socket) => makeInstance("socket-stream", { socket, sslCtx }))
+  const served = listener.accept().then((socket) =>
+    makeInstance("socket-stream", { ...init, socket, sslCtx })
+  )
     .catch((error) => error as Error);
   return {
     port,
@@ -401,4 +406,39 @@ export function serveOnce(sslCtx: SocketStreamInit["sslCtx"]): {
       if (!(result instanceof Error)) await result[Symbol.asyncDispose]();
     },
   };
+}
+
+/** `serveOnce` with a context made from `true` that presents the fixture certificate `name`. */
+export function serveCertificate(name = "server"): ReturnType<typeof serveOnce> {
+  return serveOnce(true, { ctxConfigureCallback: (ctx) => useCertificate(ctx, name) });
+}
+
+/** Reads one chunk and writes it back. */
+export async function echoOnce(stream: SocketStream): Promise<void> {
+  const buffer = new Uint8Array(256);
+  const count = await stream.read(buffer);
+  if (count !== null) await stream.write(buffer.subarray(0, count));
+}
+
+/** Writes `text` and reads as many bytes back. */
+export async function roundTrip(stream: SocketStream, text: string): Promise<string> {
+  await stream.write(encoder.encode(text));
+  return decoder.decode(await readBytes(stream, encoder.encode(text).length));
+}
+
+/** Starts `gnutls-serv --echo` with the server fixture on a free port; resolves once it accepts. */
+export async function startGnutlsServer(extraArgs: string[] = []): Promise<{ peer: Peer; port: number }> {
+  const port = freePort();
+  const peer = new Peer("gnutls-serv", [
+    "--echo",
+    "--port",
+    String(port),
+    "--x509certfile",
+    fixture("server.pem"),
+    "--x509keyfile",
+    fixture("server.key"),
+    ...extraArgs,
+  ]);
+  await waitForPort(port);
+  return { peer, port };
 }

@@ -15,33 +15,21 @@ import {
 import {
   addressOf,
   assertNoLiveObjects,
-  decoder,
+  echoOnce,
   encoder,
   fixture,
   fixtureText,
-  freePort,
   FreeWatcher,
   Peer,
-  readBytes,
   readUntil,
+  roundTrip,
   serveOnce,
+  startGnutlsServer,
   startOpensslServer,
-  waitForPort,
 } from "./_helpers.ts";
 
 const serverIdentity = { certFile: fixture("server.pem"), keyFile: fixture("server.key") };
 const trustCa = { ca: fixtureText("ca.pem") };
-
-async function echoOnce(stream: SocketStream): Promise<void> {
-  const buffer = new Uint8Array(256);
-  const count = await stream.read(buffer);
-  if (count !== null) await stream.write(buffer.subarray(0, count));
-}
-
-async function roundTrip(stream: SocketStream, text: string): Promise<string> {
-  await stream.write(encoder.encode(text));
-  return decoder.decode(await readBytes(stream, text.length));
-}
 
 Deno.test("mutual TLS between the module's client and server: the server reads the client's certificate", async () => {
   {
@@ -125,20 +113,12 @@ Deno.test("mutual TLS against openssl s_server -Verify", async () => {
 });
 
 Deno.test("mutual TLS against gnutls-serv --require-client-cert", async () => {
-  const port = freePort();
-  await using _peer = new Peer("gnutls-serv", [
-    "--echo",
-    "--port",
-    String(port),
-    "--x509certfile",
-    fixture("server.pem"),
-    "--x509keyfile",
-    fixture("server.key"),
+  const { peer, port } = await startGnutlsServer([
     "--x509cafile",
     fixture("ca.pem"),
     "--require-client-cert",
   ]);
-  await waitForPort(port);
+  await using _peer = peer;
   using context = createSslClientContext({
     ...trustCa,
     certFile: fixture("client.pem"),

@@ -45,6 +45,8 @@ import {
   loopbackPair,
   Peer,
   readUntil,
+  serveCertificate,
+  startOpensslServer,
   trustTestCa,
   useCertificate,
 } from "./_helpers.ts";
@@ -113,47 +115,30 @@ Deno.test("setVerificationMode on a server context makes it ask for and check th
 });
 
 Deno.test('a client with verification "never" goes on with a bad server, and the result is recorded', async () => {
-  const { listener, port } = listenLoopback();
-  const serving = listener.accept().then((socket) =>
-    makeInstance("socket-stream", {
-      socket,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx, "untrusted"),
-    })
-  );
-  const client = await openTcpStream("localhost", port, {
+  await using server = serveCertificate("untrusted");
+  await using client = await openTcpStream("localhost", server.port, {
     sslCtx: true,
     ctxConfigureCallback: (ctx) => setVerificationMode(ctx, "client", "never"),
   });
   assert.equal(Number(libssl.SSL_get_verify_result(client.ssl!.pointer)), 20);
-  await client[Symbol.asyncDispose]();
-  await (await serving)[Symbol.asyncDispose]();
-  listener.close();
 });
 
 Deno.test("a verify callback that throws rejects the certificate", async () => {
-  const { listener, port } = listenLoopback();
-  const serving = listener.accept().then((socket) =>
-    makeInstance("socket-stream", {
-      socket,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx),
-    })
-  ).catch((error) => error);
-  await assert.rejects(
-    openTcpStream("localhost", port, {
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => {
-        trustTestCa(ctx);
-        setVerificationMode(ctx, "client", "always", () => {
-          throw new Error("callback bug");
-        });
-      },
-    }),
-    SslVerificationFailure,
-  );
-  await serving;
-  listener.close();
+  {
+    await using server = serveCertificate();
+    await assert.rejects(
+      openTcpStream("localhost", server.port, {
+        sslCtx: true,
+        ctxConfigureCallback: (ctx) => {
+          trustTestCa(ctx);
+          setVerificationMode(ctx, "client", "always", () => {
+            throw new Error("callback bug");
+          });
+        },
+      }),
+      SslVerificationFailure,
+    );
+  }
   assertNoLiveObjects();
 });
 
@@ -172,7 +157,7 @@ Deno.test("setSslCtxOptions sets and clears named options, and rejects unknown n
 });
 
 Deno.test("setCipherList, setCiphersuites and setGroups restrict what is negotiated", async () => {
-  const { peer, port } = await startServerWithCiphers();
+  const { peer, port } = await startOpensslServer();
   await using _peer = peer;
   const stream = await openTcpStream("localhost", port, {
     sslCtx: "tls-v1-2",
@@ -198,22 +183,6 @@ Deno.test("setCipherList, setCiphersuites and setGroups restrict what is negotia
   assert.throws(() => setGroups(ctx, "P-999"), SslCondition);
   assert.throws(() => setCipherList(ctx, ""), /non-empty string/);
 });
-
-async function startServerWithCiphers(): Promise<{ peer: Peer; port: number }> {
-  const peer = new Peer("openssl", [
-    "s_server",
-    "-accept",
-    "127.0.0.1:0",
-    "-cert",
-    fixture("server.pem"),
-    "-key",
-    fixture("server.key"),
-    "-naccept",
-    "1",
-  ]);
-  const [, port] = await peer.waitFor(/ACCEPT [^\n]*:(\d+)/);
-  return { peer, port: Number(port) };
-}
 
 Deno.test("setSslCtxPasswordCallback opens an encrypted key file; without it the load fails and nothing prompts", () => {
   {
@@ -317,29 +286,20 @@ Deno.test("the sslConnection functions need a handshaken TLS stream", async () =
 });
 
 Deno.test("a server stream reads what openssl s_client negotiated through the LispWorks functions", async () => {
-  const { listener, port } = listenLoopback();
-  const serving = listener.accept().then((socket) =>
-    makeInstance("socket-stream", {
-      socket,
-      sslCtx: true,
-      ctxConfigureCallback: (ctx) => useCertificate(ctx),
-    })
-  );
+  await using server = serveCertificate();
   await using client = new Peer("openssl", [
     "s_client",
     "-connect",
-    `127.0.0.1:${port}`,
+    `127.0.0.1:${server.port}`,
     "-tls1_3",
     "-ciphersuites",
     "TLS_AES_128_GCM_SHA256",
     "-quiet",
   ]);
-  const server = await serving;
-  listener.close();
-  assert.equal(sslConnectionProtocolVersion(server), "tls-v1-3");
-  assert.equal(sslConnectionCipher(server), "TLS_AES_128_GCM_SHA256");
-  assert.equal(sslConnectionAlpnProtocol(server), null);
+  const served = await server.served as SocketStream;
+  assert.equal(sslConnectionProtocolVersion(served), "tls-v1-3");
+  assert.equal(sslConnectionCipher(served), "TLS_AES_128_GCM_SHA256");
+  assert.equal(sslConnectionAlpnProtocol(served), null);
   await client.send("x\n");
-  assert.match(await readUntil(server, "\n"), /x/);
-  await server[Symbol.asyncDispose]();
+  assert.match(await readUntil(served, "\n"), /x/);
 });

@@ -19,11 +19,13 @@ import {
   addressOf,
   assertNoLiveObjects,
   decoder,
+  echoOnce,
   encoder,
   FreeWatcher,
   listenLoopback,
   loopbackPair,
   readBytes,
+  roundTrip,
   trustTestCa,
   useCertificate,
 } from "./_helpers.ts";
@@ -37,17 +39,6 @@ function serveOn(conn: Deno.TcpConn): Promise<SocketStream> {
     sslCtx: true,
     ctxConfigureCallback: (ctx) => useCertificate(ctx),
   });
-}
-
-async function echoOnce(stream: SocketStream): Promise<void> {
-  const bytes = new Uint8Array(64);
-  const count = await stream.read(bytes);
-  if (count !== null) await stream.write(bytes.subarray(0, count));
-}
-
-async function roundTrip(stream: SocketStream, text: string): Promise<string> {
-  await stream.write(encoder.encode(text));
-  return decoder.decode(await readBytes(stream, text.length));
 }
 
 Deno.test("sslCtx absent or null: makeInstance makes a plain stream and calls no callback", async () => {
