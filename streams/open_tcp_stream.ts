@@ -4,6 +4,7 @@
  * @module
  */
 
+import { SslAbstractContext } from "./abstract_context.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
@@ -24,8 +25,8 @@ export interface OpenTcpStreamOptions extends Omit<SocketStreamInit, "socket" | 
  * a stray one is ignored), handshaken before this resolves: a context made
  * from a symbol verifies the server against the system trust store
  * (`SSL_CERT_FILE` is honoured), and the name checked and sent as SNI is
- * `tlsextHostName`, else `hostname` (an IP literal is checked as an IP and
- * not sent as SNI).
+ * `tlsextHostName`, else the `SslAbstractContext`'s own, else `hostname` (an
+ * IP literal is checked as an IP and not sent as SNI).
  *
  * @param hostname the host name or IP address.
  * @param port the TCP port.
@@ -82,6 +83,10 @@ export async function openTcpStream(
     signal,
     socket: conn,
     sslSide: "client",
-    tlsextHostName: init.tlsextHostName ?? hostname,
+    // The name to send and verify: the option, else the context's own, else the host connected to.
+    tlsextHostName: init.tlsextHostName ??
+      (init.sslCtx instanceof SslAbstractContext && init.sslCtx.tlsextHostName !== undefined
+        ? undefined
+        : hostname),
   });
 }

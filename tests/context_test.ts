@@ -395,3 +395,79 @@ Deno.test("wrong options are TypeError or RangeError naming the option", () => {
   assert.throws(() => createSslClientContext({ keylog: "file" as never }), /keylog must be a function/);
   assertNoLiveObjects();
 });
+
+Deno.test("trust from opensslTrustedFile or a hashed opensslTrustedDirectory instead of the system store", async () => {
+  using serverContext = createSslServerContext(serverIdentity);
+  const directory = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(fixture("ca.pem"), `${directory}/ca.pem`);
+    const { success } = await new Deno.Command("openssl", { args: ["rehash", directory] }).output();
+    assert.ok(success);
+    for (const trust of [{ opensslTrustedFile: fixture("ca.pem") }, { opensslTrustedDirectory: directory }]) {
+      using clientContext = createSslClientContext(trust);
+      await using server = serveOnce(serverContext);
+      await using client = await openTcpStream("localhost", server.port, { sslCtx: clientContext });
+      assert.ok(client.protocol);
+    }
+    // The system store alone does not know the test CA.
+    using untrusting = createSslClientContext({ opensslTrustedFile: fixture("untrusted-ca.pem") });
+    await using server = serveOnce(serverContext);
+    await assert.rejects(
+      openTcpStream("localhost", server.port, { sslCtx: untrusting }),
+      SslVerificationFailure,
+    );
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("a context's own tlsextHostName, session and configure callbacks are used for its connections", async () => {
+  using serverContext = createSslServerContext({
+    cert: fixtureText("wildcard.pem"),
+    key: fixtureText("wildcard.key"),
+  });
+  const seen: string[] = [];
+  const first = createSslClientContext({
+    ...trustCa,
+    tlsextHostName: "www.test.example",
+    opensslCtxConfigureCallback: (ctx) => seen.push(`ctx ${ctx.constructor.name}`),
+    opensslSslConfigureCallback: (ssl) => seen.push(`ssl ${ssl.constructor.name}`),
+  });
+  let session: Uint8Array | null;
+  {
+    await using server = serveOnce(serverContext);
+    // Connect by IP: the name verified and sent is the context's.
+    await using client = await openTcpStream("127.0.0.1", server.port, { sslCtx: first });
+    const echoing = echoOnce(await server.served as SocketStream);
+    assert.equal(await roundTrip(client, "one"), "one");
+    await echoing;
+    session = client.session();
+  }
+  first.close();
+  assert.deepEqual(seen, ["ctx SslCtxPointer", "ssl SslPointer"]);
+  using second = createSslClientContext({
+    ...trustCa,
+    tlsextHostName: "www.test.example",
+    session: session!,
+  });
+  await using server = serveOnce(serverContext);
+  await using client = await openTcpStream("127.0.0.1", server.port, { sslCtx: second });
+  assert.equal(client.isSessionReused(), true);
+});
+
+Deno.test("cert may hold a chain: every certificate in it is sent", async () => {
+  const chain = fixtureText("server.pem") + fixtureText("ca.pem");
+  using serverContext = createSslServerContext({ cert: chain, key: fixtureText("server.key") });
+  await using server = serveOnce(serverContext);
+  await using client = new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${server.port}`,
+    "-showcerts",
+    "-CAfile",
+    fixture("ca.pem"),
+  ]);
+  await client.waitFor(/Verify return code: 0/);
+  const sent = client.output.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
+  assert.equal(sent.length, 2);
+});
