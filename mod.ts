@@ -30,8 +30,15 @@ export { makeInstance, type SocketStreamInit } from "./streams/make_instance.ts"
 export { openTcpStream, type OpenTcpStreamOptions } from "./streams/open_tcp_stream.ts";
 export { type HandshakeInfo, SocketStream, type SocketStreamOptions } from "./streams/socket_stream.ts";
 export {
+  createSslSocketStream,
+  type CreateSslSocketStreamOptions,
+} from "./streams/create_ssl_socket_stream.ts";
+export { type ServerSummary, startUpServer, type StartUpServerOptions } from "./streams/start_up_server.ts";
+export { listenSsl, type ListenSslOptions, type SslListener } from "./streams/listen_ssl.ts";
+export {
   createSslClientContext,
   createSslServerContext,
+  type SniContexts,
   SslAbstractContext,
   type SslClientContextOptions,
   type SslContextOptions,

@@ -229,3 +229,6 @@ export const X509_V_ERR_IP_ADDRESS_MISMATCH = 64;
 export const SSL_R_NO_APPLICATION_PROTOCOL = 235;
 /** `SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL` (sslerr.h): the peer's no_application_protocol alert. */
 export const SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL = 1120;
+
+/** `SSL_CTRL_SET_TLSEXT_SERVERNAME_CB` (ssl.h): `SSL_CTX_set_tlsext_servername_callback`. */
+export const SSL_CTRL_SET_TLSEXT_SERVERNAME_CB = 53;

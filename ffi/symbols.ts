@@ -28,6 +28,8 @@ export const libsslSymbols = {
   SSL_CTX_up_ref: { parameters: ["pointer"], result: "i32" },
   // long SSL_CTX_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg);
   SSL_CTX_ctrl: { parameters: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  // long SSL_CTX_callback_ctrl(SSL_CTX *ctx, int cmd, void (*fp)(void));
+  SSL_CTX_callback_ctrl: { parameters: ["pointer", "i32", "function"], result: "i64" },
   // uint64_t SSL_CTX_set_options(SSL_CTX *ctx, uint64_t options);
   SSL_CTX_set_options: { parameters: ["pointer", "u64"], result: "u64" },
   // uint64_t SSL_CTX_get_options(const SSL_CTX *ctx);

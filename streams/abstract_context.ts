@@ -9,11 +9,13 @@
 import { alpnSelectCallback, encodeAlpn } from "../ffi/_alpn.ts";
 import { cString, readCString } from "../ffi/_cstring.ts";
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
-import { callbackFor } from "../ffi/_lifetimes.ts";
+import { callbackFor, releaseWhenFreed } from "../ffi/_lifetimes.ts";
 import { readCertificates, readPrivateKey } from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
 import {
+  SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
   SSL_FILETYPE_PEM,
+  SSL_TLSEXT_ERR_OK,
   SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
   SSL_VERIFY_NONE,
   SSL_VERIFY_PEER,
@@ -91,8 +93,19 @@ export interface SslClientContextOptions extends SslContextOptions {
   session?: Uint8Array;
 }
 
+/**
+ * Server contexts by the name a client asks for (SNI): a map of host names
+ * (`*.example.com` matches one label) to contexts, or a function.
+ */
+export type SniContexts =
+  | Record<string, SslAbstractContext>
+  | Map<string, SslAbstractContext>
+  | ((name: string) => SslAbstractContext | undefined);
+
 /** Options of `createSslServerContext`. */
 export interface SslServerContextOptions extends SslContextOptions {
+  /** Other server contexts to use when the client asks for their names (SNI); this one is the default. */
+  sni?: SniContexts;
   /** Ask for a client certificate and verify it if one comes. */
   requestClientCert?: boolean;
   /** Require a valid client certificate (implies `requestClientCert`). */
@@ -122,7 +135,10 @@ const SHARED_KEYS = [
   "opensslSslConfigureCallback",
 ];
 const CLIENT_KEYS = new Set([...SHARED_KEYS, "verify", "tlsextHostName", "session"]);
-const SERVER_KEYS = new Set([...SHARED_KEYS, "requestClientCert", "requireClientCert"]);
+const SERVER_KEYS = new Set([...SHARED_KEYS, "requestClientCert", "requireClientCert", "sni"]);
+
+// int servername_cb(SSL *s, int *al, void *arg)
+const SERVERNAME_CALLBACK = { parameters: ["pointer", "pointer", "pointer"], result: "i32" } as const;
 
 // void keylog_cb(const SSL *ssl, const char *line)
 const KEYLOG_CALLBACK = { parameters: ["pointer", "pointer"], result: "void" } as const;
@@ -421,6 +437,61 @@ function applyKeylog(ctx: SslCtxPointer, options: SslContextOptions): void {
   loadOpenssl().libssl.SSL_CTX_set_keylog_callback(raw, native);
 }
 
+/** Whether a host name matches a pattern: exact, or `*.domain` for exactly one more label. */
+export function hostMatches(pattern: string, name: string): boolean {
+  const host = name.toLowerCase().replace(/\.$/, "");
+  const wanted = pattern.toLowerCase().replace(/\.$/, "");
+  if (!wanted.startsWith("*.")) return host === wanted;
+  const suffix = wanted.slice(1);
+  return host.endsWith(suffix) && !host.slice(0, -suffix.length).includes(".") && host.length > suffix.length;
+}
+
+function sniChooser(sni: SniContexts): (name: string) => SslAbstractContext | undefined {
+  if (typeof sni === "function") return sni;
+  if (typeof sni !== "object" || sni === null) {
+    throw new TypeError(
+      `sni must be a map of host names to server contexts or a function, got ${describe(sni)}`,
+    );
+  }
+  const entries = sni instanceof Map ? [...sni.entries()] : Object.entries(sni);
+  for (const [pattern, context] of entries) {
+    if (!(context instanceof SslAbstractContext) || context.side !== "server") {
+      throw new TypeError(
+        `sni[${JSON.stringify(pattern)}] must be a server SslAbstractContext, got ${describe(context)}`,
+      );
+    }
+  }
+  // Exact names before wildcards.
+  const ordered = [...entries].sort(([a], [b]) => Number(a.startsWith("*.")) - Number(b.startsWith("*.")));
+  return (name) => ordered.find(([pattern]) => hostMatches(pattern, name))?.[1];
+}
+
+// Switches a connection to the context for the name its client asked for.
+function installSni(ctx: SslCtxPointer, sni: SniContexts): void {
+  const choose = sniChooser(sni);
+  const { libssl } = loadOpenssl();
+  const raw = ctx.pointer;
+  const native = callbackFor("ctx", raw, SERVERNAME_CALLBACK, (ssl) => {
+    if (ssl === null) return SSL_TLSEXT_ERR_OK;
+    const name = readCString(libssl.SSL_get_servername(ssl, 0));
+    if (name === null) return SSL_TLSEXT_ERR_OK;
+    try {
+      const context = choose(name);
+      if (!(context instanceof SslAbstractContext) || context.side !== "server" || context.closed) {
+        return SSL_TLSEXT_ERR_OK;
+      }
+      const { ctx: chosen, release } = context.acquire();
+      // The SSL takes its own reference; the context's callbacks stay alive until the SSL is freed.
+      libssl.SSL_set_SSL_CTX(ssl, chosen.pointer);
+      releaseWhenFreed("ssl", ssl, release);
+    } catch {
+      // A failing chooser leaves the default context.
+    }
+    return SSL_TLSEXT_ERR_OK;
+  });
+  libssl.SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, native);
+}
+
 function build(
   side: "client" | "server",
   options: SslClientContextOptions & SslServerContextOptions,
@@ -503,7 +574,11 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  * `opensslTrustedFile` or `opensslTrustedDirectory` (one is needed: a
  * server does not trust the system store for clients unless told to).
  *
- * @param options identity, client certificates, versions, ALPN, ciphers, key log.
+ * With `sni`, a client asking for another name (SNI) is served by the context
+ * registered for it (exact names first, then `*.domain` wildcards); any other
+ * name, or none, gets this context.
+ *
+ * @param options identity, client certificates, versions, ALPN, ciphers, key log, SNI.
  * @returns the context.
  * @throws {TypeError} or {RangeError} for a wrong or missing option, naming it.
  * @throws {SslCondition} when OpenSSL refuses a file, a key, a list or a password.
@@ -544,5 +619,6 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     setVerify(ctx, bits, options.verifyCallback);
+    if (options.sni !== undefined) installSni(ctx, options.sni);
   });
 }

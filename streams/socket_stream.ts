@@ -14,6 +14,7 @@ import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { checkTimeout, Deadline, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
+import { FdTransport } from "./_fd_transport.ts";
 import { Inbound, Outbound, READ_CHUNK, type Transport } from "./_transport.ts";
 
 /** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
@@ -33,8 +34,12 @@ export interface HandshakeInfo extends Deno.TlsHandshakeInfo {
 
 /** Options of `new SocketStream`. */
 export interface SocketStreamOptions {
-  /** The connection to carry; the stream owns it from now on. */
-  socket: Deno.Conn;
+  /**
+   * The connection to carry, or a raw socket descriptor (Linux, macOS; for
+   * descriptors handed to the process, such as systemd's `LISTEN_FDS`). The
+   * stream owns it from now on.
+   */
+  socket: Deno.Conn | number;
   /** Milliseconds a `read` may wait; on expiry it rejects with `Deno.errors.TimedOut` and the stream stays open. */
   readTimeout?: number;
   /** Milliseconds a `write` may wait; on expiry it rejects with `Deno.errors.TimedOut` and the stream stays open. */
@@ -59,12 +64,60 @@ export interface StreamInternals {
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
+const owners = new WeakMap<object, SocketStream>();
+
+/** The stream that owns a connection, if one does (a server cutting connections closes it cleanly). */
+export function streamOwning(conn: object): SocketStream | undefined {
+  return owners.get(conn);
+}
 
 /** The internals of a stream, for `attachSsl` / `detachSsl`. */
 export function internalsOf(stream: SocketStream): StreamInternals {
   const found = internals.get(stream);
   if (!found) throw new TypeError("Expected a SocketStream");
   return found;
+}
+
+// Moves bytes from the head of a queue of chunks into p.
+function takeInto(queue: Uint8Array[], p: Uint8Array): number {
+  const head = queue[0];
+  const count = Math.min(head.length, p.length);
+  p.set(head.subarray(0, count));
+  if (count === head.length) queue.shift();
+  else queue[0] = head.subarray(count);
+  return count;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const lineDecoder = new TextDecoder();
+
+// Takes a line (without \n or \r\n) off the queue; undefined if no \n is buffered yet.
+function takeLine(queue: Uint8Array[], maxLength: number): string | undefined {
+  let length = 0;
+  for (let index = 0; index < queue.length; index++) {
+    const end = queue[index].indexOf(LF);
+    if (end < 0) {
+      length += queue[index].length;
+      continue;
+    }
+    const bytes = new Uint8Array(length + end + 1);
+    let offset = 0;
+    while (offset < bytes.length) offset += takeInto(queue, bytes.subarray(offset));
+    const stop = bytes.length >= 2 && bytes[bytes.length - 2] === CR ? bytes.length - 2 : bytes.length - 1;
+    return lineDecoder.decode(bytes.subarray(0, stop));
+  }
+  if (length > maxLength) throw new SocketError(`readLine: no line end within ${maxLength} bytes`);
+  return undefined;
+}
+
+// What is left at the end of the stream, as a last line, or null.
+function takeRest(queue: Uint8Array[]): string | null {
+  if (queue.length === 0) return null;
+  const text = queue.map((chunk) => lineDecoder.decode(chunk, { stream: true })).join("") +
+    lineDecoder.decode();
+  queue.length = 0;
+  return text;
 }
 
 function closedError(): Deno.errors.BadResource {
@@ -100,6 +153,8 @@ export class SocketStream implements Deno.Conn {
   readonly #internals: StreamInternals;
   #plain: Uint8Array[] = [];
   #plainEnded = false;
+  // Plaintext that readLine() decrypted past the end of a line, handed out first.
+  #decrypted: Uint8Array[] = [];
   #closing = false;
   #writeClosed = false;
   readonly #closed: Promise<void>;
@@ -115,14 +170,13 @@ export class SocketStream implements Deno.Conn {
    * @throws {RangeError} for a negative or non-finite timeout.
    */
   constructor(options: SocketStreamOptions) {
-    const socket = options?.socket as unknown;
+    const given = options?.socket as unknown;
+    const socket = typeof given === "number" ? new FdTransport(given) : given;
     if (
       typeof socket !== "object" || socket === null ||
       typeof (socket as Transport).read !== "function" || typeof (socket as Transport).write !== "function"
     ) {
-      throw new TypeError(
-        "SocketStream needs socket: a Deno.Conn (raw file descriptors are not supported yet)",
-      );
+      throw new TypeError("SocketStream needs socket: a Deno.Conn or a socket descriptor");
     }
     this.readTimeout = checkTimeout("readTimeout", options.readTimeout);
     this.writeTimeout = checkTimeout("writeTimeout", options.writeTimeout);
@@ -136,7 +190,7 @@ export class SocketStream implements Deno.Conn {
       session: null,
       takePlain: () => this.#plain.splice(0),
       restorePlain: ({ plaintext, rest }) => {
-        this.#plain.unshift(...plaintext, ...(rest.length ? [rest] : []));
+        this.#plain.unshift(...this.#decrypted.splice(0), ...plaintext, ...(rest.length ? [rest] : []));
       },
       plainEnded: () => this.#plainEnded,
       endPlain: () => {
@@ -145,6 +199,7 @@ export class SocketStream implements Deno.Conn {
       closing: () => this.#closing,
     };
     internals.set(this, this.#internals);
+    owners.set(this.#conn, this);
   }
 
   // Bytes from the transport go to whoever owns the stream's input right now.
@@ -310,20 +365,62 @@ export class SocketStream implements Deno.Conn {
     for (;;) {
       this.#assertOpen();
       const session = this.#internals.session;
-      if (session) return await session.read(p, deadline);
-      if (this.#plain.length > 0) return this.#takePlainInto(p);
+      if (session) {
+        if (this.#decrypted.length > 0) return takeInto(this.#decrypted, p);
+        return await session.read(p, deadline);
+      }
+      if (this.#plain.length > 0) return takeInto(this.#plain, p);
       if (this.#plainEnded) return null;
       await deadline.race(this.#inbound.pull());
     }
   }
 
-  #takePlainInto(p: Uint8Array): number {
-    const head = this.#plain[0];
-    const count = Math.min(head.length, p.length);
-    p.set(head.subarray(0, count));
-    if (count === head.length) this.#plain.shift();
-    else this.#plain[0] = head.subarray(count);
-    return count;
+  /**
+   * Reads the next line, LispWorks' `read-line`: the text up to `\n` (a `\r`
+   * before it is dropped too), or what is left at the end, or `null` at the
+   * end. Every byte after the line stays buffered for the next read, and on
+   * a plain stream for `attachSsl`, so a client that sends `STARTTLS` and its
+   * ClientHello in one write loses nothing. Works on TLS streams too.
+   *
+   * @param options `maxLength`: the longest line accepted, in bytes (default 64 KiB).
+   * @returns the line without its terminator, decoded as UTF-8, or `null`.
+   * @throws {SocketError} if no line end comes within `maxLength` bytes (they stay buffered).
+   * @throws {Deno.errors.TimedOut} after `readTimeout` ms; the stream stays open.
+   * @example An SMTP-style STARTTLS on the server side
+   * ```ts
+   * import { attachSsl, type SocketStream } from "@comm/socket-stream";
+   *
+   * async function startTls(stream: SocketStream): Promise<void> {
+   *   if ((await stream.readLine())?.toUpperCase() === "STARTTLS") {
+   *     await stream.write(new TextEncoder().encode("220 go ahead\r\n"));
+   *     await attachSsl(stream, { sslCtx: true });
+   *   }
+   * }
+   * ```
+   */
+  async readLine(options: { maxLength?: number } = {}): Promise<string | null> {
+    const { maxLength = 64 * 1024 } = options;
+    if (!Number.isInteger(maxLength) || maxLength <= 0) {
+      throw new RangeError(`maxLength must be a positive integer, got ${maxLength}`);
+    }
+    this.#assertOpen();
+    using deadline = this.#deadline("read", this.readTimeout);
+    for (;;) {
+      this.#assertOpen();
+      const session = this.#internals.session;
+      const queue = session ? this.#decrypted : this.#plain;
+      const line = takeLine(queue, maxLength);
+      if (line !== undefined) return line;
+      if (session) {
+        const chunk = new Uint8Array(16 * 1024);
+        const count = await session.read(chunk, deadline);
+        if (count === null) return takeRest(queue);
+        queue.push(chunk.subarray(0, count));
+      } else {
+        if (this.#plainEnded) return takeRest(queue);
+        await deadline.race(this.#inbound.pull());
+      }
+    }
   }
 
   /**
@@ -377,6 +474,7 @@ export class SocketStream implements Deno.Conn {
     session?.free();
     this.#internals.session = null;
     this.#plain = [];
+    this.#decrypted = [];
     this.#resolveClosed();
   }
 

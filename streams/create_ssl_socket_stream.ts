@@ -1,0 +1,90 @@
+/**
+ * `createSslSocketStream`: LispWorks 8's `create-ssl-socket-stream`.
+ *
+ * @module
+ */
+
+import { describe } from "../ffi/pointers.ts";
+import type { SslCtxSpec } from "./attach_ssl.ts";
+import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import type { SocketStream } from "./socket_stream.ts";
+
+/** Options of `createSslSocketStream`: the initargs less `socket` and `sslCtx`, and `errorp`. */
+export interface CreateSslSocketStreamOptions extends Omit<SocketStreamInit, "socket" | "sslCtx"> {
+  /**
+   * Throw on failure instead of resolving `[null, condition]`.
+   * @default {false}
+   */
+  errorp?: boolean;
+}
+
+/**
+ * Makes a TLS stream over an accepted (or connected) socket, LispWorks 8's
+ * `create-ssl-socket-stream`: `makeInstance` with the SSL options, owning the
+ * socket and closing it on failure. `sslSide` defaults to "server"; an
+ * `SslAbstractContext` brings its own side.
+ *
+ * @param socket the connection, owned by the stream from now on.
+ * @param sslCtx what SSL to use (not null).
+ * @param options the other initargs, and `errorp`.
+ * @returns `[stream, null]` or `[null, condition]` (with `errorp: true`, the stream, or a throw).
+ * @throws {TypeError} for a null `sslCtx` or wrong options, whatever `errorp` says.
+ * @example A server loop that drops clients whose handshake fails
+ * ```ts
+ * import { createSslServerContext, createSslSocketStream } from "@comm/socket-stream";
+ *
+ * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+ * for await (const socket of Deno.listen({ port: 8443 })) {
+ *   const [stream, condition] = await createSslSocketStream(socket, context, { handshakeTimeout: 10_000 });
+ *   if (condition) console.error(condition.message);
+ *   else stream.close();
+ * }
+ * ```
+ */
+export async function createSslSocketStream(
+  socket: Deno.Conn,
+  sslCtx: SslCtxSpec,
+  options: CreateSslSocketStreamOptions & { errorp: true },
+): Promise<SocketStream>;
+/**
+ * Makes a TLS stream over a socket and resolves `[stream, null]`, or
+ * `[null, condition]` when the setup or handshake fails (the socket is then
+ * closed). See the `errorp: true` form.
+ *
+ * @param socket the connection, owned by the stream from now on.
+ * @param sslCtx what SSL to use (not null).
+ * @param options the other initargs.
+ * @returns `[stream, null]` or `[null, condition]`.
+ * @throws {TypeError} for a null `sslCtx` or wrong options.
+ * @example
+ * ```ts
+ * import { createSslSocketStream } from "@comm/socket-stream";
+ *
+ * const socket = await Deno.connect({ hostname: "example.com", port: 443 });
+ * const [stream, condition] = await createSslSocketStream(socket, true, { sslSide: "client" });
+ * console.log(stream?.protocol ?? condition?.message);
+ * ```
+ */
+export async function createSslSocketStream(
+  socket: Deno.Conn,
+  sslCtx: SslCtxSpec,
+  options?: CreateSslSocketStreamOptions,
+): Promise<[SocketStream, null] | [null, Error]>;
+export async function createSslSocketStream(
+  socket: Deno.Conn,
+  sslCtx: SslCtxSpec,
+  options: CreateSslSocketStreamOptions = {},
+): Promise<SocketStream | [SocketStream, null] | [null, Error]> {
+  if (sslCtx === null || sslCtx === undefined) {
+    throw new TypeError(`createSslSocketStream needs an sslCtx, got ${describe(sslCtx)}`);
+  }
+  const { errorp = false, ...init } = options;
+  if (typeof errorp !== "boolean") throw new TypeError(`errorp must be a boolean, got ${describe(errorp)}`);
+  if (errorp) return await makeInstance("socket-stream", { ...init, socket, sslCtx });
+  try {
+    return [await makeInstance("socket-stream", { ...init, socket, sslCtx }), null];
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) throw error;
+    return [null, error as Error];
+  }
+}

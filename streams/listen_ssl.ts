@@ -1,0 +1,143 @@
+/**
+ * `listenSsl`: a TLS listener in the shape of `Deno.listenTls`, an async
+ * iterable of handshaken `SocketStream`s.
+ *
+ * @module
+ */
+
+import { describe } from "../ffi/pointers.ts";
+import type { SslOptions } from "./attach_ssl.ts";
+import { makeInstance } from "./make_instance.ts";
+import type { SocketStream } from "./socket_stream.ts";
+
+/** Options of `listenSsl`: where to listen, and the SSL options for each connection. */
+export interface ListenSslOptions extends Omit<SslOptions, "signal"> {
+  /** The TCP port (0 picks a free one; `addr` tells which). */
+  port: number;
+  /**
+   * The address to listen on.
+   * @default {"0.0.0.0"}
+   */
+  hostname?: string;
+  /**
+   * Milliseconds a client has to finish its handshake; a stalled one is dropped.
+   * @default {10000}
+   */
+  handshakeTimeout?: number;
+  /** Told about each client dropped because its handshake failed. */
+  onError?: (error: unknown, remoteAddr: Deno.NetAddr) => void;
+  /** Milliseconds a read may wait, for each stream. */
+  readTimeout?: number;
+  /** Milliseconds a write may wait, for each stream. */
+  writeTimeout?: number;
+  /** Aborting it closes the listener (as `close()`). */
+  signal?: AbortSignal;
+}
+
+/** A TLS listener: iterate it for handshaken streams; close it to stop. */
+export interface SslListener extends AsyncIterable<SocketStream>, AsyncDisposable {
+  /** The address it listens on. */
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting; streams not yet taken are closed; iteration ends. Idempotent. */
+  close(): void;
+}
+
+/**
+ * Listens for TLS clients, like `Deno.listenTls` but with OpenSSL and the
+ * LispWorks SSL options: each accepted connection is handshaken (concurrently,
+ * bounded by `handshakeTimeout`) before iteration yields it. A client whose
+ * handshake fails is dropped and reported to `onError`; it never stops the
+ * listener. `sslSide` defaults to "server".
+ *
+ * @param options the port, the address and the SSL options.
+ * @returns the listener.
+ * @throws {TypeError} or {RangeError} for wrong options; Deno's errors if it cannot listen.
+ * @example An echo server
+ * ```ts
+ * import { createSslServerContext, listenSsl } from "@comm/socket-stream";
+ *
+ * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+ * await using listener = listenSsl({ port: 8443, sslCtx: context });
+ * for await (const stream of listener) {
+ *   stream.readable.pipeTo(stream.writable).catch(() => {});
+ * }
+ * ```
+ */
+export function listenSsl(options: ListenSslOptions): SslListener {
+  const { port, hostname = "0.0.0.0", handshakeTimeout = 10_000, onError, signal, ...ssl } = options ?? {};
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`listenSsl: port must be an integer from 0 to 65535, got ${describe(port)}`);
+  }
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError(`onError must be a function, got ${describe(onError)}`);
+  }
+  const listener = Deno.listen({ hostname, port, transport: "tcp" });
+  const ready: SocketStream[] = [];
+  const waiting: ((stream: SocketStream | null) => void)[] = [];
+  const handshaking = new Set<Promise<void>>();
+  const closing: Promise<void>[] = [];
+  let closed = false;
+
+  const shut = (stream: SocketStream) => {
+    stream.close();
+    closing.push(stream.closed);
+  };
+
+  const deliver = (stream: SocketStream) => {
+    if (closed) return shut(stream);
+    const taker = waiting.shift();
+    if (taker) taker(stream);
+    else ready.push(stream);
+  };
+
+  const accepting = (async () => {
+    for (;;) {
+      let socket: Deno.TcpConn;
+      try {
+        socket = await listener.accept();
+      } catch (error) {
+        if (closed || error instanceof Deno.errors.BadResource) return;
+        continue;
+      }
+      const handshake = makeInstance("socket-stream", { handshakeTimeout, ...ssl, socket })
+        .then(deliver, (error) => onError?.(error, socket.remoteAddr))
+        .catch(() => {});
+      handshaking.add(handshake);
+      handshake.finally(() => handshaking.delete(handshake));
+    }
+  })();
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      listener.close();
+    } catch {
+      // Already closed.
+    }
+    for (const stream of ready.splice(0)) shut(stream);
+    for (const taker of waiting.splice(0)) taker(null);
+    signal?.removeEventListener("abort", close);
+  };
+  signal?.addEventListener("abort", close, { once: true });
+  if (signal?.aborted) close();
+
+  return {
+    addr: listener.addr,
+    close,
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const next = ready.shift() ??
+          (closed ? null : await new Promise<SocketStream | null>((resolve) => waiting.push(resolve)));
+        if (next === null) return;
+        yield next;
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      close();
+      await accepting;
+      await Promise.allSettled(handshaking);
+      await Promise.allSettled(closing);
+    },
+  };
+}

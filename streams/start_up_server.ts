@@ -1,0 +1,154 @@
+/**
+ * `startUpServer`: LispWorks' `start-up-server`, a TCP server that hands each
+ * accepted connection to a function, with a graceful shutdown.
+ *
+ * @module
+ */
+
+import { describe } from "../ffi/pointers.ts";
+import { settleWithin } from "./_deadline.ts";
+import { streamOwning } from "./socket_stream.ts";
+
+/** Options of `startUpServer`. */
+export interface StartUpServerOptions {
+  /** Called with each accepted connection; the server counts it open until this settles. */
+  function: (conn: Deno.TcpConn) => unknown | Promise<unknown>;
+  /** The TCP port (0 picks a free one; `announce` tells which). */
+  service: number;
+  /**
+   * The address to listen on.
+   * @default {"0.0.0.0"}
+   */
+  address?: string;
+  /** Accepted for LispWorks code; Deno's listener sets its own backlog. */
+  backlog?: number;
+  /** Called once with the listening address. */
+  announce?: (addr: Deno.NetAddr) => void;
+  /** Aborting it stops the server gracefully. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds open connections may finish after the abort before they are cut.
+   * @default {5000}
+   */
+  gracePeriod?: number;
+}
+
+/** What a stopped server did. */
+export interface ServerSummary {
+  /** Connections handed to `function`. */
+  served: number;
+  /** Connections still open when the grace period ended, closed by the server. */
+  cut: number;
+}
+
+/** How long cut connections' handlers may take to notice before the server resolves anyway. */
+const CUT_SETTLE_MS = 2000;
+
+// Closes a connection; a TLS stream over it sends close_notify first. Resolves when closed.
+function closeQuietly(conn: Deno.Conn): Promise<void> {
+  const stream = streamOwning(conn);
+  try {
+    if (stream) {
+      stream.close();
+      return stream.closed;
+    }
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+  return Promise.resolve();
+}
+
+/**
+ * Listens on `address:service` and calls `function` with each accepted
+ * connection, LispWorks' `start-up-server`. A connection counts as open until
+ * `function` has settled and any `SocketStream` made over it is closed. When
+ * `signal` aborts, the server stops accepting, gives open connections
+ * `gracePeriod` ms to finish, then closes the rest (a `SocketStream` sends
+ * close_notify first) and resolves with what it did. A `function` that throws
+ * has its connection closed; the server goes on.
+ *
+ * @param options the function, the port, and how to stop.
+ * @returns once stopped: `{ served, cut }`.
+ * @throws {TypeError} or {RangeError} for wrong options; Deno's errors if it cannot listen.
+ * @example A TLS echo server until Ctrl-C
+ * ```ts
+ * import { createSslServerContext, createSslSocketStream, startUpServer } from "@comm/socket-stream";
+ *
+ * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGINT", () => stop.abort());
+ * const { served, cut } = await startUpServer({
+ *   service: 8443,
+ *   signal: stop.signal,
+ *   announce: (addr) => console.log(`listening on ${addr.port}`),
+ *   function: async (conn) => {
+ *     const stream = await createSslSocketStream(conn, context, { errorp: true });
+ *     await stream.readable.pipeTo(stream.writable);
+ *   },
+ * });
+ * console.log(served, cut);
+ * ```
+ */
+export async function startUpServer(options: StartUpServerOptions): Promise<ServerSummary> {
+  const { function: handle, service, address = "0.0.0.0", announce, signal, gracePeriod = 5000 } = options ??
+    {};
+  if (typeof handle !== "function") {
+    throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
+  }
+  if (!Number.isInteger(service) || service < 0 || service > 65535) {
+    throw new RangeError(
+      `startUpServer: service must be a port number from 0 to 65535, got ${describe(service)}`,
+    );
+  }
+  if (!Number.isFinite(gracePeriod) || gracePeriod < 0) {
+    throw new RangeError(`gracePeriod must be a number of milliseconds >= 0, got ${gracePeriod}`);
+  }
+  if (announce !== undefined && typeof announce !== "function") {
+    throw new TypeError(`announce must be a function, got ${describe(announce)}`);
+  }
+  signal?.throwIfAborted();
+  const listener = Deno.listen({ hostname: address, port: service, transport: "tcp" });
+  const stop = () => listener.close();
+  signal?.addEventListener("abort", stop, { once: true });
+  const open = new Map<Deno.TcpConn, Promise<void>>();
+  let served = 0;
+  try {
+    announce?.(listener.addr);
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (signal?.aborted || error instanceof Deno.errors.BadResource) break;
+        // A failed accept (too many files, a reset in the backlog) does not stop the server.
+        continue;
+      }
+      served++;
+      // Open until the function has settled and a SocketStream made over the connection is closed.
+      const done = (async () => {
+        try {
+          await handle(conn);
+        } catch {
+          await closeQuietly(conn);
+        }
+        await streamOwning(conn)?.closed;
+      })();
+      open.set(conn, done);
+      done.finally(() => open.delete(conn));
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    try {
+      listener.close();
+    } catch {
+      // Closed by the abort.
+    }
+  }
+  await settleWithin(Promise.allSettled(open.values()), gracePeriod);
+  const cut = open.size;
+  const closing = [...open.keys()].map(closeQuietly);
+  await Promise.allSettled(closing);
+  await settleWithin(Promise.allSettled(open.values()), CUT_SETTLE_MS);
+  return { served, cut };
+}
