@@ -57,9 +57,9 @@ function sniServerContext(): { context: SslAbstractContext; [Symbol.dispose](): 
 /** An HTTP/1.0 answer naming the certificate the client got, over TLS. */
 async function answerHttp(stream: SocketStream): Promise<void> {
   await readUntil(stream, "\r\n\r\n");
-  const subject = stream.ssl ? (stream.ctx ? "tls" : "tls") : "plain";
+  const over = stream.ssl ? "tls" : "plain";
   await stream.write(
-    encoder.encode(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nserved over ${subject}\n`),
+    encoder.encode(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nserved over ${over}\n`),
   );
   await stream.closeWrite();
 }
