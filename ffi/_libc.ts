@@ -18,6 +18,8 @@ export const libcSymbols = {
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   // int fcntl(int fd, int cmd, ... /* int arg */);  -- called with one int argument
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  // int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen);
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   // int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen);
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen);
@@ -53,6 +55,13 @@ export const FCNTL = {
   F_GETFL: 3,
   F_SETFL: 4,
   O_NONBLOCK: Deno.build.os === "darwin" ? 0x4 : 0x800,
+} as const;
+
+/** getsockopt's SOL_SOCKET / SO_TYPE, and SOCK_STREAM. */
+export const SOCKOPT = {
+  SOL_SOCKET: Deno.build.os === "darwin" ? 0xffff : 1,
+  SO_TYPE: Deno.build.os === "darwin" ? 0x1008 : 3,
+  SOCK_STREAM: 1,
 } as const;
 
 /** shutdown's SHUT_WR and SHUT_RDWR. */

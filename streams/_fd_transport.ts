@@ -8,7 +8,7 @@
  * @module
  */
 
-import { AF, FCNTL, loadLibc, SHUT } from "../ffi/_libc.ts";
+import { AF, FCNTL, loadLibc, SHUT, SOCKOPT } from "../ffi/_libc.ts";
 import { describe } from "../ffi/pointers.ts";
 
 function addressOf(fd: number, which: "getsockname" | "getpeername"): Deno.Addr {
@@ -58,6 +58,21 @@ export class FdTransport implements Deno.Conn {
     const libc = loadLibc();
     const flags = libc.fcntl(fd, FCNTL.F_GETFL, 0);
     if (flags < 0) throw new TypeError(`socket ${fd} is not an open descriptor`);
+    // Only a stream socket: never take over a file, a pipe or the runtime's own descriptors.
+    const type = new Int32Array(1);
+    const length = new Uint32Array([4]);
+    if (
+      libc.getsockopt(
+          fd,
+          SOCKOPT.SOL_SOCKET,
+          SOCKOPT.SO_TYPE,
+          new Uint8Array(type.buffer),
+          new Uint8Array(length.buffer),
+        ) !==
+        0 || type[0] !== SOCKOPT.SOCK_STREAM
+    ) {
+      throw new TypeError(`socket ${fd} is not a stream socket`);
+    }
     if ((flags & FCNTL.O_NONBLOCK) !== 0) libc.fcntl(fd, FCNTL.F_SETFL, flags & ~FCNTL.O_NONBLOCK);
     this.#fd = fd;
   }

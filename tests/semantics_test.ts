@@ -374,7 +374,7 @@ Deno.test("makeInstance takes SocketStream or a subclass as the class, and rejec
   assert.ok(stream instanceof Tagged);
   assert.equal(stream.tag, "mine");
   await assert.rejects(makeInstance("tcp-stream" as "socket-stream", { socket: b }), TypeError);
-  await assert.rejects(makeInstance("socket-stream", { socket: 3 as unknown as Deno.Conn }), TypeError);
+  await assert.rejects(makeInstance("socket-stream", { socket: {} as unknown as Deno.Conn }), TypeError);
   b.close();
   await stream[Symbol.asyncDispose]();
 });
