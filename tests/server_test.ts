@@ -72,37 +72,18 @@ Deno.test("hostMatches: exact names, and wildcards for exactly one label", () =>
   assert.ok(!hostMatches("*.example.com", "aexample.com"));
 });
 
-Deno.test("startUpServer serves curl, s_client, gnutls-cli and Deno.connectTls, each with the certificate for its name", async () => {
-  await serveEveryClient();
-  assertNoLiveObjects();
-});
+/** Serves each connection an HTTP answer over TLS with the SNI contexts. */
+async function serveHttp(stream: SocketStream): Promise<void> {
+  try {
+    await answerHttp(stream);
+    await stream.read(new Uint8Array(1)).catch(() => null);
+  } finally {
+    await stream[Symbol.asyncDispose]();
+  }
+}
 
-async function serveEveryClient(): Promise<void> {
-  using sni = sniServerContext();
-  const stop = new AbortController();
-  let announced: Deno.NetAddr | undefined;
-  const listening = Promise.withResolvers<number>();
-  const server = startUpServer({
-    service: 0,
-    address: "127.0.0.1",
-    signal: stop.signal,
-    announce: (addr) => {
-      announced = addr;
-      listening.resolve(addr.port);
-    },
-    function: async (conn) => {
-      const stream = await createSslSocketStream(conn, sni.context, { errorp: true, handshakeTimeout: 5000 });
-      try {
-        await answerHttp(stream);
-        await stream.read(new Uint8Array(1)).catch(() => null);
-      } finally {
-        await stream[Symbol.asyncDispose]();
-      }
-    },
-  });
-  const port = await listening.promise;
-  assert.equal(announced?.hostname, "127.0.0.1");
-
+/** curl, s_client, gnutls-cli and Deno.connectTls, each asking for a name and checking the certificate it got. */
+async function everyClient(port: number): Promise<void> {
   // curl asks for www.test.example and must get the wildcard certificate to verify it.
   const curl = await new Deno.Command("curl", {
     args: [
@@ -165,12 +146,52 @@ async function serveEveryClient(): Promise<void> {
     assert.match(await readUntil(conn, "served over"), /served over tls/);
     conn.close();
   }
-
-  stop.abort();
-  const summary = await server;
-  assert.equal(summary.served, 4);
-  assert.equal(summary.cut, 0);
 }
+
+Deno.test("startUpServer serves curl, s_client, gnutls-cli and Deno.connectTls, each with the certificate for its name", async () => {
+  {
+    using sni = sniServerContext();
+    const stop = new AbortController();
+    let announced: Deno.NetAddr | undefined;
+    const listening = Promise.withResolvers<number>();
+    const server = startUpServer({
+      service: 0,
+      address: "127.0.0.1",
+      signal: stop.signal,
+      announce: (addr) => {
+        announced = addr;
+        listening.resolve(addr.port);
+      },
+      function: async (conn) =>
+        await serveHttp(
+          await createSslSocketStream(conn, sni.context, { errorp: true, handshakeTimeout: 5000 }),
+        ),
+    });
+    await everyClient(await listening.promise);
+    assert.equal(announced?.hostname, "127.0.0.1");
+    stop.abort();
+    assert.deepEqual(await server, { served: 4, cut: 0 });
+  }
+  assertNoLiveObjects();
+});
+
+Deno.test("listenSsl serves curl, s_client, gnutls-cli and Deno.connectTls, each with the certificate for its name", async () => {
+  {
+    using sni = sniServerContext();
+    const stop = new AbortController();
+    const listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: sni.context, signal: stop.signal });
+    const serving = (async () => {
+      const handlers: Promise<void>[] = [];
+      for await (const stream of listener) handlers.push(serveHttp(stream));
+      await Promise.all(handlers);
+    })();
+    await everyClient(listener.addr.port);
+    stop.abort();
+    await serving;
+    await listener[Symbol.asyncDispose]();
+  }
+  assertNoLiveObjects();
+});
 
 Deno.test("listenSsl serves 100 good clients in parallel while a garbage client, a stalled one and a reset one are dropped with typed errors", async () => {
   {
