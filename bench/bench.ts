@@ -160,7 +160,9 @@ function median(values: number[]): number {
 }
 
 const results: Record<string, Record<Stack, number[]>> = {};
+const only = Deno.args[0];
 for (const [name, measure] of [["bulk", bulk], ["handshakes", handshakes]] as const) {
+  if (only && only !== name) continue;
   results[name] = { module: [], deno: [], node: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const stack of stacks) results[name][stack].push(await measure(stack));
@@ -184,6 +186,7 @@ for (
     "handshakes/s (TLS 1.3, P-256)",
   ]]
 ) {
+  if (only && only !== name) continue;
   const [m, d] = [rate(name, "module"), rate(name, "deno")];
   const n = hasNode ? rate(name, "node") : NaN;
   console.log(

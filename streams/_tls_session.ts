@@ -106,9 +106,27 @@ export class TlsSession {
       // Handshake flights and post-handshake replies go out, never awaited here.
       this.#post();
       if (result === CLOSED) return null;
-      if (result !== WANT_READ) return result;
+      if (result !== WANT_READ) return this.#fillFrom(into, result);
       await deadline.race(this.#pull());
     }
+  }
+
+  // SSL_read hands out one record at a time: take what else is already here
+  // (up to the caller's buffer), so one read() carries many records.
+  #fillFrom(into: Uint8Array, filled: number): number {
+    while (filled < into.length) {
+      let more;
+      try {
+        more = this.engine.read(into.subarray(filled));
+      } catch {
+        // The failure is kept by the engine: the next read reports it, after these bytes.
+        break;
+      }
+      if (typeof more !== "number") break;
+      filled += more;
+    }
+    this.#post();
+    return filled;
   }
 
   /** Encrypts all of `data`; resolves when its records are on the transport. */

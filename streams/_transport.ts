@@ -19,8 +19,11 @@ export interface Transport {
   closeWrite(): Promise<void>;
 }
 
-/** How many bytes one transport read asks for. */
-export const READ_CHUNK = 64 * 1024;
+/** How many bytes one transport read asks for at most (large reads cut the receiver's CPU). */
+export const READ_CHUNK = 256 * 1024;
+
+/** What an idle connection's pending read holds (small, so idle connections cost little). */
+const IDLE_READ = 4 * 1024;
 
 /**
  * One transport read at a time, shared by everyone who needs bytes. Each read
@@ -30,7 +33,8 @@ export const READ_CHUNK = 64 * 1024;
 export class Inbound {
   readonly #transport: Transport;
   readonly #deliver: (bytes: Uint8Array | null) => void;
-  readonly #buffer = new Uint8Array(READ_CHUNK);
+  // Grows to READ_CHUNK while reads come back full, shrinks back when traffic slows.
+  #buffer = new Uint8Array(IDLE_READ);
   #inFlight: Promise<void> | null = null;
   #ended = false;
   #stopped = false;
@@ -72,9 +76,15 @@ export class Inbound {
     if (count === null) {
       this.#ended = true;
       this.#deliver(null);
-    } else {
-      this.#deliver(this.#buffer.subarray(0, count));
+      return;
     }
+    const buffer = this.#buffer;
+    if (count === buffer.length && buffer.length < READ_CHUNK) {
+      this.#buffer = new Uint8Array(READ_CHUNK);
+    } else if (count < IDLE_READ / 4 && buffer.length > IDLE_READ) {
+      this.#buffer = new Uint8Array(IDLE_READ);
+    }
+    this.#deliver(buffer.subarray(0, count));
   }
 
   /** Stops delivering: a read still in flight is dropped when it settles. */

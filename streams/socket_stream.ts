@@ -15,7 +15,10 @@ import { checkTimeout, Deadline, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
-import { Inbound, Outbound, READ_CHUNK, type Transport } from "./_transport.ts";
+import { Inbound, Outbound, type Transport } from "./_transport.ts";
+
+/** The chunk a `readable` pull allocates when the reader brings no buffer of its own. */
+const STREAM_CHUNK = 64 * 1024;
 
 /** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
 const CLOSE_DRAIN_MS = 2000;
@@ -536,7 +539,7 @@ export class SocketStream implements Deno.Conn {
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
     this.#readable ??= new ReadableStream({
       type: "bytes",
-      autoAllocateChunkSize: READ_CHUNK,
+      autoAllocateChunkSize: STREAM_CHUNK,
       pull: async (controller) => {
         const request = controller.byobRequest!;
         const view = request.view!;
