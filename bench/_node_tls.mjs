@@ -1,48 +1,130 @@
-// Node's tls, measured the same way as the module (run by bench/bench.ts):
-// node bench/_node_tls.mjs <bulk|handshakes> <bytes-or-count> <cert> <key> <ca>
+// Node's tls for `deno task bench`, as a separate process. Modes:
+//   self <bulk|handshakes|rtt|resume> <amount>   client and server in this process; prints {seconds, ...}
+//   server <bulk|echo>                           prints {port}, serves until stdin closes
+//   client <bulk> <amount> <port>                prints {seconds}
+//   idle <count>                                 prints {rssPerEnd} for idle connections, both ends here
+// Certificates come from tests/fixtures.
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
 
-const [mode, amountText, certPath, keyPath, caPath] = process.argv.slice(2);
+const fixtures = new URL("../tests/fixtures/", import.meta.url);
+const cert = readFileSync(new URL("server.pem", fixtures));
+const key = readFileSync(new URL("server.key", fixtures));
+const ca = readFileSync(new URL("ca.pem", fixtures));
+const [role, mode, amountText, portText] = process.argv.slice(2);
 const amount = Number(amountText);
-const cert = readFileSync(certPath), key = readFileSync(keyPath), ca = readFileSync(caPath);
+const print = (value) => process.stdout.write(JSON.stringify(value) + "\n");
 
-const server = tls.createServer({ cert, key }, (socket) => {
-  if (mode === "bulk") {
-    let received = 0;
-    socket.on("data", (chunk) => received += chunk.length);
-    socket.on("end", () => {
-      socket.end(String(received));
-    });
-  } else {
+function serve(kind) {
+  return tls.createServer({ cert, key }, (socket) => {
     socket.on("error", () => {});
-    socket.end();
-  }
-});
-server.listen(0, "127.0.0.1", async () => {
-  const port = server.address().port;
-  const connect = () =>
-    new Promise((resolve, reject) => {
-      const socket = tls.connect({ host: "127.0.0.1", port, servername: "localhost", ca }, () =>
-        resolve(socket));
-      socket.on("error", reject);
-    });
-  const started = process.hrtime.bigint();
-  if (mode === "bulk") {
-    const socket = await connect();
-    const chunk = Buffer.alloc(64 * 1024, 7);
-    for (let sent = 0; sent < amount; sent += chunk.length) {
-      if (!socket.write(chunk)) await new Promise((resolve) => socket.once("drain", resolve));
+    if (kind === "bulk") {
+      let received = 0;
+      socket.on("data", (chunk) => received += chunk.length);
+      socket.on("end", () => socket.end(String(received)));
+    } else if (kind === "echo") {
+      socket.on("data", (chunk) => socket.write(chunk));
+      socket.on("end", () => socket.end());
+    } else {
+      socket.end();
     }
-    socket.end();
-    await new Promise((resolve) => socket.on("data", resolve));
-  } else {
+  });
+}
+
+function connect(port, session) {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect(
+      { host: "127.0.0.1", port, servername: "localhost", ca, session },
+      () => resolve(socket),
+    );
+    socket.on("error", reject);
+  });
+}
+
+async function bulkClient(port) {
+  const socket = await connect(port);
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const started = process.hrtime.bigint();
+  for (let sent = 0; sent < amount; sent += chunk.length) {
+    if (!socket.write(chunk)) await new Promise((resolve) => socket.once("drain", resolve));
+  }
+  socket.end();
+  await new Promise((resolve) => socket.on("data", resolve));
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function listen(server) {
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)));
+}
+
+if (role === "server") {
+  const server = serve(mode);
+  print({ port: await listen(server) });
+  process.stdin.resume();
+  process.stdin.on("end", () => process.exit(0));
+} else if (role === "client") {
+  print({ seconds: await bulkClient(Number(portText)) });
+  process.exit(0);
+} else if (role === "idle") {
+  const server = serve("idle-keep");
+  server.removeAllListeners("secureConnection");
+  server.on("secureConnection", (socket) => socket.on("error", () => {}));
+  const port = await listen(server);
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const sockets = [];
+  for (let i = 0; i < amount; i++) sockets.push(await connect(port));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  globalThis.gc?.();
+  print({ rssPerEnd: (process.memoryUsage().rss - before) / (2 * amount) });
+  process.exit(0);
+} else {
+  const server = serve(mode === "bulk" ? "bulk" : mode === "rtt" ? "echo" : "close");
+  const port = await listen(server);
+  if (mode === "bulk") {
+    print({ seconds: await bulkClient(port) });
+  } else if (mode === "rtt") {
+    const socket = await connect(port);
+    const message = Buffer.alloc(1024, 1);
+    const started = process.hrtime.bigint();
     for (let i = 0; i < amount; i++) {
-      const socket = await connect();
+      await new Promise((resolve) => {
+        let got = 0;
+        const onData = (chunk) => {
+          got += chunk.length;
+          if (got >= 1024) {
+            socket.off("data", onData);
+            resolve();
+          }
+        };
+        socket.on("data", onData);
+        socket.write(message);
+      });
+    }
+    print({ seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    socket.destroy();
+  } else {
+    const latencies = [];
+    let session;
+    for (let i = 0; i < amount; i++) {
+      const started = process.hrtime.bigint();
+      const socket = await connect(port, mode === "resume" ? session : undefined);
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (mode === "resume") {
+        // TLS 1.3 tickets come after the handshake.
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 100);
+          socket.once("session", (fresh) => {
+            session = fresh;
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
       socket.destroy();
     }
+    print({ latencies });
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  console.log(JSON.stringify({ seconds }));
   server.close();
-});
+  process.exit(0);
+}

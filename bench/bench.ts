@@ -1,34 +1,47 @@
 /**
- * `deno task bench`: the module against Deno's built-in TLS and Node's `tls`,
- * in the same run, interleaved, on 127.0.0.1. Reports medians and ratios.
- * A first version (bulk and sequential handshakes); issue 5 extends it.
+ * `deno task bench`: this module against Deno's built-in TLS and Node's `tls`,
+ * interleaved in one run on 127.0.0.1, each figure the median of several
+ * rounds with its spread. Writes `bench/results.md` and `bench/results.svg`.
+ *
+ *     deno task bench            # everything
+ *     deno task bench bulk rtt   # some figures only
  *
  * @module
  */
 
-import { makeInstance, makeSslCtx, openTcpStream } from "../mod.ts";
-import { loadOpenssl, SSL_FILETYPE_PEM } from "../ffi/mod.ts";
+import {
+  createSslClientContext,
+  createSslServerContext,
+  makeInstance,
+  opensslVersion,
+  openTcpStream,
+  type SocketStream,
+} from "../mod.ts";
 
-const ROUNDS = 5;
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const BULK_BYTES = 256 * 1024 * 1024;
-const HANDSHAKES = 300;
+const HANDSHAKES = 200;
+const ROUND_TRIPS = 5000;
+const IDLE_CONNECTIONS = 1000;
 const fixture = (name: string) => new URL(`../tests/fixtures/${name}`, import.meta.url).pathname;
-const cPath = (path: string) => new TextEncoder().encode(`${path}\0`);
-const { libssl } = loadOpenssl();
-
-using serverCtx = makeSslCtx({ sslSide: "server" });
-libssl.SSL_CTX_use_certificate_chain_file(serverCtx.pointer, cPath(fixture("server.pem")));
-libssl.SSL_CTX_use_PrivateKey_file(serverCtx.pointer, cPath(fixture("server.key")), SSL_FILETYPE_PEM);
-using clientCtx = makeSslCtx({ sslSide: "client" });
-libssl.SSL_CTX_load_verify_locations(clientCtx.pointer, cPath(fixture("ca.pem")), null);
 const pem = {
   cert: Deno.readTextFileSync(fixture("server.pem")),
   key: Deno.readTextFileSync(fixture("server.key")),
   ca: Deno.readTextFileSync(fixture("ca.pem")),
 };
+using serverContext = createSslServerContext({ cert: pem.cert, key: pem.key });
+using clientContext = createSslClientContext({ ca: pem.ca });
 
 type Stack = "module" | "deno" | "node";
-type Measure = (stack: Stack) => Promise<number>; // seconds
+interface Figure {
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  stacks: Partial<Record<string, () => Promise<number>>>;
+}
+
+const chunk = new Uint8Array(64 * 1024).fill(7);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function drain(stream: { read(p: Uint8Array): Promise<number | null> }): Promise<number> {
   const buffer = new Uint8Array(256 * 1024);
@@ -45,153 +58,479 @@ async function timed(body: () => Promise<void>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function node(mode: string, amount: number): Promise<number> {
-  const { stdout, success, stderr } = await new Deno.Command("node", {
+// ---------------------------------------------------------------- listeners
+interface Server {
+  port: number;
+  accept(): Promise<
+    { read(p: Uint8Array): Promise<number | null>; write(p: Uint8Array): Promise<number>; close(): void }
+  >;
+  close(): void;
+}
+
+function moduleServer(): Server {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return {
+    port: listener.addr.port,
+    accept: async () =>
+      await makeInstance("socket-stream", { socket: await listener.accept(), sslCtx: serverContext }),
+    close: () => listener.close(),
+  };
+}
+
+function denoServer(): Server {
+  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
+  return {
+    port: listener.addr.port,
+    accept: async () => {
+      const conn = await listener.accept();
+      await conn.handshake();
+      return conn;
+    },
+    close: () => listener.close(),
+  };
+}
+
+function moduleClient(port: number): Promise<SocketStream> {
+  return openTcpStream("localhost", port, { sslCtx: clientContext });
+}
+
+async function denoClient(port: number): Promise<Deno.TlsConn> {
+  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [pem.ca] });
+  await conn.handshake();
+  return conn;
+}
+
+// ---------------------------------------------------------------- node
+async function nodeRun(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout, stderr, success } = await new Deno.Command("node", {
+    args: ["--expose-gc", new URL("./_node_tls.mjs", import.meta.url).pathname, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+}
+
+/** A Node tls server in its own process for cross-stack runs. */
+async function nodeServer(kind: "bulk"): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = new Deno.Command("node", {
+    args: [new URL("./_node_tls.mjs", import.meta.url).pathname, "server", kind],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  const { port } = JSON.parse(text);
+  return {
+    port,
+    stop: async () => {
+      await child.stdin.close();
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- figures
+async function bulkBetween(
+  client: (
+    port: number,
+  ) => Promise<
+    {
+      write(p: Uint8Array): Promise<number>;
+      closeWrite(): Promise<void>;
+      read(p: Uint8Array): Promise<number | null>;
+      close(): void;
+    }
+  >,
+  server: Server,
+): Promise<number> {
+  const received = server.accept().then(async (conn) => {
+    const total = await drain(conn);
+    conn.close();
+    return total;
+  });
+  const seconds = await timed(async () => {
+    const conn = await client(server.port);
+    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await conn.write(chunk);
+    await conn.closeWrite();
+    await received;
+    conn.close();
+  });
+  server.close();
+  return BULK_BYTES / seconds / 1e6;
+}
+
+async function bulkNodeServer(client: (port: number) => Promise<SocketStream>): Promise<number> {
+  const server = await nodeServer("bulk");
+  const seconds = await timed(async () => {
+    const conn = await client(server.port);
+    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await conn.write(chunk);
+    await conn.closeWrite();
+    await conn.read(new Uint8Array(64));
+    conn.close();
+  });
+  await server.stop();
+  return BULK_BYTES / seconds / 1e6;
+}
+
+async function bulkNodeClient(server: Server): Promise<number> {
+  const received = server.accept().then(async (conn) => {
+    await drain(conn);
+    await conn.write(new TextEncoder().encode("done"));
+    conn.close();
+  });
+  const { seconds } = await nodeRun(["client", "bulk", String(BULK_BYTES), String(server.port)]);
+  await received;
+  server.close();
+  return BULK_BYTES / (seconds as number) / 1e6;
+}
+
+async function bulkWebStreams(): Promise<number> {
+  const server = moduleServer();
+  const received = server.accept().then(async (conn) => {
+    let total = 0;
+    for await (const piece of (conn as SocketStream).readable) total += piece.length;
+    conn.close();
+    return total;
+  });
+  const seconds = await timed(async () => {
+    const conn = await moduleClient(server.port);
+    const writer = conn.writable.getWriter();
+    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await writer.write(chunk);
+    await writer.close();
+    await received;
+    conn.close();
+  });
+  server.close();
+  return BULK_BYTES / seconds / 1e6;
+}
+
+const handshakeLatencies: Record<string, number[]> = {};
+
+async function handshakesWith(
+  name: string,
+  server: Server,
+  connect: (
+    port: number,
+    session?: Uint8Array,
+  ) => Promise<
+    { close(): void; session?: () => Uint8Array | null; read?(p: Uint8Array): Promise<number | null> }
+  >,
+  resume = false,
+): Promise<number> {
+  const serving = (async () => {
+    for (let i = 0; i < HANDSHAKES; i++) {
+      const conn = await server.accept().catch(() => null);
+      if (conn) {
+        if (resume) await conn.write(new Uint8Array(1)).catch(() => {});
+        conn.close();
+      }
+    }
+  })();
+  const latencies: number[] = [];
+  let session: Uint8Array | undefined;
+  for (let i = 0; i < HANDSHAKES; i++) {
+    const started = performance.now();
+    const conn = await connect(server.port, session);
+    latencies.push(performance.now() - started);
+    if (resume) {
+      await conn.read?.(new Uint8Array(1));
+      session = conn.session?.() ?? session;
+    }
+    conn.close();
+  }
+  await serving;
+  server.close();
+  (handshakeLatencies[name] ??= []).push(...latencies);
+  return HANDSHAKES / (latencies.reduce((a, b) => a + b, 0) / 1000);
+}
+
+async function nodeHandshakes(mode: "handshakes" | "resume"): Promise<number> {
+  const { latencies } = await nodeRun(["self", mode, String(HANDSHAKES)]) as { latencies: number[] };
+  (handshakeLatencies[`node ${mode}`] ??= []).push(...latencies);
+  return HANDSHAKES / (latencies.reduce((a, b) => a + b, 0) / 1000);
+}
+
+async function opensslSTime(): Promise<number> {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const server = new Deno.Command("openssl", {
     args: [
-      new URL("./_node_tls.mjs", import.meta.url).pathname,
-      mode,
-      String(amount),
+      "s_server",
+      "-accept",
+      `127.0.0.1:${port}`,
+      "-cert",
       fixture("server.pem"),
+      "-key",
       fixture("server.key"),
-      fixture("ca.pem"),
+      "-tls1_3",
+    ],
+    stdin: "piped",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let tries = 0; tries < 200; tries++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await sleep(10);
+    }
+  }
+  const { stdout } = await new Deno.Command("openssl", {
+    args: ["s_time", "-connect", `127.0.0.1:${port}`, "-new", "-time", "3", "-CAfile", fixture("ca.pem")],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  server.kill();
+  await server.stdin.close().catch(() => {});
+  await server.status;
+  // s_time counts connections per second of its own CPU time and of wall time; take wall time.
+  const text = new TextDecoder().decode(stdout);
+  const match = text.match(/(\d+) connections in (\d+) real seconds/);
+  return match ? Number(match[1]) / Number(match[2]) : NaN;
+}
+
+async function roundTrips(
+  server: Server,
+  connect: (
+    port: number,
+  ) => Promise<
+    { read(p: Uint8Array): Promise<number | null>; write(p: Uint8Array): Promise<number>; close(): void }
+  >,
+): Promise<number> {
+  const echoing = server.accept().then(async (conn) => {
+    const buffer = new Uint8Array(64 * 1024);
+    for (let count = await conn.read(buffer); count !== null; count = await conn.read(buffer)) {
+      await conn.write(buffer.subarray(0, count));
+    }
+    conn.close();
+  }).catch(() => {});
+  const conn = await connect(server.port);
+  const message = new Uint8Array(1024).fill(1);
+  const reply = new Uint8Array(64 * 1024);
+  const seconds = await timed(async () => {
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      await conn.write(message);
+      for (let got = 0; got < 1024;) got += (await conn.read(reply)) ?? 1024;
+    }
+  });
+  conn.close();
+  await echoing;
+  server.close();
+  return ROUND_TRIPS / seconds;
+}
+
+async function idleMemory(stack: "module" | "deno"): Promise<number> {
+  // A fresh process each: a heap that earlier figures left behind would blur the difference.
+  const { stdout, success, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL("./_idle.ts", import.meta.url).pathname,
+      stack,
+      String(IDLE_CONNECTIONS),
     ],
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!success) throw new Error(new TextDecoder().decode(stderr));
-  return JSON.parse(new TextDecoder().decode(stdout)).seconds;
+  return JSON.parse(new TextDecoder().decode(stdout)).kib;
 }
-
-const bulk: Measure = async (stack) => {
-  if (stack === "node") return await node("bulk", BULK_BYTES);
-  const chunk = new Uint8Array(64 * 1024).fill(7);
-  if (stack === "deno") {
-    const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
-    const received = listener.accept().then(async (conn) => {
-      const total = await drain(conn);
-      conn.close();
-      return total;
-    });
-    const seconds = await timed(async () => {
-      const conn = await Deno.connectTls({
-        hostname: "localhost",
-        port: listener.addr.port,
-        caCerts: [pem.ca],
-      });
-      for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await conn.write(chunk);
-      await conn.closeWrite();
-      await received;
-      conn.close();
-    });
-    listener.close();
-    return seconds;
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const received = listener.accept().then(async (socket) => {
-    const stream = await makeInstance("socket-stream", { socket, sslCtx: serverCtx });
-    const total = await drain(stream);
-    await stream[Symbol.asyncDispose]();
-    return total;
-  });
-  const seconds = await timed(async () => {
-    const stream = await openTcpStream("localhost", listener.addr.port, { sslCtx: clientCtx });
-    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await stream.write(chunk);
-    await stream.closeWrite();
-    await received;
-    await stream[Symbol.asyncDispose]();
-  });
-  listener.close();
-  return seconds;
-};
-
-const handshakes: Measure = async (stack) => {
-  if (stack === "node") return await node("handshakes", HANDSHAKES);
-  if (stack === "deno") {
-    const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
-    const serving = (async () => {
-      for (let i = 0; i < HANDSHAKES; i++) {
-        const conn = await listener.accept();
-        await conn.handshake().catch(() => {});
-        conn.close();
-      }
-    })();
-    const seconds = await timed(async () => {
-      for (let i = 0; i < HANDSHAKES; i++) {
-        const conn = await Deno.connectTls({
-          hostname: "localhost",
-          port: listener.addr.port,
-          caCerts: [pem.ca],
-        });
-        await conn.handshake();
-        conn.close();
-      }
-    });
-    await serving;
-    listener.close();
-    return seconds;
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const serving = (async () => {
-    for (let i = 0; i < HANDSHAKES; i++) {
-      const socket = await listener.accept();
-      const stream = await makeInstance("socket-stream", { socket, sslCtx: serverCtx }).catch(() => null);
-      await stream?.[Symbol.asyncDispose]();
-    }
-  })();
-  const seconds = await timed(async () => {
-    for (let i = 0; i < HANDSHAKES; i++) {
-      const stream = await openTcpStream("localhost", listener.addr.port, { sslCtx: clientCtx });
-      stream.close();
-    }
-  });
-  await serving;
-  listener.close();
-  return seconds;
-};
 
 const hasNode = await new Deno.Command("node", { args: ["--version"], stdout: "null", stderr: "null" })
   .output()
   .then((result) => result.success, () => false);
-const stacks: Stack[] = hasNode ? ["module", "deno", "node"] : ["module", "deno"];
+
+const figures: Figure[] = [
+  {
+    name: "bulk",
+    unit: "MB/s, 256 MiB in 64 KiB writes",
+    higherIsBetter: true,
+    stacks: {
+      "module → module": () => bulkBetween(moduleClient, moduleServer()),
+      "deno → deno": () => bulkBetween(denoClient, denoServer()),
+      "node → node": hasNode
+        ? async () =>
+          BULK_BYTES / ((await nodeRun(["self", "bulk", String(BULK_BYTES)])).seconds as number) / 1e6
+        : undefined,
+      "module client → deno server": () => bulkBetween(moduleClient, denoServer()),
+      "deno client → module server": () => bulkBetween(denoClient, moduleServer()),
+      "module client → node server": hasNode ? () => bulkNodeServer(moduleClient) : undefined,
+      "node client → module server": hasNode ? () => bulkNodeClient(moduleServer()) : undefined,
+      "module → module, Web Streams": bulkWebStreams,
+    },
+  },
+  {
+    name: "handshakes",
+    unit: "full TLS 1.3 handshakes/s, ECDSA P-256, verified, sequential",
+    higherIsBetter: true,
+    stacks: {
+      "module": () => handshakesWith("module", moduleServer(), moduleClient),
+      "deno": () => handshakesWith("deno", denoServer(), denoClient),
+      "node": hasNode ? () => nodeHandshakes("handshakes") : undefined,
+      "openssl s_time → s_server": opensslSTime,
+    },
+  },
+  {
+    name: "resumption",
+    unit: "resumed TLS 1.3 handshakes/s, sequential",
+    higherIsBetter: true,
+    stacks: {
+      "module": () =>
+        handshakesWith(
+          "module resume",
+          moduleServer(),
+          (port, session) => openTcpStream("localhost", port, { sslCtx: clientContext, session }),
+          true,
+        ),
+      "node": hasNode ? () => nodeHandshakes("resume") : undefined,
+    },
+  },
+  {
+    name: "rtt",
+    unit: "1 KiB request/response round trips/s on one connection",
+    higherIsBetter: true,
+    stacks: {
+      "module": () => roundTrips(moduleServer(), moduleClient),
+      "deno": () => roundTrips(denoServer(), denoClient),
+      "node": hasNode
+        ? async () => ROUND_TRIPS / ((await nodeRun(["self", "rtt", String(ROUND_TRIPS)])).seconds as number)
+        : undefined,
+    },
+  },
+  {
+    name: "idle",
+    unit: `KiB resident per idle connection end, ${IDLE_CONNECTIONS} connections`,
+    higherIsBetter: false,
+    stacks: {
+      "module": () => idleMemory("module"),
+      "deno": () => idleMemory("deno"),
+      "node": hasNode
+        ? async () => ((await nodeRun(["idle", "", String(IDLE_CONNECTIONS)])).rssPerEnd as number) / 1024
+        : undefined,
+    },
+  },
+];
+
+// ---------------------------------------------------------------- run
+const wanted = new Set(Deno.args);
+const selected = figures.filter((figure) => wanted.size === 0 || wanted.has(figure.name));
+const samples = new Map<string, number[]>();
+for (let round = 0; round < ROUNDS; round++) {
+  for (const figure of selected) {
+    for (const [stack, run] of Object.entries(figure.stacks)) {
+      if (!run) continue;
+      // One round of memory is enough: it is not noisy and takes long.
+      if (figure.name === "idle" && round > 0) continue;
+      const key = `${figure.name}|${stack}`;
+      const value = await run();
+      samples.set(key, [...(samples.get(key) ?? []), value]);
+      console.error(`round ${round + 1}/${ROUNDS} ${figure.name} ${stack}: ${value.toFixed(1)}`);
+    }
+  }
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-const results: Record<string, Record<Stack, number[]>> = {};
-const only = Deno.args[0];
-for (const [name, measure] of [["bulk", bulk], ["handshakes", handshakes]] as const) {
-  if (only && only !== name) continue;
-  results[name] = { module: [], deno: [], node: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const stack of stacks) results[name][stack].push(await measure(stack));
-  }
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-console.log(
-  `machine: ${navigator.hardwareConcurrency} cores, ${Deno.build.target}; Deno ${Deno.version.deno}`,
+const lines: string[] = [];
+lines.push("# Benchmark results", "");
+lines.push(
+  `Machine: ${navigator.hardwareConcurrency} cores, ${Deno.build.target}; Deno ${Deno.version.deno} (V8 ${Deno.version.v8}); ${opensslVersion()}; ${
+    hasNode
+      ? `Node ${(await new Deno.Command("node", { args: ["--version"] }).output().then((r) =>
+        new TextDecoder().decode(r.stdout).trim()
+      ))}`
+      : "Node: not found, skipped"
+  }.`,
+  "",
+  `Each figure is the median of ${ROUNDS} interleaved rounds (memory: one round), min–max in brackets; client and server`,
+  "run in one process for same-stack pairs, Node in its own process. Ratios are this module's median over the peer's.",
+  "",
 );
-if (!hasNode) console.log("node: not found, skipped");
-console.log(`median of ${ROUNDS} interleaved rounds, client and server in one process each, 127.0.0.1\n`);
-console.log("| figure | this module | Deno TLS | Node tls | module / Deno | module / Node |");
-console.log("|---|---|---|---|---|---|");
-const rate = (name: string, stack: Stack) => {
-  const seconds = median(results[name][stack]);
-  return name === "bulk" ? BULK_BYTES / seconds / 1e6 : HANDSHAKES / seconds;
-};
-for (
-  const [name, unit] of [["bulk", "MB/s (256 MiB, 64 KiB writes)"], [
-    "handshakes",
-    "handshakes/s (TLS 1.3, P-256)",
-  ]]
-) {
-  if (only && only !== name) continue;
-  const [m, d] = [rate(name, "module"), rate(name, "deno")];
-  const n = hasNode ? rate(name, "node") : NaN;
-  console.log(
-    `| ${unit} | ${m.toFixed(0)} | ${d.toFixed(0)} | ${hasNode ? n.toFixed(0) : "-"} | ${
-      (m / d).toFixed(2)
-    }x | ${hasNode ? (m / n).toFixed(2) + "x" : "-"} |`,
-  );
+const ratios: { label: string; ratio: number }[] = [];
+for (const figure of selected) {
+  lines.push(`## ${figure.name}: ${figure.unit}`, "", "| stack | median | spread |", "| --- | --- | --- |");
+  for (const stack of Object.keys(figure.stacks)) {
+    const values = samples.get(`${figure.name}|${stack}`);
+    if (!values) continue;
+    lines.push(
+      `| ${stack} | ${median(values).toFixed(1)} | ${Math.min(...values).toFixed(1)}–${
+        Math.max(...values).toFixed(1)
+      } |`,
+    );
+  }
+  const module = samples.get(`${figure.name}|module`) ?? samples.get(`${figure.name}|module → module`);
+  for (const peer of ["deno", "node", "deno → deno", "node → node", "openssl s_time → s_server"]) {
+    const other = samples.get(`${figure.name}|${peer}`);
+    if (!module || !other) continue;
+    const ratio = figure.higherIsBetter ? median(module) / median(other) : median(other) / median(module);
+    ratios.push({
+      label: `${figure.name} vs ${peer.split(" ")[0]}${peer.includes("s_time") ? " s_time" : ""}`,
+      ratio,
+    });
+    lines.push(
+      "",
+      `Module vs ${peer}: **${ratio.toFixed(2)}x**${
+        figure.higherIsBetter ? "" : " (smaller is better; shown as their/ours)"
+      }.`,
+    );
+  }
+  if (figure.name === "handshakes" || figure.name === "resumption") {
+    for (const [name, values] of Object.entries(handshakeLatencies)) {
+      if ((figure.name === "resumption") !== name.includes("resume")) continue;
+      lines.push(
+        "",
+        `Latency ${name}: p50 ${percentile(values, 0.5).toFixed(2)} ms, p99 ${
+          percentile(values, 0.99).toFixed(2)
+        } ms.`,
+      );
+    }
+  }
+  lines.push("");
+}
+const markdown = lines.join("\n");
+console.log(markdown);
+
+// A bar chart of the ratios: 1.0 is parity.
+const barHeight = 22;
+const width = 640;
+const scale = (value: number) => Math.min(value, 3) / 3 * (width - 260);
+const bars = ratios.map(({ label, ratio }, i) => {
+  const y = 30 + i * barHeight;
+  const colour = ratio >= 1 ? "#2e7d32" : "#c62828";
+  return `<text x="0" y="${y + 15}" font-size="12">${label}</text>` +
+    `<rect x="220" y="${y + 3}" width="${scale(ratio).toFixed(1)}" height="${
+      barHeight - 6
+    }" fill="${colour}"/>` +
+    `<text x="${(226 + scale(ratio)).toFixed(1)}" y="${y + 15}" font-size="12">${ratio.toFixed(2)}x</text>`;
+}).join("\n");
+const parity = 220 + scale(1);
+const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${
+  40 + ratios.length * barHeight
+}" font-family="sans-serif">
+<text x="0" y="16" font-size="14" font-weight="bold">@comm/socket-stream / peer (higher is better; 1.0 = parity)</text>
+${bars}
+<line x1="${parity}" y1="26" x2="${parity}" y2="${
+  30 + ratios.length * barHeight
+}" stroke="#555" stroke-dasharray="3,3"/>
+</svg>
+`;
+if (wanted.size === 0) {
+  await Deno.writeTextFile(new URL("./results.md", import.meta.url), markdown);
+  await Deno.writeTextFile(new URL("./results.svg", import.meta.url), svg);
 }
