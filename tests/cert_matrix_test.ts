@@ -18,7 +18,7 @@ import {
   X509_V_ERR_IP_ADDRESS_MISMATCH,
   X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
 } from "../ffi/mod.ts";
-import { assertNoLiveObjects, fixture, fixtureText, serveOnce } from "./_helpers.ts";
+import { assertNoLiveObjects, fixture, fixtureText, serveOnce, startOpensslServer } from "./_helpers.ts";
 
 const trust = { ca: fixtureText("ca.pem") };
 
@@ -162,3 +162,45 @@ Deno.test("a verifyCallback decides: it can accept what OpenSSL refused and refu
   }
   assertNoLiveObjects();
 });
+
+Deno.test("a chain missing its intermediate is refused (X509 error 20); with the intermediate it verifies to the root", async () => {
+  {
+    await assert.rejects(connect("chained", "localhost"), (error: unknown) => {
+      assert.ok(error instanceof SslVerificationFailure);
+      assert.equal(error.verifyCode, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+      return true;
+    });
+    using serverContext = createSslServerContext({
+      cert: fixtureText("chained-full.pem"),
+      key: fixtureText("chained.key"),
+    });
+    using clientContext = createSslClientContext(trust);
+    await using server = serveOnce(serverContext);
+    await using stream = await openTcpStream("localhost", server.port, { sslCtx: clientContext });
+    const chain = sslConnectionGetPeerCertificatesData(stream).map((certificate) => certificate.subject);
+    assert.equal(chain.length, 3);
+    assert.match(chain[1], /intermediate/);
+    assert.match(chain[2], /test CA/);
+  }
+  assertNoLiveObjects();
+});
+
+for (
+  const [name, cert, code, reason] of [
+    ["an RSA-1024 key", "rsa1024", 66, /key too weak|too small/],
+    ["a SHA-1 signature", "sha1", 68, /digest algorithm too weak/],
+  ] as const
+) {
+  Deno.test(`weak certificates are refused by default: ${name} (X509 error ${code})`, async () => {
+    // The server has to lower its own security level to present such a certificate at all.
+    const { peer, port } = await startOpensslServer(["-cipher", "DEFAULT@SECLEVEL=0"], cert);
+    await using _peer = peer;
+    using clientContext = createSslClientContext(trust);
+    await assert.rejects(openTcpStream("localhost", port, { sslCtx: clientContext }), (error: unknown) => {
+      assert.ok(error instanceof SslVerificationFailure, String(error));
+      assert.equal(error.verifyCode, code);
+      assert.match(error.verifyMessage, reason);
+      return true;
+    });
+  });
+}

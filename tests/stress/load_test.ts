@@ -1,0 +1,80 @@
+// Load: 1000 concurrent connections to a module server, each echoing 1 MiB
+// with a checksum; then four lighter rounds. After every round all native
+// objects are freed, and resident memory stays flat.
+import assert from "node:assert/strict";
+import { createSslClientContext, createSslServerContext, listenSsl, openTcpStream } from "../../mod.ts";
+import { liveNativeObjects } from "../../ffi/mod.ts";
+import { fixture, patternBytes, readBytes, sha256 } from "../_helpers.ts";
+
+const CONNECTIONS = 1000;
+
+async function round(
+  port: number,
+  clientContext: ReturnType<typeof createSslClientContext>,
+  size: number,
+): Promise<void> {
+  const payload = patternBytes(size, size);
+  const expected = await sha256(payload);
+  const results = await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+    await using stream = await openTcpStream("localhost", port, {
+      sslCtx: clientContext,
+      handshakeTimeout: 60_000,
+    });
+    const [, echoed] = await Promise.all([stream.write(payload), readBytes(stream, size)]);
+    return await sha256(echoed.slice());
+  }));
+  assert.ok(results.every((digest) => digest === expected), "every echo came back intact");
+}
+
+Deno.test({
+  name: `${CONNECTIONS} concurrent connections echo 1 MiB each with nothing lost, then memory stays flat`,
+  fn: async () => {
+    const before = liveNativeObjects();
+    const rss: number[] = [];
+    {
+      using serverContext = createSslServerContext({
+        certFile: fixture("server.pem"),
+        keyFile: fixture("server.key"),
+      });
+      using clientContext = createSslClientContext({ ca: await Deno.readTextFile(fixture("ca.pem")) });
+      const listener = listenSsl({
+        port: 0,
+        hostname: "127.0.0.1",
+        sslCtx: serverContext,
+        handshakeTimeout: 60_000,
+      });
+      const serving = (async () => {
+        const handlers: Promise<void>[] = [];
+        for await (const stream of listener) {
+          handlers.push((async () => {
+            await using held = stream;
+            await held.readable.pipeTo(held.writable).catch(() => {});
+          })());
+        }
+        await Promise.all(handlers);
+      })();
+      for (const size of [1024 * 1024, 64 * 1024, 64 * 1024, 64 * 1024, 64 * 1024]) {
+        await round(listener.addr.port, clientContext, size);
+        // Let the server's halves finish closing.
+        for (let waited = 0; liveNativeObjects().ssl !== before.ssl && waited < 10_000; waited += 50) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.equal(liveNativeObjects().ssl, before.ssl, "every SSL of the round was freed");
+        (globalThis as { gc?: () => void }).gc?.();
+        rss.push(Deno.memoryUsage().rss);
+      }
+      listener.close();
+      await serving;
+      await listener[Symbol.asyncDispose]();
+    }
+    assert.deepEqual(liveNativeObjects(), before);
+    // Flat: the last light round does not hold more than the first light round, give or take 25%.
+    assert.ok(
+      rss[4] <= rss[1] * 1.25,
+      `resident memory grew: ${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(", ")} MiB`,
+    );
+    console.log(
+      `resident memory after each round: ${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(", ")} MiB`,
+    );
+  },
+});
