@@ -1,17 +1,11 @@
 // One idle-memory measurement in a fresh process: `deno run ... bench/_idle.ts <module|deno> <count>`.
 // Prints the resident KiB per connection end (both ends live in this process).
-import { createSslClientContext, createSslServerContext, makeInstance, openTcpStream } from "../mod.ts";
+import { makeInstance, openTcpStream } from "../mod.ts";
+import { benchContexts, pem } from "./_fixtures.ts";
 
 const [stack, countText] = Deno.args;
 const count = Number(countText);
-const fixture = (name: string) => new URL(`../tests/fixtures/${name}`, import.meta.url).pathname;
-const pem = {
-  cert: Deno.readTextFileSync(fixture("server.pem")),
-  key: Deno.readTextFileSync(fixture("server.key")),
-  ca: Deno.readTextFileSync(fixture("ca.pem")),
-};
-using serverContext = createSslServerContext({ cert: pem.cert, key: pem.key });
-using clientContext = createSslClientContext({ ca: pem.ca });
+const { server: serverContext, client: clientContext } = benchContexts();
 const listener = stack === "module"
   ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
   : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });

@@ -9,28 +9,15 @@
  * @module
  */
 
-import {
-  createSslClientContext,
-  createSslServerContext,
-  makeInstance,
-  opensslVersion,
-  openTcpStream,
-  type SocketStream,
-} from "../mod.ts";
+import { benchContexts, fixture, pem } from "./_fixtures.ts";
+import { makeInstance, opensslVersion, openTcpStream, type SocketStream } from "../mod.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const BULK_BYTES = 256 * 1024 * 1024;
 const HANDSHAKES = 200;
 const ROUND_TRIPS = 5000;
 const IDLE_CONNECTIONS = 1000;
-const fixture = (name: string) => new URL(`../tests/fixtures/${name}`, import.meta.url).pathname;
-const pem = {
-  cert: Deno.readTextFileSync(fixture("server.pem")),
-  key: Deno.readTextFileSync(fixture("server.key")),
-  ca: Deno.readTextFileSync(fixture("ca.pem")),
-};
-using serverContext = createSslServerContext({ cert: pem.cert, key: pem.key });
-using clientContext = createSslClientContext({ ca: pem.ca });
+const { server: serverContext, client: clientContext } = benchContexts();
 
 type Stack = "module" | "deno" | "node";
 interface Figure {
