@@ -58,7 +58,9 @@ export async function openTcpStream(
   const { timeout, nodelay, keepalive, signal, ...rest } = opts;
   const timeoutMs = checkTimeout("timeout", timeout);
   signal?.throwIfAborted();
-  const connecting = Deno.connect({ hostname, port, signal });
+  // The connect itself is cancelled on timeout or abort, so no SYN retries go on in the background.
+  const cancel = new AbortController();
+  const connecting = Deno.connect({ hostname, port, signal: cancel.signal });
   let conn: Deno.TcpConn;
   {
     using deadline = new Deadline({
@@ -70,7 +72,8 @@ export async function openTcpStream(
     try {
       conn = await deadline.race(connecting);
     } catch (error) {
-      // A connect that lost the race must not leak its socket.
+      cancel.abort(error);
+      // A connect that lost the race anyway must not leak its socket.
       connecting.then((late) => late.close(), () => {});
       throw error;
     }

@@ -2,7 +2,7 @@
 // socketpair and over a socket accepted with libc, with the event loop free
 // while the bytes wait.
 import assert from "node:assert/strict";
-import { makeInstance, makeSslCtx } from "../mod.ts";
+import { makeInstance, makeSslCtx, openTcpStream } from "../mod.ts";
 import {
   assertNoLiveObjects,
   decoder,
@@ -155,4 +155,49 @@ Deno.test("a descriptor that is not an open stream socket is a TypeError, and is
     makeInstance("socket-stream", { socket: 0 }),
     /not a stream socket|not an open descriptor/,
   );
+});
+
+Deno.test("a connect that hangs (a full backlog) is cut by timeout with TimedOut and by abort with the reason", async () => {
+  // A libc listener with a backlog of 0 that never accepts: once its queue is full, SYNs are dropped.
+  const listening = libc.socket(AF_INET, SOCK_STREAM, 0);
+  const address = new Uint8Array(16);
+  new DataView(address.buffer).setUint16(0, AF_INET, true);
+  address.set([127, 0, 0, 1], 4);
+  assert.equal(libc.bind(listening, address, 16), 0);
+  assert.equal(libc.listen(listening, 0), 0);
+  const bound = new Uint8Array(16);
+  libc.getsockname(listening, bound, new Uint8Array(new Uint32Array([16]).buffer));
+  const port = new DataView(bound.buffer).getUint16(2, false);
+  const fillers: Deno.TcpConn[] = [];
+  try {
+    // Fill the queue until a connect no longer completes at once.
+    for (let i = 0; i < 8; i++) {
+      const attempt = Deno.connect({ hostname: "127.0.0.1", port });
+      const settled = await Promise.race([
+        attempt.then((conn) => conn),
+        new Promise<null>((r) => setTimeout(() => r(null), 200)),
+      ]);
+      if (settled === null) {
+        attempt.then((conn) => conn.close(), () => {});
+        break;
+      }
+      fillers.push(settled);
+    }
+    const started = performance.now();
+    await assert.rejects(
+      openTcpStream("127.0.0.1", port, { sslCtx: true, timeout: 150 }),
+      Deno.errors.TimedOut,
+    );
+    assert.ok(performance.now() - started < 2000);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("gave up connecting")), 100);
+    await assert.rejects(
+      openTcpStream("127.0.0.1", port, { sslCtx: true, signal: controller.signal }),
+      /gave up connecting/,
+    );
+  } finally {
+    for (const conn of fillers) conn.close();
+    libc.close(listening);
+  }
+  assertNoLiveObjects();
 });
