@@ -89,11 +89,6 @@ function drainPacked(): PackedEntry[] {
   return entries;
 }
 
-/** Drains the error queue, oldest entry first. */
-export function drainErrors(): SslErrorQueueEntry[] {
-  return drainPacked().map(({ library, reason, code }) => ({ library, reason, code }));
-}
-
 function publicEntries(entries: PackedEntry[]): SslErrorQueueEntry[] {
   return entries.map(({ library, reason, code }) => ({ library, reason, code }));
 }

@@ -77,11 +77,6 @@ export class FdTransport implements Deno.Conn {
     this.#fd = fd;
   }
 
-  /** The descriptor. */
-  get fd(): number {
-    return this.#fd;
-  }
-
   async read(p: Uint8Array): Promise<number | null> {
     if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
     const reading = loadLibc().read(this.#fd, p, BigInt(p.length));

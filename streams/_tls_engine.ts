@@ -16,7 +16,6 @@ import {
   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
   SSL_MODE_RELEASE_BUFFERS,
   SSL_RECEIVED_SHUTDOWN,
-  SSL_SENT_SHUTDOWN,
 } from "../ffi/constants.ts";
 import { readCString, readPointerOut } from "../ffi/_cstring.ts";
 import { clearErrors, sslCallFailed } from "../ffi/_error_queue.ts";
@@ -155,12 +154,6 @@ export class TlsEngine {
     return (loadOpenssl().libssl.SSL_get_shutdown(this.#ssl.pointer) & SSL_RECEIVED_SHUTDOWN) !== 0;
   }
 
-  /** Whether our close_notify has been produced. */
-  get sentCloseNotify(): boolean {
-    if (this.#disposed) return false;
-    return (loadOpenssl().libssl.SSL_get_shutdown(this.#ssl.pointer) & SSL_SENT_SHUTDOWN) !== 0;
-  }
-
   // One helper turns a return code into done / want-read / closed / throw.
   #outcome(raw: Deno.PointerObject, result: number, operation: string): typeof WANT_READ | typeof CLOSED {
     const { libssl } = loadOpenssl();
@@ -215,12 +208,6 @@ export class TlsEngine {
     const length = Math.min(into.length, MAX_INT);
     const result = loadOpenssl().libssl.SSL_read(raw, into, length);
     return result > 0 ? result : this.#outcome(raw, result, "TLS read");
-  }
-
-  /** Plaintext bytes OpenSSL has decrypted and not yet handed out. */
-  get pendingPlaintext(): number {
-    if (this.#disposed) return 0;
-    return loadOpenssl().libssl.SSL_pending(this.#ssl.pointer);
   }
 
   /** Encrypts from `data`: the bytes taken, or `WANT_READ` (mid-handshake). */

@@ -50,11 +50,6 @@ export class Inbound {
     return this.#ended;
   }
 
-  /** Whether a transport read is in flight. */
-  get busy(): boolean {
-    return this.#inFlight !== null;
-  }
-
   /** Resolves once one more chunk (or the end) has been delivered. */
   pull(): Promise<void> {
     if (this.#ended || this.#stopped) return Promise.resolve();
@@ -106,11 +101,6 @@ export class Outbound {
   /** Writes to `transport`. */
   constructor(transport: Transport) {
     this.#transport = transport;
-  }
-
-  /** The first write error, if any. */
-  get failed(): boolean {
-    return this.#failed;
   }
 
   /** Queues `bytes` (which must not change afterwards); resolves when all are written. */

@@ -162,8 +162,11 @@ function setPeerName(ssl: SslPointer, host: string): void {
  * with it) and an SSL (calling `sslConfigureCallback`), and frees both when
  * the stream closes. With an `SslCtxPointer` it makes only the SSL and never
  * frees the context. With an `SslPointer` it makes nothing, calls neither
- * callback, sets no state and frees nothing. A new SSL gets the connect state
- * for "client" and the accept state for "server"; then the handshake runs
+ * callback, sets no state and frees nothing. With an `SslAbstractContext` it
+ * makes an SSL from the context's shared SSL_CTX, with the context's side and
+ * its own SSL callback (`sslSide` and the two callbacks here are ignored). A
+ * new SSL gets the connect state for "client" and the accept state for
+ * "server"; then the handshake runs
  * here, bounded by `handshakeTimeout` and `signal`. With "both" or an
  * `SslPointer` the handshake waits for `handshake()` or the first read or
  * write.
