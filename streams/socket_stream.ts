@@ -11,7 +11,7 @@ import { exportKeyingMaterialOf, sessionBytesOf } from "../ffi/connection_info.t
 import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
-import { checkTimeout, Deadline, settleWithin } from "./_deadline.ts";
+import { checkTimeout, Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
@@ -223,6 +223,8 @@ export class SocketStream implements Deno.Conn {
   }
 
   #deadline(kind: "read" | "write", timeoutMs: number | undefined): Deadline {
+    // No timeout, nothing to set up: the hot path allocates nothing here.
+    if (timeoutMs === undefined) return NO_DEADLINE;
     return new Deadline({
       timeoutMs,
       onTimeout: () => new Deno.errors.TimedOut(`SocketStream ${kind} timed out after ${timeoutMs} ms`),
