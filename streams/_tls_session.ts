@@ -16,6 +16,22 @@ import type { Outbound } from "./_transport.ts";
 /** Plaintext taken per `SSL_write` call: large enough for full records, small enough to pace. */
 const WRITE_CHUNK = 64 * 1024;
 
+// Buffers for outgoing ciphertext, reused across flushes instead of a fresh
+// (zero-filled, garbage-collected) array per chunk. Sized for one 64 KiB
+// write's records; larger output gets its own array.
+const POOLED_SIZE = WRITE_CHUNK + 4 * 1024;
+const POOL_LIMIT = 32;
+const pool: Uint8Array<ArrayBuffer>[] = [];
+
+function borrowBuffer(size: number): Uint8Array<ArrayBuffer> {
+  if (size > POOLED_SIZE) return new Uint8Array(size);
+  return pool.pop() ?? new Uint8Array(POOLED_SIZE);
+}
+
+function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
+  if (buffer.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(buffer);
+}
+
 /** What a session owns and what it only uses. */
 export interface SessionObjects {
   /** The SSL the engine drives. */
@@ -63,10 +79,16 @@ export class TlsSession {
     return this.#negotiated;
   }
 
-  // Queues what the engine produced; returns the write's promise.
+  // Queues what the engine produced; returns the write's promise. The bytes
+  // go through a pooled buffer that comes back once they are written.
   #flush(): Promise<void> {
-    const output = this.engine.takeOutput();
-    return output ? this.#outbound.enqueue(output) : this.#outbound.drained();
+    let lent: Uint8Array<ArrayBuffer> | undefined;
+    const output = this.engine.takeOutput((size) => lent = borrowBuffer(size));
+    if (!output) {
+      if (lent) returnBuffer(lent);
+      return this.#outbound.drained();
+    }
+    return this.#outbound.enqueue(output).finally(() => returnBuffer(lent!));
   }
 
   // Queues what the engine produced without waiting for it.
