@@ -97,6 +97,7 @@ export class Outbound {
   #tail: Promise<void> = Promise.resolve();
   #error: unknown = undefined;
   #failed = false;
+  #inFlight = 0;
 
   /** Writes to `transport`. */
   constructor(transport: Transport) {
@@ -105,7 +106,10 @@ export class Outbound {
 
   /** Queues `bytes` (which must not change afterwards); resolves when all are written. */
   enqueue(bytes: Uint8Array): Promise<void> {
-    const done = this.#tail.then(() => this.#writeAll(bytes));
+    // With nothing in flight the write starts now; otherwise it waits its turn.
+    const done = this.#inFlight === 0 ? this.#writeAll(bytes) : this.#tail.then(() => this.#writeAll(bytes));
+    this.#inFlight++;
+    done.then(() => this.#inFlight--, () => this.#inFlight--);
     this.#tail = done.catch((error) => {
       if (!this.#failed) {
         this.#failed = true;
