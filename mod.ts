@@ -4,9 +4,9 @@
  * `makeSslCtx`, with `sslCtx`, `sslSide`, `ctxConfigureCallback` and
  * `sslConfigureCallback` meaning what LispWorks' User Guide (22.4) says.
  *
- * Needs `--allow-ffi` (OpenSSL), `--allow-net` (sockets), and optionally
- * `--allow-read` (certificate files, the trust store) and `--allow-env`
- * (`LIBSSL_PATH`, `SSL_CERT_FILE`).
+ * Needs `--allow-ffi` (OpenSSL) and `--allow-net` (sockets); optionally
+ * `--allow-read` (files you read through Deno), `--allow-env` (`LIBSSL_PATH`,
+ * `LIBCRYPTO_PATH`) and `--allow-write` (a context's `keylogFile`).
  *
  * @example A TLS client
  * ```ts
