@@ -264,12 +264,6 @@ export function patternBytes(length: number, seed = 0x9e3779b9): Uint8Array<Arra
   return out;
 }
 
-/** Marks a pointer as the caller's own: `SslPointer.from` of a raw `SSL_new`. */
-export function rawSslFrom(ctx: SslCtxPointer): SslPointer {
-  const raw = loadOpenssl().libssl.SSL_new(ctx.pointer);
-  return SslPointer.from(raw);
-}
-
 /** Two connected loopback TCP connections: [client end, server end]. */
 export async function loopbackPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
   const { listener, port } = listenLoopback();
@@ -441,4 +435,12 @@ export async function startGnutlsServer(extraArgs: string[] = []): Promise<{ pee
   ]);
   await waitForPort(port);
   return { peer, port };
+}
+
+/** Writes every byte: a `Deno.Conn` may take fewer than it is given. */
+export async function writeAll(
+  stream: { write(p: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let offset = 0; offset < bytes.length;) offset += await stream.write(bytes.subarray(offset));
 }

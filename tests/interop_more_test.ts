@@ -14,6 +14,7 @@ import {
   serveOnce,
   sha256,
   waitForPort,
+  writeAll,
 } from "./_helpers.ts";
 
 const trust = { ca: Deno.readTextFileSync(fixture("ca.pem")) };
@@ -178,7 +179,7 @@ Deno.test("stunnel4 as the TLS client: plain bytes reach the module's server ver
     }
     const plain = await connectWhenListening(port);
     const payload = patternBytes(256 * 1024, 5);
-    const writing = plain.write(payload);
+    const writing = writeAll(plain, payload);
     const served = await server.served;
     assert.ok(!(served instanceof Error), String(served));
     const received = await readBytes(served, payload.length);
