@@ -2,15 +2,23 @@
 // typed error (a module condition or Deno's ConnectionReset), never a hang,
 // and nothing is left allocated.
 import assert from "node:assert/strict";
-import { createSslClientContext, createSslServerContext, openTcpStream, SocketError } from "../mod.ts";
+import {
+  createSslClientContext,
+  createSslServerContext,
+  openTcpStream,
+  SocketError,
+  SslUnexpectedEof,
+} from "../mod.ts";
 import {
   assertNoLiveObjects,
   fixture,
   fixtureText,
   listenLoopback,
   patternBytes,
+  readBytes,
   serveOnce,
   tlsPair,
+  wrapConn,
 } from "./_helpers.ts";
 
 function isTyped(error: unknown): boolean {
@@ -100,3 +108,35 @@ Deno.test("records of the largest legal size (16 KiB of plaintext) and one byte 
   await server[Symbol.asyncDispose]();
   assertNoLiveObjects();
 });
+
+for (const side of ["client", "server"] as const) {
+  Deno.test(`a ${side} whose peer closes TCP without close_notify mid-stream gets SslUnexpectedEof after the data`, async () => {
+    let raw: Deno.TcpConn | undefined;
+    const [client, server] = await tlsPair(
+      side === "client" ? { wrapServer: (conn) => raw = conn } : { wrapClient: (conn) => raw = conn },
+    );
+    const [victim, peer] = side === "client" ? [client, server] : [server, client];
+    await peer.write(new TextEncoder().encode("partial"));
+    raw!.close();
+    const buffer = new Uint8Array(64);
+    assert.equal(await victim.read(buffer), 7);
+    await assert.rejects(victim.read(buffer), SslUnexpectedEof);
+    await victim[Symbol.asyncDispose]();
+    await peer[Symbol.asyncDispose]();
+    assertNoLiveObjects();
+  });
+
+  Deno.test(`a ${side} that receives one byte per transport read still handshakes and reads intact data`, async () => {
+    const trickle = (conn: Deno.TcpConn) => wrapConn(conn, { read: (p) => conn.read(p.subarray(0, 1)) });
+    const [client, server] = await tlsPair(
+      side === "client" ? { wrapClient: trickle } : { wrapServer: trickle },
+    );
+    const [victim, peer] = side === "client" ? [client, server] : [server, client];
+    const payload = patternBytes(3000, 7);
+    await peer.write(payload);
+    assert.deepEqual(await readBytes(victim, payload.length), payload);
+    await victim[Symbol.asyncDispose]();
+    await peer[Symbol.asyncDispose]();
+    assertNoLiveObjects();
+  });
+}
