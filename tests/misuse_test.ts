@@ -85,47 +85,52 @@ Deno.test("a closed stream refuses reads, writes, handshakes, attach, detach and
   assertNoLiveObjects();
 });
 
-Deno.test("close() while a read and a write are pending settles both and leaks nothing", async () => {
-  const [client, server] = await tlsPair();
-  const reading = client.read(new Uint8Array(10));
-  // The server does not read: this write fills the socket buffers and waits.
-  const writing = client.write(new Uint8Array(32 * 1024 * 1024));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  client.close();
-  const [read, write] = await Promise.allSettled([reading, writing]);
-  assert.equal(read.status, "rejected");
-  assert.equal(write.status, "rejected");
-  await client.closed;
-  await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
-});
+for (const side of ["client", "server"] as const) {
+  /** The stream under test on `side`, and its peer. */
+  const pick = <T>(pair: [T, T]): [T, T] => side === "client" ? pair : [pair[1], pair[0]];
 
-Deno.test("cancelling the readable closes the stream", async () => {
-  const [client, server] = await tlsPair();
-  const reader = client.readable.getReader();
-  const pending = reader.read();
-  await reader.cancel();
-  assert.equal((await pending).done, true);
-  await client.closed;
-  assert.equal(await server.read(new Uint8Array(1)), null, "the peer got close_notify");
-  await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
-});
+  Deno.test(`close() on a ${side} while a read and a write are pending settles both and leaks nothing`, async () => {
+    const [victim, peer] = pick(await tlsPair());
+    const reading = victim.read(new Uint8Array(10));
+    // The peer does not read: this write fills the socket buffers and waits.
+    const writing = victim.write(new Uint8Array(32 * 1024 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    victim.close();
+    const [read, write] = await Promise.allSettled([reading, writing]);
+    assert.equal(read.status, "rejected");
+    assert.equal(write.status, "rejected");
+    await victim.closed;
+    await peer[Symbol.asyncDispose]();
+    assertNoLiveObjects();
+  });
 
-Deno.test("bytes after the peer's close_notify do not reach the reader", async () => {
-  const [client, server] = await tlsPair();
-  await server.write(new TextEncoder().encode("data"));
-  // close_notify without waiting, then the server goes on in plaintext: junk after the end.
-  await detachSsl(server, { retryCount: null });
-  await server.write(new TextEncoder().encode("junk after the end"));
-  const buffer = new Uint8Array(64);
-  assert.equal(await client.read(buffer), 4);
-  assert.equal(await client.read(buffer), null);
-  assert.equal(await client.read(buffer), null, "the end stays the end");
-  await client[Symbol.asyncDispose]();
-  await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
-});
+  Deno.test(`cancelling a ${side}'s readable closes the stream with close_notify`, async () => {
+    const [victim, peer] = pick(await tlsPair());
+    const reader = victim.readable.getReader();
+    const pending = reader.read();
+    await reader.cancel();
+    assert.equal((await pending).done, true);
+    await victim.closed;
+    assert.equal(await peer.read(new Uint8Array(1)), null, "the peer got close_notify");
+    await peer[Symbol.asyncDispose]();
+    assertNoLiveObjects();
+  });
+
+  Deno.test(`bytes after the peer's close_notify do not reach a ${side}'s reader`, async () => {
+    const [victim, peer] = pick(await tlsPair());
+    await peer.write(new TextEncoder().encode("data"));
+    // close_notify without waiting, then the peer goes on in plaintext: junk after the end.
+    await detachSsl(peer, { retryCount: null });
+    await peer.write(new TextEncoder().encode("junk after the end"));
+    const buffer = new Uint8Array(64);
+    assert.equal(await victim.read(buffer), 4);
+    assert.equal(await victim.read(buffer), null);
+    assert.equal(await victim.read(buffer), null, "the end stays the end");
+    await victim[Symbol.asyncDispose]();
+    await peer[Symbol.asyncDispose]();
+    assertNoLiveObjects();
+  });
+}
 
 Deno.test("wrong options of the entry points are TypeError or RangeError naming them", async () => {
   await assert.rejects(openTcpStream("", 443), /hostname/);
