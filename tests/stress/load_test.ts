@@ -1,6 +1,6 @@
 // Load: 1000 concurrent connections to a module server, each echoing 1 MiB
-// with a checksum; then four lighter rounds. After every round all native
-// objects are freed, and resident memory stays flat.
+// with a checksum, five rounds. After every round all native objects are
+// freed (the BIOs go with their SSL), and resident memory stays flat.
 import assert from "node:assert/strict";
 import { createSslClientContext, createSslServerContext, listenSsl, openTcpStream } from "../../mod.ts";
 import { liveNativeObjects } from "../../ffi/mod.ts";
@@ -27,7 +27,7 @@ async function round(
 }
 
 Deno.test({
-  name: `${CONNECTIONS} concurrent connections echo 1 MiB each with nothing lost, then memory stays flat`,
+  name: `${CONNECTIONS} concurrent connections echo 1 MiB each with nothing lost, five rounds, memory flat`,
   fn: async () => {
     const before = liveNativeObjects();
     const rss: number[] = [];
@@ -53,24 +53,36 @@ Deno.test({
         }
         await Promise.all(handlers);
       })();
-      for (const size of [1024 * 1024, 64 * 1024, 64 * 1024, 64 * 1024, 64 * 1024]) {
+      for (let pass = 0; pass < 5; pass++) {
+        const size = 1024 * 1024;
         await round(listener.addr.port, clientContext, size);
         // Let the server's halves finish closing.
         for (let waited = 0; liveNativeObjects().ssl !== before.ssl && waited < 10_000; waited += 50) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         assert.equal(liveNativeObjects().ssl, before.ssl, "every SSL of the round was freed");
-        (globalThis as { gc?: () => void }).gc?.();
-        rss.push(Deno.memoryUsage().rss);
+        // Collect what the round left: a few full collections with the event loop turning between them.
+        for (let i = 0; i < 3; i++) {
+          (globalThis as { gc?: () => void }).gc?.();
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const usage = Deno.memoryUsage();
+        console.log(
+          `round ${pass + 1}: rss ${(usage.rss / 2 ** 20).toFixed(0)} MiB, heap ${
+            (usage.heapUsed / 2 ** 20).toFixed(0)
+          } MiB, external ${(usage.external / 2 ** 20).toFixed(0)} MiB`,
+        );
+        rss.push(usage.rss);
       }
       listener.close();
       await serving;
       await listener[Symbol.asyncDispose]();
     }
     assert.deepEqual(liveNativeObjects(), before);
-    // Flat: the last light round does not hold more than the first light round, give or take 25%.
+    // No growth trend: the last round holds no more than the peak of rounds 2 to 4 plus 10%. (Native
+    // memory moves with malloc's arenas from round to round; the JS heap stays the same.)
     assert.ok(
-      rss[4] <= rss[1] * 1.25,
+      rss[4] <= Math.max(rss[1], rss[2], rss[3]) * 1.1,
       `resident memory grew: ${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(", ")} MiB`,
     );
     console.log(
