@@ -6,13 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  makeInstance,
-  type SocketStream,
-  type SocketStreamInit,
-  type SslCtxPointer,
-  SslPointer,
-} from "../mod.ts";
+import { makeInstance, type SocketStream, type SocketStreamInit, type SslCtxPointer } from "../mod.ts";
 import {
   CRYPTO_EX_INDEX_SSL,
   CRYPTO_EX_INDEX_SSL_CTX,
