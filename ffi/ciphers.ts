@@ -11,11 +11,21 @@ import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set1_groups_list, SSL_set1_groups_list } from "./macros.ts";
 import { type CtxOrSsl, describe, targetOf } from "./pointers.ts";
 
-function checkList(name: string, list: unknown): string {
+// Applies a list to a context or a connection with the matching OpenSSL call; throws what it refused.
+function applyList(
+  name: string,
+  target: CtxOrSsl,
+  list: unknown,
+  onContext: (raw: Deno.PointerObject, list: string) => number,
+  onConnection: (raw: Deno.PointerObject, list: string) => number,
+): void {
+  const { kind, raw } = targetOf(target, name);
   if (typeof list !== "string" || list === "") {
     throw new TypeError(`${name} needs a non-empty string, got ${describe(list)}`);
   }
-  return list;
+  clearErrors();
+  const ok = kind === "ctx" ? onContext(raw, list) : onConnection(raw, list);
+  if (ok !== 1) throw callFailed(`${name}(${JSON.stringify(list)})`);
 }
 
 /**
@@ -35,14 +45,14 @@ function checkList(name: string, list: unknown): string {
  * ```
  */
 export function setCipherList(target: CtxOrSsl, list: string): void {
-  const { kind, raw } = targetOf(target, "setCipherList");
-  const text = cString(checkList("setCipherList", list));
   const { libssl } = loadOpenssl();
-  clearErrors();
-  const ok = kind === "ctx"
-    ? libssl.SSL_CTX_set_cipher_list(raw, text)
-    : libssl.SSL_set_cipher_list(raw, text);
-  if (ok !== 1) throw callFailed(`setCipherList(${JSON.stringify(list)})`);
+  applyList(
+    "setCipherList",
+    target,
+    list,
+    (raw, text) => libssl.SSL_CTX_set_cipher_list(raw, cString(text)),
+    (raw, text) => libssl.SSL_set_cipher_list(raw, cString(text)),
+  );
 }
 
 /**
@@ -61,14 +71,14 @@ export function setCipherList(target: CtxOrSsl, list: string): void {
  * ```
  */
 export function setCiphersuites(target: CtxOrSsl, suites: string): void {
-  const { kind, raw } = targetOf(target, "setCiphersuites");
-  const text = cString(checkList("setCiphersuites", suites));
   const { libssl } = loadOpenssl();
-  clearErrors();
-  const ok = kind === "ctx"
-    ? libssl.SSL_CTX_set_ciphersuites(raw, text)
-    : libssl.SSL_set_ciphersuites(raw, text);
-  if (ok !== 1) throw callFailed(`setCiphersuites(${JSON.stringify(suites)})`);
+  applyList(
+    "setCiphersuites",
+    target,
+    suites,
+    (raw, text) => libssl.SSL_CTX_set_ciphersuites(raw, cString(text)),
+    (raw, text) => libssl.SSL_set_ciphersuites(raw, cString(text)),
+  );
 }
 
 /**
@@ -87,9 +97,5 @@ export function setCiphersuites(target: CtxOrSsl, suites: string): void {
  * ```
  */
 export function setGroups(target: CtxOrSsl, groups: string): void {
-  const { kind, raw } = targetOf(target, "setGroups");
-  checkList("setGroups", groups);
-  clearErrors();
-  const ok = kind === "ctx" ? SSL_CTX_set1_groups_list(raw, groups) : SSL_set1_groups_list(raw, groups);
-  if (ok !== 1) throw callFailed(`setGroups(${JSON.stringify(groups)})`);
+  applyList("setGroups", target, groups, SSL_CTX_set1_groups_list, SSL_set1_groups_list);
 }
