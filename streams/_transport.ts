@@ -23,7 +23,7 @@ export interface Transport {
 export const READ_CHUNK = 256 * 1024;
 
 /** What an idle connection's pending read holds (small, so idle connections cost little). */
-const IDLE_READ = 4 * 1024;
+const IDLE_READ = 2 * 1024;
 
 /**
  * One transport read at a time, shared by everyone who needs bytes. Each read
