@@ -22,6 +22,8 @@ function serve(kind) {
       let received = 0;
       socket.on("data", (chunk) => received += chunk.length);
       socket.on("end", () => socket.end(String(received)));
+    } else if (kind === "idle") {
+      // Kept open and quiet.
     } else if (kind === "echo") {
       socket.on("data", (chunk) => socket.write(chunk));
       socket.on("end", () => socket.end());
@@ -66,9 +68,7 @@ if (role === "server") {
   print({ seconds: await bulkClient(Number(portText)) });
   process.exit(0);
 } else if (role === "idle") {
-  const server = serve("idle-keep");
-  server.removeAllListeners("secureConnection");
-  server.on("secureConnection", (socket) => socket.on("error", () => {}));
+  const server = serve("idle");
   const port = await listen(server);
   globalThis.gc?.();
   const before = process.memoryUsage().rss;

@@ -67,6 +67,17 @@ export function neverPromptForPasswords(raw: Deno.PointerObject): void {
   libssl.SSL_CTX_set_default_passwd_cb_userdata(raw, emptyPassword);
 }
 
+/**
+ * Checks a side argument.
+ *
+ * @throws {TypeError} naming `name` for anything but "client", "server" or "both".
+ */
+export function checkSide(name: string, side: unknown): asserts side is SslSide {
+  if (!SIDES.includes(side as SslSide)) {
+    throw new TypeError(`${name} must be "client", "server" or "both", got ${JSON.stringify(side)}`);
+  }
+}
+
 /** Whether `value` is one of the protocol symbols. */
 export function isSslProtocol(value: unknown): value is SslProtocol {
   return FLEXIBLE.has(value) || value === "v2" || value === "v3" ||
@@ -80,9 +91,7 @@ export function isSslProtocol(value: unknown): value is SslProtocol {
  * @throws {TypeError} for anything that is not a symbol or a side.
  */
 export function checkProtocolAndSide(protocol: unknown, side: unknown): void {
-  if (!SIDES.includes(side as SslSide)) {
-    throw new TypeError(`sslSide must be "client", "server" or "both", got ${JSON.stringify(side)}`);
-  }
+  checkSide("sslSide", side);
   if (protocol === "v2" || protocol === "v3") {
     const name = protocol === "v2" ? "SSLv2" : "SSLv3";
     throw new SslCondition(

@@ -18,7 +18,7 @@ import { readCString } from "./_cstring.ts";
 import { callbackFor } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 import { type CtxOrSsl, describe, targetOf } from "./pointers.ts";
-import type { SslSide } from "./ssl_ctx.ts";
+import { checkSide, type SslSide } from "./ssl_ctx.ts";
 
 /** A verification flag, LispWorks' `:verify-peer`, `:fail-if-no-peer-cert`, `:verify-client-once`. */
 export type VerificationFlag = "verify-peer" | "fail-if-no-peer-cert" | "verify-client-once";
@@ -156,9 +156,7 @@ export function setVerificationMode(
   callback?: VerifyCallback,
 ): void {
   const { kind, raw } = targetOf(target, "setVerificationMode");
-  if (side !== "client" && side !== "server" && side !== "both") {
-    throw new TypeError(`side must be "client", "server" or "both", got ${describe(side)}`);
-  }
+  checkSide("side", side);
   if (callback !== undefined && typeof callback !== "function") {
     throw new TypeError(`callback must be a function, got ${describe(callback)}`);
   }

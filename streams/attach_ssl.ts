@@ -14,6 +14,7 @@ import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
 import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import {
   checkProtocolAndSide,
+  checkSide,
   newContextFor,
   sslNew,
   type SslProtocol,
@@ -83,8 +84,6 @@ export interface DetachSslOptions {
 // SSLs attached to an open stream, so one SSL never drives two streams.
 const inUse = new WeakSet<SslPointer>();
 
-const SIDES = new Set(["client", "server", "both"]);
-
 function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
 }
@@ -126,9 +125,7 @@ function checkOptions(stream: SocketStream, opts: SslOptions): void {
     sslCtx.pointer; // throws TypeError if freed
     return;
   }
-  if (!SIDES.has(sslSide)) {
-    throw new TypeError(`sslSide must be "client", "server" or "both", got ${JSON.stringify(sslSide)}`);
-  }
+  checkSide("sslSide", sslSide);
   if (sslCtx instanceof SslCtxPointer) {
     sslCtx.pointer; // throws TypeError if freed
     return;

@@ -438,3 +438,60 @@ export async function writeAll(
 ): Promise<void> {
   for (let offset = 0; offset < bytes.length;) offset += await stream.write(bytes.subarray(offset));
 }
+
+/** Starts stunnel4 with `config` (one or more services); resolves once it says its configuration loaded. */
+export async function startStunnel(config: string): Promise<AsyncDisposable & { log(): string }> {
+  const directory = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${directory}/stunnel.conf`,
+    `foreground = yes\npid =\ndebug = 5\noutput = ${directory}/stunnel.log\n${config}`,
+  );
+  const peer = new Peer("stunnel4", [`${directory}/stunnel.conf`]);
+  const log = () => {
+    try {
+      return Deno.readTextFileSync(`${directory}/stunnel.log`);
+    } catch {
+      return "";
+    }
+  };
+  // No probe connection: stunnel would forward it to the service behind it.
+  for (let waited = 0; !/Configuration successful/.test(log()) && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    log,
+    async [Symbol.asyncDispose]() {
+      await peer[Symbol.asyncDispose]();
+      await Deno.remove(directory, { recursive: true });
+    },
+  };
+}
+
+/** Connects to a loopback port once it accepts, retrying a refused connect. */
+export async function connectWhenListening(port: number): Promise<Deno.TcpConn> {
+  for (let tries = 0;; tries++) {
+    try {
+      return await Deno.connect({ hostname: "127.0.0.1", port });
+    } catch (error) {
+      if (tries > 100) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/** A plain TCP echo server on loopback (for stunnel to forward to). */
+export function plainEcho(): { port: number; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) conns.push(conn.readable.pipeTo(conn.writable).catch(() => {}));
+  })();
+  return {
+    port: listener.addr.port,
+    close: async () => {
+      listener.close();
+      await accepting.catch(() => {});
+      await Promise.allSettled(conns);
+    },
+  };
+}

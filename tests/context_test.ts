@@ -7,6 +7,7 @@ import {
   createSslServerContext,
   openTcpStream,
   type SocketStream,
+  type SslAbstractContext,
   SslCondition,
   SslFailure,
   SslVerificationFailure,
@@ -31,6 +32,20 @@ import {
 const serverIdentity = { certFile: fixture("server.pem"), keyFile: fixture("server.key") };
 const trustCa = { ca: fixtureText("ca.pem") };
 
+/**
+ * What a client refused by the server gets: with TLS 1.3 its own handshake
+ * finishes first and the server's alert arrives on the first read.
+ */
+async function clientFailure(port: number, sslCtx: SslAbstractContext): Promise<unknown> {
+  try {
+    await using stream = await openTcpStream("localhost", port, { sslCtx });
+    await stream.read(new Uint8Array(1));
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
 Deno.test("mutual TLS between the module's client and server: the server reads the client's certificate", async () => {
   {
     using serverContext = createSslServerContext({ ...serverIdentity, ...trustCa, requireClientCert: true });
@@ -54,18 +69,7 @@ Deno.test("a server requiring a client certificate rejects a client without one,
   using serverContext = createSslServerContext({ ...serverIdentity, ...trustCa, requireClientCert: true });
   using clientContext = createSslClientContext(trustCa);
   await using server = serveOnce(serverContext);
-  // TLS 1.3: the client finishes first and hears the server's alert on its first read.
-  const failure = await openTcpStream("localhost", server.port, { sslCtx: clientContext })
-    .then(async (stream) => {
-      try {
-        await stream.read(new Uint8Array(1));
-        return null;
-      } catch (error) {
-        return error;
-      } finally {
-        await stream[Symbol.asyncDispose]();
-      }
-    }, (error) => error);
+  const failure = await clientFailure(server.port, clientContext);
   assert.ok(failure instanceof SslFailure, String(failure));
   assert.match((failure as Error).message, /certificate required/);
   const served = await server.served;
@@ -81,16 +85,7 @@ Deno.test("a server requiring a client certificate rejects one from another CA",
     keyFile: fixture("untrusted-client.key"),
   });
   await using server = serveOnce(serverContext);
-  const failure = await openTcpStream("localhost", server.port, { sslCtx: clientContext })
-    .then(async (stream) => {
-      try {
-        await stream.read(new Uint8Array(1));
-      } catch (error) {
-        return error;
-      } finally {
-        await stream[Symbol.asyncDispose]();
-      }
-    }, (error) => error);
+  const failure = await clientFailure(server.port, clientContext);
   assert.ok(failure instanceof SslFailure);
   assert.match((failure as Error).message, /unknown ca/);
   const served = await server.served;

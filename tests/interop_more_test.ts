@@ -4,15 +4,18 @@ import assert from "node:assert/strict";
 import { createSslClientContext, createSslServerContext, openTcpStream } from "../mod.ts";
 import {
   assertNoLiveObjects,
+  connectWhenListening,
   encoder,
   fixture,
   freePort,
   patternBytes,
   Peer,
+  plainEcho,
   readAll,
   readBytes,
   serveOnce,
   sha256,
+  startStunnel,
   waitForPort,
   writeAll,
 } from "./_helpers.ts";
@@ -81,61 +84,11 @@ http {
   assertNoLiveObjects();
 });
 
-/** Connects once the port accepts, retrying a refused connect. */
-async function connectWhenListening(port: number): Promise<Deno.TcpConn> {
-  for (let tries = 0;; tries++) {
-    try {
-      return await Deno.connect({ hostname: "127.0.0.1", port });
-    } catch (error) {
-      if (tries > 100) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
-
-/** A plain TCP echo server for stunnel to forward to. */
-function plainEcho(): { port: number; close(): Promise<void> } {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      conns.push(conn.readable.pipeTo(conn.writable).catch(() => {}));
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    close: async () => {
-      listener.close();
-      await accepting.catch(() => {});
-      await Promise.allSettled(conns);
-    },
-  };
-}
-
-async function stunnel(
-  config: string,
-): Promise<{ peer: Peer; log(): string; [Symbol.asyncDispose](): Promise<void> }> {
-  const directory = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    `${directory}/stunnel.conf`,
-    `foreground = yes\npid =\ndebug = 5\noutput = ${directory}/stunnel.log\n${config}`,
-  );
-  const peer = new Peer("stunnel4", [`${directory}/stunnel.conf`]);
-  return {
-    peer,
-    log: () => Deno.readTextFileSync(`${directory}/stunnel.log`),
-    async [Symbol.asyncDispose]() {
-      await peer[Symbol.asyncDispose]();
-      await Deno.remove(directory, { recursive: true });
-    },
-  };
-}
-
 Deno.test("stunnel4 as the TLS server: the module's client echoes 1 MiB through it both ways", async () => {
   const echo = plainEcho();
   const port = freePort();
   {
-    await using _tunnel = await stunnel(
+    await using _tunnel = await startStunnel(
       `[echo]\naccept = 127.0.0.1:${port}\nconnect = 127.0.0.1:${echo.port}\ncert = ${
         fixture("server.pem")
       }\nkey = ${fixture("server.key")}\n`,
@@ -159,24 +112,11 @@ Deno.test("stunnel4 as the TLS client: plain bytes reach the module's server ver
     });
     await using server = serveOnce(serverContext);
     const port = freePort();
-    await using tunnel = await stunnel(
+    await using tunnel = await startStunnel(
       `[toModule]\nclient = yes\naccept = 127.0.0.1:${port}\nconnect = 127.0.0.1:${server.port}\nCAfile = ${
         fixture("ca.pem")
       }\nverifyChain = yes\ncheckHost = localhost\nsni = localhost\n`,
     );
-    // A probe connection would be forwarded to the one-connection server: wait for the log instead.
-    for (let waited = 0; waited < 5000; waited += 20) {
-      if (
-        /Configuration successful/.test((() => {
-          try {
-            return tunnel.log();
-          } catch {
-            return "";
-          }
-        })())
-      ) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
     const plain = await connectWhenListening(port);
     const payload = patternBytes(256 * 1024, 5);
     const writing = writeAll(plain, payload);

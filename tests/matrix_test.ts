@@ -11,6 +11,7 @@ import {
 } from "../mod.ts";
 import {
   assertNoLiveObjects,
+  connectWhenListening,
   decoder,
   encoder,
   fixture,
@@ -18,13 +19,14 @@ import {
   freePort,
   patternBytes,
   Peer,
+  plainEcho,
   readBytes,
   readUntil,
   serveOnce,
   sha256,
   startGnutlsServer,
   startOpensslServer,
-  waitForPort,
+  startStunnel,
   writeAll,
 } from "./_helpers.ts";
 
@@ -60,33 +62,6 @@ async function binaryEcho(
   const payload = patternBytes(256 * 1024, 99);
   const [, echoed] = await Promise.all([writeAll(stream, payload), readBytes(stream, payload.length)]);
   assert.equal(await sha256(echoed.slice()), await sha256(payload));
-}
-
-async function stunnelWith(config: string, readyPort?: number): Promise<AsyncDisposable & { log(): string }> {
-  const directory = await Deno.makeTempDir();
-  await Deno.writeTextFile(
-    `${directory}/stunnel.conf`,
-    `foreground = yes\npid =\ndebug = 5\noutput = ${directory}/stunnel.log\n${config}`,
-  );
-  const peer = new Peer("stunnel4", [`${directory}/stunnel.conf`]);
-  const log = () => {
-    try {
-      return Deno.readTextFileSync(`${directory}/stunnel.log`);
-    } catch {
-      return "";
-    }
-  };
-  for (let waited = 0; !/Configuration successful/.test(log()) && waited < 5000; waited += 20) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  if (readyPort !== undefined) await waitForPort(readyPort);
-  return {
-    log,
-    async [Symbol.asyncDispose]() {
-      await peer[Symbol.asyncDispose]();
-      await Deno.remove(directory, { recursive: true });
-    },
-  };
 }
 
 for (const [version, name] of VERSIONS) {
@@ -129,12 +104,11 @@ for (const [version, name] of VERSIONS) {
       await denoServing;
       deno.close();
 
-      const echo = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-      const echoing = echo.accept().then((conn) => conn.readable.pipeTo(conn.writable).catch(() => {}));
+      const echo = plainEcho();
       const tunnelPort = freePort();
       {
-        await using _tunnel = await stunnelWith(
-          `[echo]\naccept = 127.0.0.1:${tunnelPort}\nconnect = 127.0.0.1:${echo.addr.port}\ncert = ${
+        await using _tunnel = await startStunnel(
+          `[echo]\naccept = 127.0.0.1:${tunnelPort}\nconnect = 127.0.0.1:${echo.port}\ncert = ${
             fixture("server.pem")
           }\nkey = ${fixture("server.key")}\n`,
         );
@@ -142,8 +116,7 @@ for (const [version, name] of VERSIONS) {
         assert.equal(stream.protocol, name);
         await binaryEcho(stream);
       }
-      echo.close();
-      await echoing;
+      await echo.close();
     }
     assertNoLiveObjects();
   });
@@ -256,12 +229,12 @@ for (const [version, name] of VERSIONS) {
       {
         await using server = serveOnce(context);
         const tunnelPort = freePort();
-        await using _tunnel = await stunnelWith(
+        await using _tunnel = await startStunnel(
           `[toModule]\nclient = yes\naccept = 127.0.0.1:${tunnelPort}\nconnect = 127.0.0.1:${server.port}\nCAfile = ${
             fixture("ca.pem")
           }\nverifyChain = yes\ncheckHost = localhost\nsni = localhost\n`,
         );
-        const plain = await Deno.connect({ hostname: "127.0.0.1", port: tunnelPort });
+        const plain = await connectWhenListening(tunnelPort);
         const served = await server.served;
         assert.ok(!(served instanceof Error), String(served));
         assert.equal(served.protocol, name);
