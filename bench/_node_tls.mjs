@@ -1,8 +1,9 @@
 // Node's tls for `deno task bench`, as a separate process. Modes:
-//   self <bulk|handshakes|rtt|resume> <amount>   client and server in this process; prints {seconds, ...}
-//   server <bulk|echo>                           prints {port}, serves until stdin closes
-//   client <bulk> <amount> <port>                prints {seconds}
+//   self <handshakes|rtt|resume> <amount>        client and server in this process; prints {seconds, ...}
+//   server once                                  prints {port}; serves one bulk upload, prints {cpu, total}
+//   client bulk <amount> <port>                  sends <amount> bytes, prints {seconds, cpu}
 //   idle <count>                                 prints {rssPerEnd} for idle connections, both ends here
+//   scale <count> <total>                        as bench/_scale.ts: prints {mbps, peakKib}
 // Certificates come from tests/fixtures.
 import { readFileSync } from "node:fs";
 import tls from "node:tls";
@@ -43,16 +44,23 @@ function connect(port, session) {
   });
 }
 
+// User + system seconds of this process since `start`.
+const cpuSince = (start) => {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
+};
+
 async function bulkClient(port) {
   const socket = await connect(port);
   const chunk = Buffer.alloc(64 * 1024, 7);
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   for (let sent = 0; sent < amount; sent += chunk.length) {
     if (!socket.write(chunk)) await new Promise((resolve) => socket.once("drain", resolve));
   }
   socket.end();
   await new Promise((resolve) => socket.on("data", resolve));
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpu: cpuSince(cpu) };
 }
 
 function listen(server) {
@@ -60,12 +68,49 @@ function listen(server) {
 }
 
 if (role === "server") {
-  const server = serve(mode);
+  const server = tls.createServer({ cert, key }, (socket) => {
+    const cpu = process.cpuUsage();
+    let received = 0;
+    socket.on("data", (chunk) => received += chunk.length);
+    socket.on("end", () =>
+      socket.end(String(received), () => {
+        print({ cpu: cpuSince(cpu), total: received });
+        process.exit(0);
+      }));
+  });
   print({ port: await listen(server) });
-  process.stdin.resume();
-  process.stdin.on("end", () => process.exit(0));
 } else if (role === "client") {
-  print({ seconds: await bulkClient(Number(portText)) });
+  print(await bulkClient(Number(portText)));
+  process.exit(0);
+} else if (role === "scale") {
+  const [count, total] = [Number(mode), amount];
+  const share = Math.ceil(total / count);
+  const server = serve("bulk");
+  const port = await listen(server);
+  globalThis.gc?.();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const before = process.memoryUsage().rss;
+  const sockets = [];
+  for (let i = 0; i < count; i += 50) {
+    sockets.push(...await Promise.all(Array.from({ length: Math.min(50, count - i) }, () => connect(port))));
+  }
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => peak = Math.max(peak, process.memoryUsage().rss), 20);
+  const chunk = Buffer.alloc(64 * 1024, 7);
+  const started = process.hrtime.bigint();
+  await Promise.all(sockets.map(async (socket) => {
+    for (let sent = 0; sent < share; sent += chunk.length) {
+      if (!socket.write(chunk.subarray(0, Math.min(chunk.length, share - sent)))) {
+        await new Promise((resolve) => socket.once("drain", resolve));
+      }
+    }
+    socket.end();
+    await new Promise((resolve) => socket.once("data", resolve));
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  print({ mbps: share * count / seconds / 1e6, peakKib: (peak - before) / count / 1024 });
   process.exit(0);
 } else if (role === "idle") {
   const server = serve("idle");
@@ -79,11 +124,9 @@ if (role === "server") {
   print({ rssPerEnd: (process.memoryUsage().rss - before) / (2 * amount) });
   process.exit(0);
 } else {
-  const server = serve(mode === "bulk" ? "bulk" : mode === "rtt" ? "echo" : "close");
+  const server = serve(mode === "rtt" ? "echo" : "close");
   const port = await listen(server);
-  if (mode === "bulk") {
-    print({ seconds: await bulkClient(port) });
-  } else if (mode === "rtt") {
+  if (mode === "rtt") {
     const socket = await connect(port);
     const message = Buffer.alloc(1024, 1);
     const started = process.hrtime.bigint();

@@ -13,7 +13,9 @@ import { benchContexts, fixture, pem } from "./_fixtures.ts";
 import { makeInstance, opensslVersion, openTcpStream, type SocketStream } from "../mod.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
-const BULK_BYTES = 256 * 1024 * 1024;
+const BULK_BYTES = 512 * 1024 * 1024;
+const SCALE_BYTES = 128 * 1024 * 1024;
+const SCALE_COUNTS = [1, 10, 100, 1000];
 const HANDSHAKES = 200;
 const ROUND_TRIPS = 5000;
 const IDLE_CONNECTIONS = 1000;
@@ -27,17 +29,7 @@ interface Figure {
   stacks: Partial<Record<string, () => Promise<number>>>;
 }
 
-const chunk = new Uint8Array(64 * 1024).fill(7);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function drain(stream: { read(p: Uint8Array): Promise<number | null> }): Promise<number> {
-  const buffer = new Uint8Array(256 * 1024);
-  let total = 0;
-  for (let count = await stream.read(buffer); count !== null; count = await stream.read(buffer)) {
-    total += count;
-  }
-  return total;
-}
 
 async function timed(body: () => Promise<void>): Promise<number> {
   const started = performance.now();
@@ -98,102 +90,82 @@ async function nodeRun(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
 }
 
-/** A Node tls server in its own process for cross-stack runs. */
-async function nodeServer(kind: "bulk"): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = new Deno.Command("node", {
-    args: [new URL("./_node_tls.mjs", import.meta.url).pathname, "server", kind],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
-  const { port } = JSON.parse(text);
-  return {
-    port,
-    stop: async () => {
-      await child.stdin.close();
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
-      await child.status;
-    },
-  };
-}
-
 // ---------------------------------------------------------------- figures
-async function bulkBetween(
-  client: (
-    port: number,
-  ) => Promise<
-    {
-      write(p: Uint8Array): Promise<number>;
-      closeWrite(): Promise<void>;
-      read(p: Uint8Array): Promise<number | null>;
-      close(): void;
+// Each end in its own process (a core each, as across machines), reporting its own CPU time.
+type End = "module" | "deno" | "node";
+const bulkCpu: Record<string, { client: number[]; server: number[] }> = {};
+const ciphers = new Set<string>();
+
+/** A bench process: its first JSON line, and its last once it has exited. */
+function spawnPeer(end: End, script: string, args: string[]): {
+  first: Promise<Record<string, unknown>>;
+  last: Promise<Record<string, unknown>>;
+} {
+  const path = new URL(end === "node" ? "./_node_tls.mjs" : script, import.meta.url).pathname;
+  const child =
+    (end === "node"
+      ? new Deno.Command("node", { args: ["--expose-gc", path, ...args], stdout: "piped", stderr: "piped" })
+      : new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--v8-flags=--expose-gc", path, ...args],
+        stdout: "piped",
+        stderr: "piped",
+      })).spawn();
+  const { promise: first, resolve: announce } = Promise.withResolvers<Record<string, unknown>>();
+  const last = (async () => {
+    const lines: string[] = [];
+    let text = "";
+    for await (const piece of child.stdout.pipeThrough(new TextDecoderStream())) {
+      text += piece;
+      for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n")) {
+        lines.push(text.slice(0, end));
+        text = text.slice(end + 1);
+        if (lines.length === 1) announce(JSON.parse(lines[0]));
+      }
     }
-  >,
-  server: Server,
-): Promise<number> {
-  const received = server.accept().then(async (conn) => {
-    const total = await drain(conn);
-    conn.close();
-    return total;
-  });
-  const seconds = await timed(async () => {
-    const conn = await client(server.port);
-    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await conn.write(chunk);
-    await conn.closeWrite();
-    await received;
-    conn.close();
-  });
-  server.close();
-  return BULK_BYTES / seconds / 1e6;
+    const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    if (!status.success || lines.length === 0) throw new Error(`${end} ${args.join(" ")}: ${stderr}`);
+    return JSON.parse(lines.at(-1)!);
+  })();
+  last.catch(() => {});
+  return { first: Promise.race([first, last]), last };
 }
 
-async function bulkNodeServer(client: (port: number) => Promise<SocketStream>): Promise<number> {
-  const server = await nodeServer("bulk");
-  const seconds = await timed(async () => {
-    const conn = await client(server.port);
-    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await conn.write(chunk);
-    await conn.closeWrite();
-    await conn.read(new Uint8Array(64));
-    conn.close();
-  });
-  await server.stop();
-  return BULK_BYTES / seconds / 1e6;
+async function bulkAcross(client: End, server: End, api = "read/write"): Promise<number> {
+  const receiver = spawnPeer(
+    server,
+    "./_bulk_peer.ts",
+    server === "node" ? ["server", "once"] : ["server", server],
+  );
+  const { port } = await receiver.first;
+  const sender = spawnPeer(
+    client,
+    "./_bulk_peer.ts",
+    client === "node"
+      ? ["client", "bulk", String(BULK_BYTES), String(port)]
+      : ["client", client, String(port), String(BULK_BYTES), api === "Web Streams" ? "streams" : ""],
+  );
+  const [sent, received] = await Promise.all([sender.last, receiver.last]);
+  if (received.total !== BULK_BYTES) {
+    throw new Error(`bulk ${client} → ${server}: ${received.total} bytes arrived`);
+  }
+  for (const cipher of [sent.cipher, received.cipher]) if (typeof cipher === "string") ciphers.add(cipher);
+  const key = `${client} → ${server}${api === "Web Streams" ? ", Web Streams" : ""}`;
+  const cpu = bulkCpu[key] ??= { client: [], server: [] };
+  cpu.client.push((sent.cpu as number) / (BULK_BYTES / 1e9));
+  cpu.server.push((received.cpu as number) / (BULK_BYTES / 1e9));
+  return BULK_BYTES / (sent.seconds as number) / 1e6;
 }
 
-async function bulkNodeClient(server: Server): Promise<number> {
-  const received = server.accept().then(async (conn) => {
-    await drain(conn);
-    await conn.write(new TextEncoder().encode("done"));
-    conn.close();
-  });
-  const { seconds } = await nodeRun(["client", "bulk", String(BULK_BYTES), String(server.port)]);
-  await received;
-  server.close();
-  return BULK_BYTES / (seconds as number) / 1e6;
-}
+// Many connections at once, both ends in one fresh process per run.
+const scaleMemory: Record<string, number[]> = {};
 
-async function bulkWebStreams(): Promise<number> {
-  const server = moduleServer();
-  const received = server.accept().then(async (conn) => {
-    let total = 0;
-    for await (const piece of (conn as SocketStream).readable) total += piece.length;
-    conn.close();
-    return total;
-  });
-  const seconds = await timed(async () => {
-    const conn = await moduleClient(server.port);
-    const writer = conn.writable.getWriter();
-    for (let sent = 0; sent < BULK_BYTES; sent += chunk.length) await writer.write(chunk);
-    await writer.close();
-    await received;
-    conn.close();
-  });
-  server.close();
-  return BULK_BYTES / seconds / 1e6;
+async function scaleRun(end: End, count: number): Promise<number> {
+  const args = end === "node"
+    ? ["scale", String(count), String(SCALE_BYTES)]
+    : [end, String(count), String(SCALE_BYTES)];
+  const { mbps, peakKib } = await spawnPeer(end, "./_scale.ts", args).last;
+  (scaleMemory[`${end} ×${count}`] ??= []).push(peakKib as number);
+  return mbps as number;
 }
 
 const handshakeLatencies: Record<string, number[]> = {};
@@ -338,21 +310,22 @@ const hasNode = await new Deno.Command("node", { args: ["--version"], stdout: "n
 const figures: Figure[] = [
   {
     name: "bulk",
-    unit: "MB/s, 256 MiB in 64 KiB writes",
+    unit: `MB/s, ${BULK_BYTES / 2 ** 20} MiB in 64 KiB writes, client → server, one process per end`,
     higherIsBetter: true,
-    stacks: {
-      "module → module": () => bulkBetween(moduleClient, moduleServer()),
-      "deno → deno": () => bulkBetween(denoClient, denoServer()),
-      "node → node": hasNode
-        ? async () =>
-          BULK_BYTES / ((await nodeRun(["self", "bulk", String(BULK_BYTES)])).seconds as number) / 1e6
-        : undefined,
-      "module client → deno server": () => bulkBetween(moduleClient, denoServer()),
-      "deno client → module server": () => bulkBetween(denoClient, moduleServer()),
-      "module client → node server": hasNode ? () => bulkNodeServer(moduleClient) : undefined,
-      "node client → module server": hasNode ? () => bulkNodeClient(moduleServer()) : undefined,
-      "module → module, Web Streams": bulkWebStreams,
-    },
+    stacks: Object.fromEntries(
+      ([
+        ["module", "module"],
+        ["deno", "deno"],
+        ["node", "node"],
+        ["module", "deno"],
+        ["deno", "module"],
+        ["module", "node"],
+        ["node", "module"],
+      ] as [End, End][])
+        .filter((pair) => hasNode || !pair.includes("node"))
+        .map(([client, server]) => [`${client} → ${server}`, () => bulkAcross(client, server)])
+        .concat([["module → module, Web Streams", () => bulkAcross("module", "module", "Web Streams")]]),
+    ),
   },
   {
     name: "handshakes",
@@ -404,6 +377,20 @@ const figures: Figure[] = [
         : undefined,
     },
   },
+  {
+    name: "scale",
+    unit: `MB/s with N connections at once, ${
+      SCALE_BYTES / 2 ** 20
+    } MiB shared out, both ends in one process`,
+    higherIsBetter: true,
+    stacks: Object.fromEntries(
+      SCALE_COUNTS.flatMap((count) =>
+        (["module", "deno", "node"] as End[])
+          .filter((end) => hasNode || end !== "node")
+          .map((end) => [`${end} ×${count}`, () => scaleRun(end, count)])
+      ),
+    ),
+  },
 ];
 
 // ---------------------------------------------------------------- run
@@ -446,36 +433,89 @@ lines.push(
   }.`,
   "",
   `Each figure is the median of ${ROUNDS} interleaved rounds (memory: one round), min–max in brackets; client and server`,
-  "run in one process for same-stack pairs, Node in its own process. Ratios are this module's median over the peer's.",
+  "run in separate processes for bulk, in one process elsewhere (Node in its own). Ratios are this module's median",
+  "over the peer's.",
   "",
 );
 const ratios: { label: string; ratio: number }[] = [];
+const fixed = (value: number | undefined, digits = 1) => value === undefined ? "–" : value.toFixed(digits);
+const medianOf = (key: string) => {
+  const values = samples.get(key);
+  return values ? median(values) : undefined;
+};
+
+/** Ours over theirs (their/ours when smaller is better), as a line and a bar of the chart. */
+function ratio(figure: Figure, label: string, ours: string, theirs: string): void {
+  const [a, b] = [medianOf(`${figure.name}|${ours}`), medianOf(`${figure.name}|${theirs}`)];
+  if (a === undefined || b === undefined) return;
+  const value = figure.higherIsBetter ? a / b : b / a;
+  ratios.push({ label, ratio: value });
+  lines.push(
+    "",
+    `${label} (${ours} over ${theirs}): **${value.toFixed(2)}x**${
+      figure.higherIsBetter ? "" : " (smaller is better; shown as theirs/ours)"
+    }.`,
+  );
+}
+
 for (const figure of selected) {
-  lines.push(`## ${figure.name}: ${figure.unit}`, "", "| stack | median | spread |", "| --- | --- | --- |");
+  lines.push(`## ${figure.name}: ${figure.unit}`, "");
+  if (figure.name === "scale") {
+    const ends = (["module", "deno", "node"] as End[]).filter((end) => samples.has(`scale|${end} ×1`));
+    lines.push(
+      `| connections | ${ends.map((end) => `${end} MB/s`).join(" | ")} | ${
+        ends.map((end) => `${end} peak KiB/conn`).join(" | ")
+      } |`,
+      `| --- |${" --- |".repeat(2 * ends.length)}`,
+    );
+    for (const count of SCALE_COUNTS) {
+      lines.push(
+        `| ${count} | ${ends.map((end) => fixed(medianOf(`scale|${end} ×${count}`))).join(" | ")} | ${
+          ends.map((end) =>
+            fixed(scaleMemory[`${end} ×${count}`] && median(scaleMemory[`${end} ×${count}`]), 0)
+          )
+            .join(" | ")
+        } |`,
+      );
+    }
+    lines.push(
+      "",
+      "Peak KiB/conn: the highest resident memory during the transfer above the settled start, over N (both ends).",
+    );
+    for (const peer of ["deno", "node"]) {
+      ratio(figure, `scale ×1000 vs ${peer}`, "module ×1000", `${peer} ×1000`);
+    }
+    lines.push("");
+    continue;
+  }
+  const bulk = figure.name === "bulk";
+  lines.push(
+    bulk
+      ? "| client → server | MB/s median | spread | client CPU s/GB | server CPU s/GB |\n| --- | --- | --- | --- | --- |"
+      : "| stack | median | spread |\n| --- | --- | --- |",
+  );
   for (const stack of Object.keys(figure.stacks)) {
     const values = samples.get(`${figure.name}|${stack}`);
     if (!values) continue;
+    const cpu = bulk ? bulkCpu[stack] : undefined;
     lines.push(
       `| ${stack} | ${median(values).toFixed(1)} | ${Math.min(...values).toFixed(1)}–${
         Math.max(...values).toFixed(1)
-      } |`,
+      } |${cpu ? ` ${median(cpu.client).toFixed(2)} | ${median(cpu.server).toFixed(2)} |` : ""}`,
     );
   }
-  const module = samples.get(`${figure.name}|module`) ?? samples.get(`${figure.name}|module → module`);
-  for (const peer of ["deno", "node", "deno → deno", "node → node", "openssl s_time → s_server"]) {
-    const other = samples.get(`${figure.name}|${peer}`);
-    if (!module || !other) continue;
-    const ratio = figure.higherIsBetter ? median(module) / median(other) : median(other) / median(module);
-    ratios.push({
-      label: `${figure.name} vs ${peer.split(" ")[0]}${peer.includes("s_time") ? " s_time" : ""}`,
-      ratio,
-    });
-    lines.push(
-      "",
-      `Module vs ${peer}: **${ratio.toFixed(2)}x**${
-        figure.higherIsBetter ? "" : " (smaller is better; shown as their/ours)"
-      }.`,
-    );
+  if (bulk) {
+    lines.push("", `Cipher suites seen: ${[...ciphers].join(", ") || "not reported"}.`);
+    for (const peer of ["deno", "node"]) {
+      ratio(figure, `bulk as client vs ${peer}`, `module → ${peer}`, `${peer} → ${peer}`);
+      ratio(figure, `bulk as server vs ${peer}`, `${peer} → module`, `${peer} → ${peer}`);
+      ratio(figure, `bulk both ends vs ${peer}`, "module → module", `${peer} → ${peer}`);
+    }
+    ratio(figure, "Web Streams vs read/write", "module → module, Web Streams", "module → module");
+  } else {
+    for (const peer of ["deno", "node", "openssl s_time → s_server"]) {
+      ratio(figure, `${figure.name} vs ${peer.replace(" → s_server", "")}`, "module", peer);
+    }
   }
   if (figure.name === "handshakes" || figure.name === "resumption") {
     for (const [name, values] of Object.entries(handshakeLatencies)) {

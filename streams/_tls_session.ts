@@ -17,19 +17,37 @@ import type { Outbound } from "./_transport.ts";
 const WRITE_CHUNK = 64 * 1024;
 
 // Buffers for outgoing ciphertext, reused across flushes instead of a fresh
-// (zero-filled, garbage-collected) array per chunk. Sized for one 64 KiB
-// write's records; larger output gets its own array.
+// (zero-filled, garbage-collected) array per chunk: V8 collects dropped
+// arrays late, so with many busy connections garbage would pile up to tens of
+// MiB. Sized for one 64 KiB write's records; larger output gets its own array.
+// The pool keeps as many as were out at once lately (up to POOL_CAP), and
+// shrinks to the recent peak every few seconds of activity.
 const POOLED_SIZE = WRITE_CHUNK + 4 * 1024;
-const POOL_LIMIT = 32;
+const POOL_CAP = 256;
+const POOL_FLOOR = 8;
+const POOL_TRIM_MS = 5000;
 const pool: Uint8Array<ArrayBuffer>[] = [];
+let buffersOut = 0;
+let buffersOutPeak = 0;
+let lastTrim = 0;
 
 function borrowBuffer(size: number): Uint8Array<ArrayBuffer> {
   if (size > POOLED_SIZE) return new Uint8Array(size);
+  buffersOutPeak = Math.max(buffersOutPeak, ++buffersOut);
   return pool.pop() ?? new Uint8Array(POOLED_SIZE);
 }
 
 function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
-  if (buffer.length === POOLED_SIZE && pool.length < POOL_LIMIT) pool.push(buffer);
+  if (buffer.length !== POOLED_SIZE) return;
+  buffersOut--;
+  if (pool.length < POOL_CAP) pool.push(buffer);
+  const now = performance.now();
+  if (now - lastTrim > POOL_TRIM_MS) {
+    // Keep what the busiest moment since the last trim needed beyond what is out now.
+    pool.length = Math.min(pool.length, Math.max(POOL_FLOOR, buffersOutPeak - buffersOut));
+    buffersOutPeak = buffersOut;
+    lastTrim = now;
+  }
 }
 
 /** What a session owns and what it only uses. */

@@ -20,7 +20,7 @@ export interface Transport {
 }
 
 /** How many bytes one transport read asks for at most (large reads cut the receiver's CPU). */
-export const READ_CHUNK = 256 * 1024;
+export const READ_CHUNK = 128 * 1024;
 
 /** What an idle connection's pending read holds (small, so idle connections cost little). */
 const IDLE_READ = 2 * 1024;

@@ -1,0 +1,67 @@
+// One end of a bulk transfer in its own process, so each end has a core and its CPU time is its own:
+//   deno run ... bench/_bulk_peer.ts server <module|deno>               prints {port}, then {cpu, cipher}
+//   deno run ... bench/_bulk_peer.ts client <module|deno> <port> <bytes> [streams]
+//                                                                       prints {seconds, cpu, cipher}
+// The client sends <bytes> in 64 KiB writes and half-closes; the server drains, answers with the count and
+// exits. CPU is user + system seconds of this process, from the handshake's end to the last byte.
+import process from "node:process";
+import { makeInstance, openTcpStream, type SocketStream } from "../mod.ts";
+import { benchContexts, pem } from "./_fixtures.ts";
+
+const [role, stack, portText, bytesText, api] = Deno.args;
+const { server: serverContext, client: clientContext } = benchContexts();
+const print = (value: unknown) => console.log(JSON.stringify(value));
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
+};
+
+type Conn = SocketStream | Deno.TlsConn;
+// Deno's TLS does not say which cipher it negotiated: the module's end of a pairing reports it.
+const cipherOf = (conn: Conn) => "cipher" in conn ? conn.cipher : null;
+
+if (role === "server") {
+  const listener = stack === "module"
+    ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
+    : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
+  print({ port: listener.addr.port });
+  const socket = await listener.accept();
+  const conn: Conn = stack === "module"
+    ? await makeInstance("socket-stream", { socket, sslCtx: serverContext })
+    : socket as Deno.TlsConn;
+  if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+  const start = process.cpuUsage();
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0;
+  for (let count = await conn.read(buffer); count !== null; count = await conn.read(buffer)) total += count;
+  await conn.write(new TextEncoder().encode(String(total)));
+  const cpu = cpuSince(start);
+  const cipher = cipherOf(conn);
+  conn.close();
+  listener.close();
+  print({ cpu, total, cipher });
+} else {
+  const port = Number(portText);
+  const bytes = Number(bytesText);
+  const conn: Conn = stack === "module"
+    ? await openTcpStream("localhost", port, { sslCtx: clientContext })
+    : await Deno.connectTls({ hostname: "localhost", port, caCerts: [pem.ca] });
+  if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+  const chunk = new Uint8Array(64 * 1024).fill(7);
+  const start = process.cpuUsage();
+  const started = performance.now();
+  if (api === "streams") {
+    const writer = conn.writable.getWriter();
+    for (let sent = 0; sent < bytes; sent += chunk.length) await writer.write(chunk);
+    await writer.close();
+  } else {
+    for (let sent = 0; sent < bytes; sent += chunk.length) await conn.write(chunk);
+    await conn.closeWrite();
+  }
+  await conn.read(new Uint8Array(64));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSince(start);
+  const cipher = cipherOf(conn);
+  conn.close();
+  print({ seconds, cpu, cipher });
+}
