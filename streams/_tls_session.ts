@@ -106,7 +106,7 @@ export class TlsSession {
       if (lent) returnBuffer(lent);
       return this.#outbound.drained();
     }
-    return this.#outbound.enqueue(output).finally(() => returnBuffer(lent!));
+    return this.#outbound.enqueue(output, () => returnBuffer(lent!));
   }
 
   // Queues what the engine produced without waiting for it.
@@ -142,7 +142,13 @@ export class TlsSession {
   /** Decrypts into `into`: the byte count, or `null` after the peer's close_notify. */
   async read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
     for (;;) {
-      const result = this.#step(() => this.engine.read(into));
+      let result;
+      try {
+        result = this.engine.read(into);
+      } catch (error) {
+        this.#post(); // the alert
+        throw error;
+      }
       // Handshake flights and post-handshake replies go out, never awaited here.
       this.#post();
       if (result === CLOSED) return null;
@@ -172,8 +178,16 @@ export class TlsSession {
   /** Encrypts all of `data`; resolves when its records are on the transport. */
   async write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
     for (let offset = 0; offset < data.length;) {
-      const chunk = data.subarray(offset, offset + WRITE_CHUNK);
-      const result = this.#step(() => this.engine.write(chunk));
+      const chunk = offset === 0 && data.length <= WRITE_CHUNK
+        ? data
+        : data.subarray(offset, offset + WRITE_CHUNK);
+      let result;
+      try {
+        result = this.engine.write(chunk);
+      } catch (error) {
+        this.#post(); // the alert
+        throw error;
+      }
       if (result === WANT_READ) {
         this.#post();
         await deadline.race(this.#pull());

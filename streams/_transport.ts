@@ -53,10 +53,7 @@ export class Inbound {
   /** Resolves once one more chunk (or the end) has been delivered. */
   pull(): Promise<void> {
     if (this.#ended || this.#stopped) return Promise.resolve();
-    this.#inFlight ??= this.#readOnce().finally(() => {
-      this.#inFlight = null;
-    });
-    return this.#inFlight;
+    return this.#inFlight ??= this.#readOnce();
   }
 
   async #readOnce(): Promise<void> {
@@ -66,6 +63,9 @@ export class Inbound {
     } catch (error) {
       if (this.#stopped) return;
       throw error;
+    } finally {
+      // Whoever pulls after this point needs a new read; this one is about to be delivered.
+      this.#inFlight = null;
     }
     if (this.#stopped) return;
     if (count === null) {
@@ -94,6 +94,7 @@ export class Inbound {
  */
 export class Outbound {
   readonly #transport: Transport;
+  // The last write queued (it may reject); the next one starts after it.
   #tail: Promise<void> = Promise.resolve();
   #error: unknown = undefined;
   #failed = false;
@@ -104,18 +105,17 @@ export class Outbound {
     this.#transport = transport;
   }
 
-  /** Queues `bytes` (which must not change afterwards); resolves when all are written. */
-  enqueue(bytes: Uint8Array): Promise<void> {
-    // With nothing in flight the write starts now; otherwise it waits its turn.
-    const done = this.#inFlight === 0 ? this.#writeAll(bytes) : this.#tail.then(() => this.#writeAll(bytes));
-    this.#inFlight++;
-    done.then(() => this.#inFlight--, () => this.#inFlight--);
-    this.#tail = done.catch((error) => {
-      if (!this.#failed) {
-        this.#failed = true;
-        this.#error = error;
-      }
-    });
+  /**
+   * Queues `bytes` (which must not change afterwards); resolves when all are
+   * written. `written`, if given, runs once the transport is done with the
+   * bytes, whether they went out or failed.
+   */
+  enqueue(bytes: Uint8Array, written?: () => void): Promise<void> {
+    // With nothing in flight the write starts now; otherwise it waits its turn (after a failure too, to fail
+    // with the same error).
+    const next = () => this.#writeAll(bytes, written);
+    const done = this.#inFlight++ === 0 ? next() : this.#tail.then(next, next);
+    this.#tail = done;
     return done;
   }
 
@@ -126,13 +126,24 @@ export class Outbound {
 
   /** Resolves when everything queued so far is written (or failed). */
   drained(): Promise<void> {
-    return this.#tail;
+    return this.#inFlight === 0 ? Promise.resolve() : this.#tail.then(() => {}, () => {});
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#failed) throw this.#error;
-    for (let offset = 0; offset < bytes.length;) {
-      offset += await this.#transport.write(bytes.subarray(offset));
+  async #writeAll(bytes: Uint8Array, written: (() => void) | undefined): Promise<void> {
+    try {
+      if (this.#failed) throw this.#error;
+      for (let offset = 0; offset < bytes.length;) {
+        offset += await this.#transport.write(bytes.subarray(offset));
+      }
+    } catch (error) {
+      if (!this.#failed) {
+        this.#failed = true;
+        this.#error = error;
+      }
+      throw error;
+    } finally {
+      this.#inFlight--;
+      written?.();
     }
   }
 }

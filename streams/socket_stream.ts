@@ -366,17 +366,22 @@ export class SocketStream implements Deno.Conn {
   async read(p: Uint8Array): Promise<number | null> {
     this.#assertOpen();
     if (p.length === 0) return 0;
-    using deadline = this.#deadline("read", this.readTimeout);
-    for (;;) {
-      this.#assertOpen();
-      const session = this.#internals.session;
-      if (session) {
-        if (this.#decrypted.length > 0) return takeInto(this.#decrypted, p);
-        return await session.read(p, deadline);
+    // A plain try/finally rather than `using`: this is the hot path, and without a timeout there is nothing to end.
+    const deadline = this.#deadline("read", this.readTimeout);
+    try {
+      for (;;) {
+        this.#assertOpen();
+        const session = this.#internals.session;
+        if (session) {
+          if (this.#decrypted.length > 0) return takeInto(this.#decrypted, p);
+          return await session.read(p, deadline);
+        }
+        if (this.#plain.length > 0) return takeInto(this.#plain, p);
+        if (this.#plainEnded) return null;
+        await deadline.race(this.#inbound.pull());
       }
-      if (this.#plain.length > 0) return takeInto(this.#plain, p);
-      if (this.#plainEnded) return null;
-      await deadline.race(this.#inbound.pull());
+    } finally {
+      if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
     }
   }
 
@@ -441,11 +446,15 @@ export class SocketStream implements Deno.Conn {
     if (this.#writeClosed) {
       throw new Deno.errors.BrokenPipe("The SocketStream's write side was closed by closeWrite()");
     }
-    using deadline = this.#deadline("write", this.writeTimeout);
-    const session = this.#internals.session;
-    if (session) return await session.write(p, deadline);
-    await deadline.race(this.#outbound.enqueue(p.slice()));
-    return p.length;
+    const deadline = this.#deadline("write", this.writeTimeout);
+    try {
+      const session = this.#internals.session;
+      if (session) return await session.write(p, deadline);
+      await deadline.race(this.#outbound.enqueue(p.slice()));
+      return p.length;
+    } finally {
+      if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
+    }
   }
 
   /**
