@@ -53,20 +53,13 @@ export class Inbound {
   /** Resolves once one more chunk (or the end) has been delivered. */
   pull(): Promise<void> {
     if (this.#ended || this.#stopped) return Promise.resolve();
-    return this.#inFlight ??= this.#readOnce();
+    // Plain promise handlers made once, not an async function per read: reads are the hot path.
+    return this.#inFlight ??= this.#transport.read(this.#buffer).then(this.#received, this.#failed);
   }
 
-  async #readOnce(): Promise<void> {
-    let count: number | null;
-    try {
-      count = await this.#transport.read(this.#buffer);
-    } catch (error) {
-      if (this.#stopped) return;
-      throw error;
-    } finally {
-      // Whoever pulls after this point needs a new read; this one is about to be delivered.
-      this.#inFlight = null;
-    }
+  readonly #received = (count: number | null): void => {
+    // Whoever pulls after this point needs a new read; this one is being delivered.
+    this.#inFlight = null;
     if (this.#stopped) return;
     if (count === null) {
       this.#ended = true;
@@ -80,7 +73,13 @@ export class Inbound {
       this.#buffer = new Uint8Array(IDLE_READ);
     }
     this.#deliver(buffer.subarray(0, count));
-  }
+  };
+
+  readonly #failed = (error: unknown): void => {
+    this.#inFlight = null;
+    if (this.#stopped) return;
+    throw error;
+  };
 
   /** Stops delivering: a read still in flight is dropped when it settles. */
   stop(): void {

@@ -363,7 +363,19 @@ export class SocketStream implements Deno.Conn {
    * @throws {Deno.errors.TimedOut} after `readTimeout` ms; the stream stays open.
    * @throws {Deno.errors.BadResource} after `close()`.
    */
-  async read(p: Uint8Array): Promise<number | null> {
+  read(p: Uint8Array): Promise<number | null> {
+    // The common case (TLS, open, no timeout, nothing set aside) hands back the session's own promise: one
+    // async layer less per read.
+    const session = this.#internals.session;
+    if (
+      session && !this.#closing && this.readTimeout === undefined && this.#decrypted.length === 0 && p?.length
+    ) {
+      return session.read(p);
+    }
+    return this.#read(p);
+  }
+
+  async #read(p: Uint8Array): Promise<number | null> {
     this.#assertOpen();
     if (p.length === 0) return 0;
     // A plain try/finally rather than `using`: this is the hot path, and without a timeout there is nothing to end.
@@ -441,7 +453,16 @@ export class SocketStream implements Deno.Conn {
    * @throws {Deno.errors.BrokenPipe} after `closeWrite()`.
    * @throws {Deno.errors.BadResource} after `close()`.
    */
-  async write(p: Uint8Array): Promise<number> {
+  write(p: Uint8Array): Promise<number> {
+    // As in read(): the common case goes straight to the session.
+    const session = this.#internals.session;
+    if (session && !this.#closing && !this.#writeClosed && this.writeTimeout === undefined) {
+      return session.write(p);
+    }
+    return this.#write(p);
+  }
+
+  async #write(p: Uint8Array): Promise<number> {
     this.#assertOpen();
     if (this.#writeClosed) {
       throw new Deno.errors.BrokenPipe("The SocketStream's write side was closed by closeWrite()");
