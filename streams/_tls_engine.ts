@@ -227,6 +227,15 @@ export class TlsEngine {
   }
 
   /**
+   * Gives back the record buffers while the engine waits for its peer (SSL_MODE_RELEASE_BUFFERS keeps the
+   * read buffer of an unfinished read): an idle connection holds none. A no-op while a buffer holds bytes.
+   */
+  releaseBuffers(): void {
+    if (this.#disposed || this.#ssl.freed) return;
+    loadOpenssl().libssl.SSL_free_buffers(this.#ssl.pointer);
+  }
+
+  /**
    * Produces our close_notify (once) and reports whether the peer's has
    * arrived too. Never throws for a session that already failed.
    */

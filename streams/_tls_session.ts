@@ -153,6 +153,7 @@ export class TlsSession {
       this.#post();
       if (result === CLOSED) return null;
       if (result !== WANT_READ) return this.#fillFrom(into, result);
+      this.engine.releaseBuffers();
       await deadline.race(this.#pull());
     }
   }

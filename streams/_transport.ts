@@ -23,7 +23,7 @@ export interface Transport {
 export const READ_CHUNK = 128 * 1024;
 
 /** What an idle connection's pending read holds (small, so idle connections cost little). */
-const IDLE_READ = 2 * 1024;
+const IDLE_READ = 1024;
 
 /**
  * One transport read at a time, shared by everyone who needs bytes. Each read
@@ -33,7 +33,7 @@ const IDLE_READ = 2 * 1024;
 export class Inbound {
   readonly #transport: Transport;
   readonly #deliver: (bytes: Uint8Array | null) => void;
-  // Grows to READ_CHUNK while reads come back full, shrinks back when traffic slows.
+  // Grows toward READ_CHUNK while reads come back full, shrinks back when traffic slows.
   #buffer = new Uint8Array(IDLE_READ);
   #inFlight: Promise<void> | null = null;
   #ended = false;
@@ -68,7 +68,8 @@ export class Inbound {
     }
     const buffer = this.#buffer;
     if (count === buffer.length && buffer.length < READ_CHUNK) {
-      this.#buffer = new Uint8Array(READ_CHUNK);
+      // Eightfold steps: a handshake flight gets a few KiB, a bulk transfer reaches READ_CHUNK in three reads.
+      this.#buffer = new Uint8Array(Math.min(buffer.length * 8, READ_CHUNK));
     } else if (count < IDLE_READ / 4 && buffer.length > IDLE_READ) {
       this.#buffer = new Uint8Array(IDLE_READ);
     }
