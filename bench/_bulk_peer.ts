@@ -1,5 +1,5 @@
 // One end of a bulk transfer in its own process, so each end has a core and its CPU time is its own:
-//   deno run ... bench/_bulk_peer.ts server <module|deno>               prints {port}, then {cpu, cipher}
+//   deno run ... bench/_bulk_peer.ts server <module|deno> [streams|byob] prints {port}, then {cpu, cipher}
 //   deno run ... bench/_bulk_peer.ts client <module|deno> <port> <bytes> [streams]
 //                                                                       prints {seconds, cpu, cipher}
 // The client sends <bytes> in 64 KiB writes and half-closes; the server drains, answers with the count and
@@ -8,7 +8,8 @@ import process from "node:process";
 import { makeInstance, openTcpStream, type SocketStream } from "../mod.ts";
 import { benchContexts, pem } from "./_fixtures.ts";
 
-const [role, stack, portText, bytesText, api] = Deno.args;
+const [role, stack] = Deno.args;
+const [portText, bytesText, api] = role === "server" ? ["", "", Deno.args[2]] : Deno.args.slice(2);
 const { server: serverContext, client: clientContext } = benchContexts();
 const print = (value: unknown) => console.log(JSON.stringify(value));
 const cpuSince = (start: NodeJS.CpuUsage) => {
@@ -31,9 +32,22 @@ if (role === "server") {
     : socket as Deno.TlsConn;
   if (stack !== "module") await (conn as Deno.TlsConn).handshake();
   const start = process.cpuUsage();
-  const buffer = new Uint8Array(256 * 1024);
   let total = 0;
-  for (let count = await conn.read(buffer); count !== null; count = await conn.read(buffer)) total += count;
+  if (api === "streams") {
+    for await (const piece of conn.readable) total += piece.length;
+  } else if (api === "byob") {
+    // A BYOB reader hands its buffer back and forth: no fresh memory per chunk.
+    const reader = conn.readable.getReader({ mode: "byob" });
+    let buffer = new Uint8Array(256 * 1024);
+    for (let read = await reader.read(buffer); !read.done; read = await reader.read(buffer)) {
+      total += read.value.length;
+      buffer = new Uint8Array(read.value.buffer);
+    }
+    reader.releaseLock();
+  } else {
+    const buffer = new Uint8Array(256 * 1024);
+    for (let count = await conn.read(buffer); count !== null; count = await conn.read(buffer)) total += count;
+  }
   await conn.write(new TextEncoder().encode(String(total)));
   const cpu = cpuSince(start);
   const cipher = cipherOf(conn);

@@ -130,11 +130,16 @@ function spawnPeer(end: End, script: string, args: string[]): {
   return { first: Promise.race([first, last]), last };
 }
 
-async function bulkAcross(client: End, server: End, api = "read/write"): Promise<number> {
+type Api = "read/write" | "Web Streams" | "Web Streams, BYOB reader";
+
+async function bulkAcross(client: End, server: End, api: Api = "read/write"): Promise<number> {
+  const streams = api !== "read/write";
   const receiver = spawnPeer(
     server,
     "./_bulk_peer.ts",
-    server === "node" ? ["server", "once"] : ["server", server],
+    server === "node"
+      ? ["server", "once"]
+      : ["server", server, api === "Web Streams" ? "streams" : streams ? "byob" : ""],
   );
   const { port } = await receiver.first;
   const sender = spawnPeer(
@@ -142,14 +147,14 @@ async function bulkAcross(client: End, server: End, api = "read/write"): Promise
     "./_bulk_peer.ts",
     client === "node"
       ? ["client", "bulk", String(BULK_BYTES), String(port)]
-      : ["client", client, String(port), String(BULK_BYTES), api === "Web Streams" ? "streams" : ""],
+      : ["client", client, String(port), String(BULK_BYTES), streams ? "streams" : ""],
   );
   const [sent, received] = await Promise.all([sender.last, receiver.last]);
   if (received.total !== BULK_BYTES) {
     throw new Error(`bulk ${client} → ${server}: ${received.total} bytes arrived`);
   }
   for (const cipher of [sent.cipher, received.cipher]) if (typeof cipher === "string") ciphers.add(cipher);
-  const key = `${client} → ${server}${api === "Web Streams" ? ", Web Streams" : ""}`;
+  const key = `${client} → ${server}${streams ? `, ${api}` : ""}`;
   const cpu = bulkCpu[key] ??= { client: [], server: [] };
   cpu.client.push((sent.cpu as number) / (BULK_BYTES / 1e9));
   cpu.server.push((received.cpu as number) / (BULK_BYTES / 1e9));
@@ -324,7 +329,12 @@ const figures: Figure[] = [
       ] as [End, End][])
         .filter((pair) => hasNode || !pair.includes("node"))
         .map(([client, server]) => [`${client} → ${server}`, () => bulkAcross(client, server)])
-        .concat([["module → module, Web Streams", () => bulkAcross("module", "module", "Web Streams")]]),
+        .concat(
+          (["Web Streams", "Web Streams, BYOB reader"] as Api[]).map((api) => [
+            `module → module, ${api}`,
+            () => bulkAcross("module", "module", api),
+          ]),
+        ),
     ),
   },
   {
@@ -512,6 +522,12 @@ for (const figure of selected) {
       ratio(figure, `bulk both ends vs ${peer}`, "module → module", `${peer} → ${peer}`);
     }
     ratio(figure, "Web Streams vs read/write", "module → module, Web Streams", "module → module");
+    ratio(
+      figure,
+      "BYOB reader vs read/write",
+      "module → module, Web Streams, BYOB reader",
+      "module → module",
+    );
   } else {
     for (const peer of ["deno", "node", "openssl s_time → s_server"]) {
       ratio(figure, `${figure.name} vs ${peer.replace(" → s_server", "")}`, "module", peer);

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
+
 /** What the module needs of a connection. `Deno.Conn` has all of it. */
 export interface Transport {
   /** Reads into `p`: the byte count, or `null` at end of stream. */
@@ -23,7 +25,7 @@ export interface Transport {
 export const READ_CHUNK = 128 * 1024;
 
 /** What an idle connection's pending read holds (small, so idle connections cost little). */
-const IDLE_READ = 1024;
+export const IDLE_READ = 1024;
 
 /**
  * One transport read at a time, shared by everyone who needs bytes. Each read
@@ -34,7 +36,7 @@ export class Inbound {
   readonly #transport: Transport;
   readonly #deliver: (bytes: Uint8Array | null) => void;
   // Grows toward READ_CHUNK while reads come back full, shrinks back when traffic slows.
-  #buffer = new Uint8Array(IDLE_READ);
+  readonly #buffer = new AdaptiveBuffer(IDLE_READ, READ_CHUNK);
   #inFlight: Promise<void> | null = null;
   #ended = false;
   #stopped = false;
@@ -54,7 +56,7 @@ export class Inbound {
   pull(): Promise<void> {
     if (this.#ended || this.#stopped) return Promise.resolve();
     // Plain promise handlers made once, not an async function per read: reads are the hot path.
-    return this.#inFlight ??= this.#transport.read(this.#buffer).then(this.#received, this.#failed);
+    return this.#inFlight ??= this.#transport.read(this.#buffer.buffer).then(this.#received, this.#failed);
   }
 
   readonly #received = (count: number | null): void => {
@@ -66,14 +68,7 @@ export class Inbound {
       this.#deliver(null);
       return;
     }
-    const buffer = this.#buffer;
-    if (count === buffer.length && buffer.length < READ_CHUNK) {
-      // Eightfold steps: a handshake flight gets a few KiB, a bulk transfer reaches READ_CHUNK in three reads.
-      this.#buffer = new Uint8Array(Math.min(buffer.length * 8, READ_CHUNK));
-    } else if (count < IDLE_READ / 4 && buffer.length > IDLE_READ) {
-      this.#buffer = new Uint8Array(IDLE_READ);
-    }
-    this.#deliver(buffer.subarray(0, count));
+    this.#deliver(this.#buffer.borrow(count));
   };
 
   readonly #failed = (error: unknown): void => {

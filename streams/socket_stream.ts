@@ -15,9 +15,10 @@ import { checkTimeout, Deadline, NO_DEADLINE, settleWithin } from "./_deadline.t
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
-import { Inbound, Outbound, type Transport } from "./_transport.ts";
+import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
+import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 
-/** The chunk a `readable` pull allocates when the reader brings no buffer of its own. */
+/** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
 
 /** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
@@ -569,20 +570,28 @@ export class SocketStream implements Deno.Conn {
    * the stream.
    */
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    this.#readable ??= new ReadableStream({
+    // Without a reader's own buffer (BYOB), chunks come from an adaptive buffer: a pull that waits on an idle
+    // connection holds 1 KiB, not a full chunk.
+    if (this.#readable) return this.#readable;
+    const chunks = new AdaptiveBuffer(IDLE_READ, STREAM_CHUNK);
+    this.#readable = new ReadableStream({
       type: "bytes",
-      autoAllocateChunkSize: STREAM_CHUNK,
       pull: async (controller) => {
-        const request = controller.byobRequest!;
-        const view = request.view!;
-        const into = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-        const count = await this.read(into);
-        if (count === null) {
-          controller.close();
-          request.respond(0);
-        } else {
-          request.respond(count);
+        const request = controller.byobRequest;
+        if (request?.view) {
+          const view = request.view;
+          const count = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+          if (count === null) {
+            controller.close();
+            request.respond(0);
+          } else {
+            request.respond(count);
+          }
+          return;
         }
+        const count = await this.read(chunks.buffer);
+        if (count === null) controller.close();
+        else controller.enqueue(chunks.take(count));
       },
       cancel: () => this.close(),
     });

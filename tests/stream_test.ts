@@ -7,6 +7,7 @@ import {
   decoder,
   encoder,
   loopbackPair,
+  patternBytes,
   readAll,
   readBytes,
   tlsPair,
@@ -40,6 +41,58 @@ Deno.test("a readable piped into a writable echoes, with backpressure", async ()
   ]);
   await echo;
   assert.equal(echoed.length, data.length);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("readable serves BYOB readers into their own buffer, byte for byte", async () => {
+  const [client, server] = await tlsPair();
+  const sent = patternBytes(300_000);
+  const sending = server.write(sent).then(() => server.closeWrite());
+  const reader = client.readable.getReader({ mode: "byob" });
+  const received = new Uint8Array(sent.length);
+  let filled = 0;
+  for (;;) {
+    // Odd-sized views: records never line up with them.
+    const { value, done } = await reader.read(new Uint8Array(777));
+    if (done) break;
+    received.set(value, filled);
+    filled += value.length;
+  }
+  await sending;
+  assert.equal(filled, sent.length);
+  assert.deepEqual(received, sent);
+  reader.releaseLock();
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
+});
+
+Deno.test("readable chunks never pin a larger buffer than they fill, and stay within 64 KiB", async () => {
+  const [client, server] = await tlsPair();
+  const reader = client.readable.getReader();
+  // A bulk transfer grows the chunks...
+  const bulk = patternBytes(1024 * 1024);
+  const sending = server.write(bulk);
+  let total = 0;
+  let largest = 0;
+  while (total < bulk.length) {
+    const { value } = await reader.read();
+    assert.ok(value);
+    assert.ok(value.byteLength * 2 >= value.buffer.byteLength, "a chunk fills at least half its buffer");
+    largest = Math.max(largest, value.length);
+    total += value.length;
+  }
+  await sending;
+  assert.equal(total, bulk.length);
+  assert.ok(largest <= 64 * 1024 && largest > 16 * 1024, `largest chunk ${largest}`);
+  // ...and a small message afterwards is a copy of its own size, not a view of a 64 KiB buffer.
+  await server.write(encoder.encode("small"));
+  const { value } = await reader.read();
+  assert.equal(decoder.decode(value), "small");
+  assert.equal(value!.buffer.byteLength, 5);
+  reader.releaseLock();
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
   assertNoLiveObjects();
