@@ -1,7 +1,10 @@
 /**
  * A read buffer sized by the traffic: small while a connection idles (a
  * pending read holds it), eightfold larger each time a read fills it, and
- * back to the small size once reads come back nearly empty.
+ * back to the small size after two reads in a row used an eighth of it or
+ * less. Two, because the read after a full one often brings only the tail of
+ * a record: shrinking on it would make messages just over the small size
+ * reallocate on every read.
  *
  * @module
  */
@@ -11,6 +14,7 @@ export class AdaptiveBuffer {
   readonly #idle: number;
   readonly #max: number;
   #buffer: Uint8Array<ArrayBuffer>;
+  #sparseReads = 0;
 
   /** Starts at `idle` bytes; never grows past `max`. */
   constructor(idle: number, max: number) {
@@ -27,9 +31,13 @@ export class AdaptiveBuffer {
   // The size the next read should have, after one that got `count` bytes.
   #nextSize(count: number): number {
     const size = this.#buffer.length;
-    if (count === size) return Math.min(size * 8, this.#max);
-    if (count < this.#idle / 4) return this.#idle;
-    return size;
+    if (count * 8 > size) {
+      this.#sparseReads = 0;
+      return count === size ? Math.min(size * 8, this.#max) : size;
+    }
+    if (++this.#sparseReads < 2) return size;
+    this.#sparseReads = 0;
+    return this.#idle;
   }
 
   /**
