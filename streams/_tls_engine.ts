@@ -31,6 +31,13 @@ export const CLOSED = "closed";
 
 const MAX_INT = 0x7fffffff;
 
+/**
+ * How much ciphertext the read BIO is topped up to: more than the largest
+ * legal record (TLS 1.2: 16 KiB + 2 KiB + 5 bytes), and small because a
+ * memory BIO never gives back the buffer it grew to.
+ */
+const FEED_CHUNK = 20 * 1024;
+
 /** The negotiated parameters, once the handshake is done. */
 export interface NegotiatedParameters {
   /** "TLSv1.3", "TLSv1.2", ... */
@@ -47,6 +54,8 @@ export class TlsEngine {
   readonly #rbio: Deno.PointerObject;
   readonly #wbio: Deno.PointerObject;
   #transportEnded = false;
+  // Ciphertext handed to `feed` and not yet in the read BIO.
+  #unfed: Uint8Array[] = [];
   #failure: SslCondition | null = null;
   #disposed = false;
 
@@ -98,16 +107,32 @@ export class TlsEngine {
     return this.#ssl.pointer;
   }
 
-  /** Hands ciphertext from the peer to OpenSSL. */
+  /**
+   * Hands ciphertext from the peer to OpenSSL. The engine keeps a view of
+   * `ciphertext` and moves it into the read BIO a record or two at a time as
+   * the steps need it; every byte is in OpenSSL before any step answers
+   * `WANT_READ`, so the caller may reuse the memory only after that.
+   */
   feed(ciphertext: Uint8Array): void {
     this.#raw();
+    if (ciphertext.length > 0) this.#unfed.push(ciphertext);
+  }
+
+  // Moves ciphertext into the read BIO while it holds less than FEED_CHUNK, or
+  // (`more`) at least one piece whatever it holds.
+  #topUp(more = false): void {
     const { libcrypto } = loadOpenssl();
-    for (let offset = 0; offset < ciphertext.length;) {
-      const chunk = ciphertext.subarray(offset, offset + MAX_INT);
-      const written = libcrypto.BIO_write(this.#rbio, chunk, chunk.length);
+    while (this.#unfed.length > 0 && (more || BIO_pending(this.#rbio) < FEED_CHUNK)) {
+      more = false;
+      const head = this.#unfed[0];
+      const piece = head.length <= FEED_CHUNK ? head : head.subarray(0, FEED_CHUNK);
+      const written = libcrypto.BIO_write(this.#rbio, piece, piece.length);
       if (written <= 0) throw new SslCondition("Cannot buffer ciphertext in the memory BIO");
-      offset += written;
+      if (written === head.length) this.#unfed.shift();
+      else this.#unfed[0] = head.subarray(written);
     }
+    // Now an empty read BIO is end of file, so OpenSSL can tell truncation.
+    if (this.#transportEnded && this.#unfed.length === 0) BIO_set_mem_eof_return(this.#rbio, 0);
   }
 
   // The BIOs die with the SSL: no BIO call once the SSL was freed (even by its owner).
@@ -115,12 +140,11 @@ export class TlsEngine {
     return this.#disposed || this.#ssl.freed;
   }
 
-  /** Tells OpenSSL that no more ciphertext will come. */
+  /** Tells OpenSSL that no more ciphertext will come (once what was fed is in). */
   endTransport(): void {
     if (this.#transportEnded || this.#biosGone) return;
     this.#transportEnded = true;
-    // Now an empty read BIO is end of file, so OpenSSL can tell truncation.
-    BIO_set_mem_eof_return(this.#rbio, 0);
+    if (this.#unfed.length === 0) BIO_set_mem_eof_return(this.#rbio, 0);
   }
 
   /**
@@ -137,12 +161,34 @@ export class TlsEngine {
     return read === pending ? output : output.subarray(0, Math.max(read, 0));
   }
 
+  /** How many bytes of ciphertext wait to go to the peer. */
+  get outputPending(): number {
+    return this.#biosGone ? 0 : Math.max(BIO_pending(this.#wbio), 0);
+  }
+
+  /**
+   * Moves waiting ciphertext into `buffer` from `offset`, as much as fits:
+   * the byte count moved.
+   */
+  takeOutputInto(buffer: Uint8Array, offset: number): number {
+    const count = Math.min(this.outputPending, buffer.length - offset);
+    if (count <= 0) return 0;
+    const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, buffer.subarray(offset, offset + count), count);
+    return Math.max(read, 0);
+  }
+
   /** Takes the ciphertext bytes OpenSSL has not consumed (after a close_notify). */
   takeUnconsumedInput(): Uint8Array<ArrayBuffer> {
     if (this.#biosGone) return new Uint8Array(0);
-    const pending = BIO_pending(this.#rbio);
-    const rest = new Uint8Array(Math.max(pending, 0));
+    const pending = Math.max(BIO_pending(this.#rbio), 0);
+    const unfed = this.#unfed.splice(0);
+    const rest = new Uint8Array(unfed.reduce((total, bytes) => total + bytes.length, pending));
     if (pending > 0) loadOpenssl().libcrypto.BIO_read(this.#rbio, rest, pending);
+    let offset = pending;
+    for (const bytes of unfed) {
+      rest.set(bytes, offset);
+      offset += bytes.length;
+    }
     return rest;
   }
 
@@ -164,7 +210,7 @@ export class TlsEngine {
     const code = libssl.SSL_get_error(raw, result);
     // A memory write BIO never fills up, so WANT_WRITE only means "drain and retry".
     if (code === SSL_ERROR_WANT_READ || code === SSL_ERROR_WANT_WRITE) {
-      if (this.#transportEnded && code === SSL_ERROR_WANT_READ) {
+      if (this.#transportEnded && code === SSL_ERROR_WANT_READ && this.#unfed.length === 0) {
         throw this.#fail(
           sslCallFailed({ ssl: raw, sslErrorCode: SSL_ERROR_SYSCALL, operation, transportEof: true }),
         );
@@ -182,24 +228,32 @@ export class TlsEngine {
     return error;
   }
 
+  // Each step below runs until it succeeds, fails, or needs bytes that `feed` has not handed over yet
+  // (written out rather than shared through a callback: these are the hot path).
+
   /** Steps the handshake: "done", or `WANT_READ` for more peer bytes. */
   handshake(): "done" | typeof WANT_READ {
     const raw = this.#raw();
-    clearErrors();
-    const result = loadOpenssl().libssl.SSL_do_handshake(raw);
-    if (result === 1) return "done";
-    const outcome = this.#outcome(raw, result, "TLS handshake");
-    if (outcome === CLOSED) {
-      throw this.#fail(
-        sslCallFailed({
-          ssl: raw,
-          sslErrorCode: SSL_ERROR_ZERO_RETURN,
-          operation: "TLS handshake",
-          transportEof: false,
-        }),
-      );
+    const { libssl } = loadOpenssl();
+    if (this.#unfed.length > 0) this.#topUp();
+    for (;;) {
+      clearErrors();
+      const result = libssl.SSL_do_handshake(raw);
+      if (result === 1) return "done";
+      const outcome = this.#outcome(raw, result, "TLS handshake");
+      if (outcome === CLOSED) {
+        throw this.#fail(
+          sslCallFailed({
+            ssl: raw,
+            sslErrorCode: SSL_ERROR_ZERO_RETURN,
+            operation: "TLS handshake",
+            transportEof: false,
+          }),
+        );
+      }
+      if (this.#unfed.length === 0) return outcome;
+      this.#topUp(true);
     }
-    return outcome;
   }
 
   /**
@@ -208,22 +262,34 @@ export class TlsEngine {
    */
   read(into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
     const raw = this.#raw();
-    clearErrors();
+    const { libssl } = loadOpenssl();
     const length = Math.min(into.length, MAX_INT);
-    const result = loadOpenssl().libssl.SSL_read(raw, into, length);
-    return result > 0 ? result : this.#outcome(raw, result, "TLS read");
+    if (this.#unfed.length > 0) this.#topUp();
+    for (;;) {
+      clearErrors();
+      const result = libssl.SSL_read(raw, into, length);
+      if (result > 0) return result;
+      const outcome = this.#outcome(raw, result, "TLS read");
+      if (outcome !== WANT_READ || this.#unfed.length === 0) return outcome;
+      this.#topUp(true);
+    }
   }
 
   /** Encrypts from `data`: the bytes taken, or `WANT_READ` (mid-handshake). */
   write(data: Uint8Array): number | typeof WANT_READ {
     const raw = this.#raw();
     if (data.length === 0) return 0;
-    clearErrors();
+    const { libssl } = loadOpenssl();
     const length = Math.min(data.length, MAX_INT);
-    const result = loadOpenssl().libssl.SSL_write(raw, data, length);
-    if (result > 0) return result;
-    const outcome = this.#outcome(raw, result, "TLS write");
-    return outcome === CLOSED ? WANT_READ : outcome;
+    if (this.#unfed.length > 0) this.#topUp();
+    for (;;) {
+      clearErrors();
+      const result = libssl.SSL_write(raw, data, length);
+      if (result > 0) return result;
+      this.#outcome(raw, result, "TLS write"); // throws unless OpenSSL wants the peer's bytes
+      if (this.#unfed.length === 0) return WANT_READ;
+      this.#topUp(true);
+    }
   }
 
   /**

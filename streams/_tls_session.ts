@@ -13,8 +13,15 @@ import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_
 import { type Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
 
-/** Plaintext taken per `SSL_write` call: large enough for full records, small enough to pace. */
-const WRITE_CHUNK = 64 * 1024;
+/**
+ * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
+ * never shrinks) holds at most one record's ciphertext at a time.
+ */
+const RECORD_PLAINTEXT = 16 * 1024;
+/** Room one record's ciphertext needs at most (TLS 1.2 CBC with a SHA-384 MAC and padding: 16469 bytes). */
+const RECORD_ROOM = 17 * 1024;
+/** Plaintext gathered into one socket write: four records. */
+const WRITE_CHUNK = 4 * RECORD_PLAINTEXT;
 
 // Buffers for outgoing ciphertext, reused across flushes instead of a fresh
 // (zero-filled, garbage-collected) array per chunk: V8 collects dropped
@@ -178,24 +185,48 @@ export class TlsSession {
 
   /** Encrypts all of `data`; resolves when its records are on the transport. */
   async write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
-    for (let offset = 0; offset < data.length;) {
-      const chunk = offset === 0 && data.length <= WRITE_CHUNK
-        ? data
-        : data.subarray(offset, offset + WRITE_CHUNK);
-      let result;
+    let offset = 0;
+    while (offset < data.length || (offset > 0 && this.engine.outputPending > 0)) {
+      // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
+      // socket write.
+      const gathered = borrowBuffer(POOLED_SIZE);
+      const before = offset;
+      let produced = 0;
+      let wantRead = false;
       try {
-        result = this.engine.write(chunk);
+        while (offset < data.length && produced + RECORD_ROOM <= gathered.length) {
+          const end = Math.min(offset + RECORD_PLAINTEXT, data.length);
+          const result = this.engine.write(
+            offset === 0 && end === data.length ? data : data.subarray(offset, end),
+          );
+          if (result === WANT_READ) {
+            wantRead = true;
+            break;
+          }
+          offset += result;
+          produced += this.engine.takeOutputInto(gathered, produced);
+        }
+        // Whatever else waits (a record that did not fit, post-handshake messages) goes in if there is room.
+        produced += this.engine.takeOutputInto(gathered, produced);
       } catch (error) {
+        returnBuffer(gathered);
         this.#post(); // the alert
         throw error;
       }
-      if (result === WANT_READ) {
+      if (produced > 0) {
+        await deadline.race(
+          this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered)),
+        );
+      } else {
+        returnBuffer(gathered);
+        // Output that cannot be taken is not ours to loop on.
+        if (!wantRead && offset === before) break;
+      }
+      if (wantRead) {
+        // Mid-handshake: our flight goes out, the peer's comes in.
         this.#post();
         await deadline.race(this.#pull());
-        continue;
       }
-      offset += result;
-      await deadline.race(this.#flush());
     }
     return data.length;
   }

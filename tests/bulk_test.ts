@@ -1,6 +1,8 @@
 // Full duplex under load: 16 MiB each way at the same time, written in random
 // sizes down to one byte, checked with SHA-256 at the far end.
 import assert from "node:assert/strict";
+import { loadOpenssl } from "../ffi/mod.ts";
+import type { SocketStream } from "../mod.ts";
 import { assertNoLiveObjects, patternBytes, readAll, sha256, tlsPair, xorshift } from "./_helpers.ts";
 
 const SIZE = 16 * 1024 * 1024;
@@ -58,4 +60,49 @@ Deno.test("one-byte writes arrive in order", async () => {
   assert.deepEqual(await reading, data);
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
+});
+
+// The size a memory BIO's buffer has grown to (BUF_MEM.max): it never shrinks while the connection lives.
+function bioCapacities(stream: SocketStream): { read: number; write: number } {
+  const { libssl, libcrypto } = loadOpenssl();
+  const capacity = (bio: Deno.PointerValue) => {
+    const cell = new BigUint64Array(1);
+    libcrypto.BIO_ctrl(bio, 115, /* BIO_C_GET_BUF_MEM_PTR */ 0n, Deno.UnsafePointer.of(cell));
+    const bufMem = Deno.UnsafePointer.create(cell[0]);
+    assert.ok(bufMem);
+    return Number(new Deno.UnsafePointerView(bufMem).getBigUint64(16)); // { length, data, max, flags }
+  };
+  const ssl = stream.ssl!.pointer;
+  return { read: capacity(libssl.SSL_get_rbio(ssl)), write: capacity(libssl.SSL_get_wbio(ssl)) };
+}
+
+Deno.test("the memory BIOs stay near a record's size through large reads and writes", async () => {
+  const [client, server] = await tlsPair();
+  const data = patternBytes(4 * 1024 * 1024, 5);
+  // 1 MiB writes and 1 MiB reads: large transport reads and large SSL writes at both ends.
+  const pump = async (from: SocketStream, to: SocketStream) => {
+    const into = new Uint8Array(1024 * 1024);
+    const receiving = (async () => {
+      let total = 0;
+      while (total < data.length) total += (await to.read(into)) ?? 0;
+      return total;
+    })();
+    for (let offset = 0; offset < data.length; offset += 1024 * 1024) {
+      await from.write(data.subarray(offset, offset + 1024 * 1024));
+    }
+    return await receiving;
+  };
+  assert.deepEqual(await Promise.all([pump(client, server), pump(server, client)]), [
+    data.length,
+    data.length,
+  ]);
+  for (const stream of [client, server]) {
+    const { read, write } = bioCapacities(stream);
+    // Fed a record or two at a time (20 KiB at most on top of a partial record), written a record at a time.
+    assert.ok(read <= 64 * 1024, `read BIO grew to ${read} bytes`);
+    assert.ok(write <= 32 * 1024, `write BIO grew to ${write} bytes`);
+  }
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+  assertNoLiveObjects();
 });
