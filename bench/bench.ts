@@ -12,12 +12,12 @@
 import { benchContexts, fixture, pem } from "./_fixtures.ts";
 import { makeInstance, opensslVersion, openTcpStream, type SocketStream } from "../mod.ts";
 
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 7);
 const BULK_BYTES = 512 * 1024 * 1024;
 const SCALE_BYTES = 128 * 1024 * 1024;
 const SCALE_COUNTS = [1, 10, 100, 1000];
 const HANDSHAKES = 200;
-const ROUND_TRIPS = 5000;
+const ROUND_TRIPS = 20000;
 const IDLE_CONNECTIONS = 1000;
 const { server: serverContext, client: clientContext } = benchContexts();
 

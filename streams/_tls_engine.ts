@@ -161,19 +161,15 @@ export class TlsEngine {
     return read === pending ? output : output.subarray(0, Math.max(read, 0));
   }
 
-  /** How many bytes of ciphertext wait to go to the peer. */
-  get outputPending(): number {
-    return this.#biosGone ? 0 : Math.max(BIO_pending(this.#wbio), 0);
-  }
-
   /**
    * Moves waiting ciphertext into `buffer` from `offset`, as much as fits:
-   * the byte count moved.
+   * the byte count moved (0 when none waits or there is no room).
    */
   takeOutputInto(buffer: Uint8Array, offset: number): number {
-    const count = Math.min(this.outputPending, buffer.length - offset);
-    if (count <= 0) return 0;
-    const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, buffer.subarray(offset, offset + count), count);
+    const room = buffer.length - offset;
+    if (room <= 0 || this.#biosGone) return 0;
+    // An empty memory BIO answers -1 (retry): no need to ask BIO_pending first.
+    const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, buffer.subarray(offset), room);
     return Math.max(read, 0);
   }
 

@@ -186,7 +186,9 @@ export class TlsSession {
   /** Encrypts all of `data`; resolves when its records are on the transport. */
   async write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
     let offset = 0;
-    while (offset < data.length || (offset > 0 && this.engine.outputPending > 0)) {
+    // Another round also when the last one filled its buffer: more ciphertext may wait.
+    let full = false;
+    while (offset < data.length || full) {
       // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
       // socket write.
       const gathered = borrowBuffer(POOLED_SIZE);
@@ -208,6 +210,7 @@ export class TlsSession {
         }
         // Whatever else waits (a record that did not fit, post-handshake messages) goes in if there is room.
         produced += this.engine.takeOutputInto(gathered, produced);
+        full = produced === gathered.length;
       } catch (error) {
         returnBuffer(gathered);
         this.#post(); // the alert
