@@ -161,6 +161,18 @@ async function bulkAcross(client: End, server: End, api: Api = "read/write"): Pr
   return BULK_BYTES / (sent.seconds as number) / 1e6;
 }
 
+/** Bytes per second libcrypto's AES-256-GCM does on one core, or `undefined` without the openssl tool. */
+async function aesGcmSpeed(): Promise<number | undefined> {
+  const run = await new Deno.Command("openssl", {
+    args: ["speed", "-evp", "aes-256-gcm", "-bytes", "16384", "-seconds", "2"],
+    stdout: "piped",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  // The last line: "AES-256-GCM  3830448.13k" (thousands of bytes per second).
+  const match = run && new TextDecoder().decode(run.stdout).match(/AES-256-GCM\s+([\d.]+)k\s*$/m);
+  return match ? Number(match[1]) * 1000 : undefined;
+}
+
 // Many connections at once, both ends in one fresh process per run.
 const scaleMemory: Record<string, number[]> = {};
 
@@ -501,21 +513,35 @@ for (const figure of selected) {
   const bulk = figure.name === "bulk";
   lines.push(
     bulk
-      ? "| client → server | MB/s median | spread | client CPU s/GB | server CPU s/GB |\n| --- | --- | --- | --- | --- |"
+      ? "| client → server | MB/s median | spread | client CPU s/GB (core busy) | server CPU s/GB (core busy) |\n| --- | --- | --- | --- | --- |"
       : "| stack | median | spread |\n| --- | --- | --- |",
   );
   for (const stack of Object.keys(figure.stacks)) {
     const values = samples.get(`${figure.name}|${stack}`);
     if (!values) continue;
     const cpu = bulk ? bulkCpu[stack] : undefined;
+    // CPU seconds per GB times GB per second: the share of a core that end kept busy (near 100%: the limit).
+    const busy = (perGb: number[]) =>
+      ` ${median(perGb).toFixed(2)} (${(median(perGb) * median(values) / 10).toFixed(0)}%) |`;
     lines.push(
       `| ${stack} | ${median(values).toFixed(1)} | ${Math.min(...values).toFixed(1)}–${
         Math.max(...values).toFixed(1)
-      } |${cpu ? ` ${median(cpu.client).toFixed(2)} | ${median(cpu.server).toFixed(2)} |` : ""}`,
+      } |${cpu ? busy(cpu.client) + busy(cpu.server) : ""}`,
     );
   }
   if (bulk) {
     lines.push("", `Cipher suites seen: ${[...ciphers].join(", ") || "not reported"}.`);
+    const floor = await aesGcmSpeed();
+    if (floor) {
+      lines.push(
+        "",
+        `libcrypto's AES-256-GCM alone (\`openssl speed -evp aes-256-gcm\`, 16 KiB blocks): ${
+          (floor / 1e9).toFixed(2)
+        } GB/s, so ${
+          (1e9 / floor).toFixed(2)
+        } CPU s/GB of any OpenSSL-based end goes to encrypting or decrypting.`,
+      );
+    }
     for (const peer of ["deno", "node"]) {
       ratio(figure, `bulk as client vs ${peer}`, `module → ${peer}`, `${peer} → ${peer}`);
       ratio(figure, `bulk as server vs ${peer}`, `${peer} → module`, `${peer} → ${peer}`);
