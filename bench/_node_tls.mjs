@@ -1,11 +1,13 @@
 // Node's tls for `deno task bench`, as a separate process. Modes:
-//   self <handshakes|rtt|resume> <amount>        client and server in this process; prints {seconds, ...}
+//   self <handshakes|rtt|rtt-plain|resume> <n>   client and server in this process; prints {seconds, ...}
+//                                                (rtt-plain: the same round trips over plain TCP)
 //   server once                                  prints {port}; serves one bulk upload, prints {cpu, total}
 //   client bulk <amount> <port>                  sends <amount> bytes, prints {seconds, cpu}
 //   idle <count>                                 prints {rssPerEnd} for idle connections, both ends here
 //   scale <count> <total>                        as bench/_scale.ts: prints {mbps, peakKib}
 // Certificates come from tests/fixtures.
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import tls from "node:tls";
 
 const fixtures = new URL("../tests/fixtures/", import.meta.url);
@@ -124,10 +126,17 @@ if (role === "server") {
   print({ rssPerEnd: (process.memoryUsage().rss - before) / (2 * amount) });
   process.exit(0);
 } else {
-  const server = serve(mode === "rtt" ? "echo" : "close");
+  const plain = mode === "rtt-plain";
+  const server = plain
+    ? net.createServer((socket) => socket.on("data", (chunk) => socket.write(chunk)).on("error", () => {}))
+    : serve(mode === "rtt" ? "echo" : "close");
   const port = await listen(server);
-  if (mode === "rtt") {
-    const socket = await connect(port);
+  if (mode === "rtt" || plain) {
+    const socket = plain
+      ? await new Promise((resolve) => {
+        const socket = net.connect(port, "127.0.0.1", () => resolve(socket));
+      })
+      : await connect(port);
     const message = Buffer.alloc(1024, 1);
     const started = process.hrtime.bigint();
     for (let i = 0; i < amount; i++) {

@@ -69,6 +69,11 @@ function denoServer(): Server {
   };
 }
 
+function plainServer(): Server {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  return { port: listener.addr.port, accept: () => listener.accept(), close: () => listener.close() };
+}
+
 function moduleClient(port: number): Promise<SocketStream> {
   return openTcpStream("localhost", port, { sslCtx: clientContext });
 }
@@ -384,6 +389,13 @@ const figures: Figure[] = [
       "deno": () => roundTrips(denoServer(), denoClient),
       "node": hasNode
         ? async () => ROUND_TRIPS / ((await nodeRun(["self", "rtt", String(ROUND_TRIPS)])).seconds as number)
+        : undefined,
+      // References: the same round trips without TLS, so the cost of each TLS layer shows.
+      "deno plain TCP": () =>
+        roundTrips(plainServer(), (port) => Deno.connect({ hostname: "127.0.0.1", port })),
+      "node plain TCP": hasNode
+        ? async () =>
+          ROUND_TRIPS / ((await nodeRun(["self", "rtt-plain", String(ROUND_TRIPS)])).seconds as number)
         : undefined,
     },
   },
