@@ -41,7 +41,11 @@ export class Inbound {
   #ended = false;
   #stopped = false;
 
-  /** `deliver` gets each chunk (valid only during the call), then `null` once at the end. */
+  /**
+   * `deliver` gets each chunk, then `null` once at the end. A chunk stays valid until the next transport read,
+   * which starts only when someone pulls again: the TLS engine pulls only once it has passed every byte to
+   * OpenSSL.
+   */
   constructor(transport: Transport, deliver: (bytes: Uint8Array | null) => void) {
     this.#transport = transport;
     this.#deliver = deliver;
