@@ -106,6 +106,8 @@ export const libsslSymbols = {
   SSL_write: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   // int SSL_pending(const SSL *ssl);
   SSL_pending: { parameters: ["pointer"], result: "i32" },
+  // int SSL_has_pending(const SSL *s);  -- 1 if records or plaintext wait inside the SSL
+  SSL_has_pending: { parameters: ["pointer"], result: "i32" },
   // int SSL_free_buffers(SSL *ssl);  -- 0 (and nothing freed) while a buffer holds unread bytes
   SSL_free_buffers: { parameters: ["pointer"], result: "i32" },
   // int SSL_shutdown(SSL *ssl);

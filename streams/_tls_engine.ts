@@ -288,6 +288,13 @@ export class TlsEngine {
     }
   }
 
+  /** Whether a read could make progress without more bytes from the transport. */
+  get hasInput(): boolean {
+    if (this.#unfed.length > 0) return true;
+    if (this.#biosGone) return false;
+    return BIO_pending(this.#rbio) > 0 || loadOpenssl().libssl.SSL_has_pending(this.#ssl.pointer) === 1;
+  }
+
   /**
    * Gives back the record buffers while the engine waits for its peer (SSL_MODE_RELEASE_BUFFERS keeps the
    * read buffer of an unfinished read): an idle connection holds none. A no-op while a buffer holds bytes.

@@ -168,7 +168,8 @@ export class TlsSession {
   // SSL_read hands out one record at a time: take what else is already here
   // (up to the caller's buffer), so one read() carries many records.
   #fillFrom(into: Uint8Array, filled: number): number {
-    while (filled < into.length) {
+    // hasInput is two cheap calls; a read that finds nothing costs four and a view.
+    while (filled < into.length && this.engine.hasInput) {
       let more;
       try {
         more = this.engine.read(into.subarray(filled));
