@@ -10,7 +10,8 @@
  */
 
 import { benchContexts, fixture, pem } from "./_fixtures.ts";
-import { makeInstance, opensslVersion, openTcpStream, type SocketStream } from "../mod.ts";
+import { attachSsl, makeInstance, opensslVersion, openTcpStream, SocketStream } from "../mod.ts";
+import { memoryConnectionPair } from "./_memory_pipe.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 7);
 const BULK_BYTES = 512 * 1024 * 1024;
@@ -307,6 +308,21 @@ async function roundTrips(
   return ROUND_TRIPS / seconds;
 }
 
+/** The module's round trips over an in-process pipe: its TLS layer's own cost, without sockets. */
+async function memoryRoundTrips(): Promise<number> {
+  const [a, b] = memoryConnectionPair();
+  const client = new SocketStream({ socket: a });
+  const server = new SocketStream({ socket: b });
+  await Promise.all([
+    attachSsl(client, { sslCtx: clientContext, sslSide: "client", tlsextHostName: "localhost" }),
+    attachSsl(server, { sslCtx: serverContext, sslSide: "server" }),
+  ]);
+  return await roundTrips(
+    { port: 0, accept: () => Promise.resolve(server), close: () => {} },
+    () => Promise.resolve(client),
+  );
+}
+
 async function idleMemory(stack: "module" | "deno"): Promise<number> {
   // A fresh process each: a heap that earlier figures left behind would blur the difference.
   const { stdout, success, stderr } = await new Deno.Command(Deno.execPath(), {
@@ -390,7 +406,9 @@ const figures: Figure[] = [
       "node": hasNode
         ? async () => ROUND_TRIPS / ((await nodeRun(["self", "rtt", String(ROUND_TRIPS)])).seconds as number)
         : undefined,
-      // References: the same round trips without TLS, so the cost of each TLS layer shows.
+      // References: the same round trips without TLS, so the cost of each TLS layer shows, and the module
+      // without sockets.
+      "module over an in-memory pipe": memoryRoundTrips,
       "deno plain TCP": () =>
         roundTrips(plainServer(), (port) => Deno.connect({ hostname: "127.0.0.1", port })),
       "node plain TCP": hasNode
