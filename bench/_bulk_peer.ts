@@ -5,10 +5,16 @@
 // The client sends <bytes> in 64 KiB writes and half-closes; the server drains, answers with the count and
 // exits. CPU is user + system seconds of this process, from the handshake's end to the last byte.
 import process from "node:process";
-import { makeInstance, openTcpStream, type SocketStream } from "../mod.ts";
-import { benchContexts, pem } from "./_fixtures.ts";
+import {
+  benchContexts,
+  connectWith,
+  type DenoStack,
+  listenOn,
+  secureAccepted,
+  type StackConnection as Conn,
+} from "./_fixtures.ts";
 
-const [role, stack] = Deno.args;
+const [role, stack] = Deno.args as [string, DenoStack];
 const [portText, bytesText, api] = role === "server" ? ["", "", Deno.args[2]] : Deno.args.slice(2);
 const { server: serverContext, client: clientContext } = benchContexts();
 const print = (value: unknown) => console.log(JSON.stringify(value));
@@ -17,20 +23,13 @@ const cpuSince = (start: NodeJS.CpuUsage) => {
   return (user + system) / 1e6;
 };
 
-type Conn = SocketStream | Deno.TlsConn;
 // Deno's TLS does not say which cipher it negotiated: the module's end of a pairing reports it.
 const cipherOf = (conn: Conn) => "cipher" in conn ? conn.cipher : null;
 
 if (role === "server") {
-  const listener = stack === "module"
-    ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
-    : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
-  print({ port: listener.addr.port });
-  const socket = await listener.accept();
-  const conn: Conn = stack === "module"
-    ? await makeInstance("socket-stream", { socket, sslCtx: serverContext })
-    : socket as Deno.TlsConn;
-  if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+  const listener = listenOn(stack);
+  print({ port: (listener.addr as Deno.NetAddr).port });
+  const conn = await secureAccepted(stack, await listener.accept(), serverContext);
   const start = process.cpuUsage();
   let total = 0;
   if (api === "streams") {
@@ -57,10 +56,7 @@ if (role === "server") {
 } else {
   const port = Number(portText);
   const bytes = Number(bytesText);
-  const conn: Conn = stack === "module"
-    ? await openTcpStream("localhost", port, { sslCtx: clientContext })
-    : await Deno.connectTls({ hostname: "localhost", port, caCerts: [pem.ca] });
-  if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+  const conn = await connectWith(stack, port, clientContext);
   const chunk = new Uint8Array(64 * 1024).fill(7);
   const start = process.cpuUsage();
   const started = performance.now();

@@ -1,23 +1,16 @@
 // One idle-memory measurement in a fresh process: `deno run ... bench/_idle.ts <module|deno> <count>`.
 // Prints the resident KiB per connection end (both ends live in this process).
-import { makeInstance, openTcpStream } from "../mod.ts";
-import { benchContexts, pem } from "./_fixtures.ts";
+import { benchContexts, connectWith, type DenoStack, listenOn, secureAccepted } from "./_fixtures.ts";
 
-const [stack, countText] = Deno.args;
+const [stack, countText] = Deno.args as [DenoStack, string];
 const count = Number(countText);
 const { server: serverContext, client: clientContext } = benchContexts();
-const listener = stack === "module"
-  ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
-  : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
+const listener = listenOn(stack);
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 const held: { read(p: Uint8Array): Promise<number | null> }[] = [];
 const accepting = (async () => {
   for (let i = 0; i < count; i++) {
-    const socket = await listener.accept();
-    const conn = stack === "module"
-      ? await makeInstance("socket-stream", { socket, sslCtx: serverContext })
-      : socket;
-    if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+    const conn = await secureAccepted(stack, await listener.accept(), serverContext);
     held.push(conn);
     conn.read(new Uint8Array(1024)).catch(() => null);
   }
@@ -27,10 +20,7 @@ await new Promise((resolve) => setTimeout(resolve, 100));
 gc();
 const before = Deno.memoryUsage().rss;
 for (let i = 0; i < count; i++) {
-  const conn = stack === "module"
-    ? await openTcpStream("localhost", listener.addr.port, { sslCtx: clientContext })
-    : await Deno.connectTls({ hostname: "localhost", port: listener.addr.port, caCerts: [pem.ca] });
-  if (stack !== "module") await (conn as Deno.TlsConn).handshake();
+  const conn = await connectWith(stack, (listener.addr as Deno.NetAddr).port, clientContext);
   held.push(conn);
   conn.read(new Uint8Array(1024)).catch(() => null);
 }

@@ -3,18 +3,22 @@
 // Both ends live here. All connections are made first; then each client sends its share of <total bytes> in
 // 64 KiB writes and half-closes, each server end drains and answers with the count. Prints {mbps, peakKib}:
 // MB/s over the transfer, and the peak resident KiB per connection (both ends) above the settled start.
-import { makeInstance, openTcpStream, type SocketStream } from "../mod.ts";
-import { benchContexts, pem } from "./_fixtures.ts";
+import {
+  benchContexts,
+  connectWith,
+  type DenoStack,
+  listenOn,
+  secureAccepted,
+  type StackConnection as Conn,
+} from "./_fixtures.ts";
 
-const [stack, countText, totalText] = Deno.args;
+const [stack, countText, totalText] = Deno.args as [DenoStack, string, string];
 const count = Number(countText);
 const share = Math.ceil(Number(totalText) / count);
 const { server: serverContext, client: clientContext } = benchContexts();
-type Conn = SocketStream | Deno.TlsConn;
 
-const listener = stack === "module"
-  ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
-  : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
+const listener = listenOn(stack);
+const port = (listener.addr as Deno.NetAddr).port;
 
 async function serveOne(conn: Conn): Promise<void> {
   const buffer = new Uint8Array(64 * 1024);
@@ -27,14 +31,8 @@ async function serveOne(conn: Conn): Promise<void> {
 const served: Promise<void>[] = [];
 const accepting = (async () => {
   for (let i = 0; i < count; i++) {
-    const socket = await listener.accept();
-    const conn = stack === "module"
-      ? makeInstance("socket-stream", { socket, sslCtx: serverContext })
-      : (async () => {
-        await (socket as Deno.TlsConn).handshake();
-        return socket as Deno.TlsConn;
-      })();
-    served.push(conn.then(serveOne));
+    // Handshakes run side by side: the next accept does not wait for this one's.
+    served.push(secureAccepted(stack, await listener.accept(), serverContext).then(serveOne));
   }
 })();
 
@@ -45,18 +43,9 @@ const clients: Conn[] = [];
 // Connect in batches so the listen backlog is never the limit.
 for (let i = 0; i < count; i += 50) {
   clients.push(
-    ...await Promise.all(Array.from({ length: Math.min(50, count - i) }, async () => {
-      if (stack === "module") {
-        return await openTcpStream("localhost", listener.addr.port, { sslCtx: clientContext });
-      }
-      const conn = await Deno.connectTls({
-        hostname: "localhost",
-        port: listener.addr.port,
-        caCerts: [pem.ca],
-      });
-      await conn.handshake();
-      return conn;
-    })),
+    ...await Promise.all(
+      Array.from({ length: Math.min(50, count - i) }, () => connectWith(stack, port, clientContext)),
+    ),
   );
 }
 await accepting;

@@ -9,8 +9,15 @@
  * @module
  */
 
-import { benchContexts, fixture, pem } from "./_fixtures.ts";
-import { attachSsl, makeInstance, opensslVersion, openTcpStream, SocketStream } from "../mod.ts";
+import {
+  benchContexts,
+  connectWith,
+  type DenoStack,
+  fixture,
+  listenOn,
+  secureAccepted,
+} from "./_fixtures.ts";
+import { attachSsl, opensslVersion, openTcpStream, SocketStream } from "../mod.ts";
 import { memoryConnectionPair } from "./_memory_pipe.ts";
 
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 7);
@@ -47,43 +54,25 @@ interface Server {
   close(): void;
 }
 
-function moduleServer(): Server {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+function stackServer(stack: DenoStack): Server {
+  const listener = listenOn(stack);
   return {
-    port: listener.addr.port,
-    accept: async () =>
-      await makeInstance("socket-stream", { socket: await listener.accept(), sslCtx: serverContext }),
+    port: (listener.addr as Deno.NetAddr).port,
+    accept: async () => await secureAccepted(stack, await listener.accept(), serverContext),
     close: () => listener.close(),
   };
 }
 
-function denoServer(): Server {
-  const listener = Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: pem.cert, key: pem.key });
-  return {
-    port: listener.addr.port,
-    accept: async () => {
-      const conn = await listener.accept();
-      await conn.handshake();
-      return conn;
-    },
-    close: () => listener.close(),
-  };
-}
+const moduleServer = () => stackServer("module");
+const denoServer = () => stackServer("deno");
 
 function plainServer(): Server {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   return { port: listener.addr.port, accept: () => listener.accept(), close: () => listener.close() };
 }
 
-function moduleClient(port: number): Promise<SocketStream> {
-  return openTcpStream("localhost", port, { sslCtx: clientContext });
-}
-
-async function denoClient(port: number): Promise<Deno.TlsConn> {
-  const conn = await Deno.connectTls({ hostname: "localhost", port, caCerts: [pem.ca] });
-  await conn.handshake();
-  return conn;
-}
+const moduleClient = (port: number) => connectWith("module", port, clientContext) as Promise<SocketStream>;
+const denoClient = (port: number) => connectWith("deno", port, clientContext);
 
 // ---------------------------------------------------------------- node
 async function nodeRun(args: string[]): Promise<Record<string, unknown>> {

@@ -147,16 +147,12 @@ export class TlsEngine {
     if (this.#unfed.length === 0) BIO_set_mem_eof_return(this.#rbio, 0);
   }
 
-  /**
-   * Takes all ciphertext waiting to go to the peer, or `null` if none. With
-   * `lend`, the bytes land in a buffer it lends (at least the size asked
-   * for) instead of a new one.
-   */
-  takeOutput(lend?: (size: number) => Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> | null {
+  /** Takes all ciphertext waiting to go to the peer, or `null` if none. */
+  takeOutput(): Uint8Array<ArrayBuffer> | null {
     if (this.#biosGone) return null;
     const pending = BIO_pending(this.#wbio);
     if (pending <= 0) return null;
-    const output = lend ? lend(pending).subarray(0, pending) : new Uint8Array(pending);
+    const output = new Uint8Array(pending);
     const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, output, pending);
     return read === pending ? output : output.subarray(0, Math.max(read, 0));
   }

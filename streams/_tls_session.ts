@@ -23,10 +23,10 @@ const RECORD_ROOM = 17 * 1024;
 /** Plaintext gathered into one socket write: four records. */
 const WRITE_CHUNK = 4 * RECORD_PLAINTEXT;
 
-// Buffers for outgoing ciphertext, reused across flushes instead of a fresh
-// (zero-filled, garbage-collected) array per chunk: V8 collects dropped
+// Buffers for write()'s ciphertext, reused across socket writes instead of a
+// fresh (zero-filled, garbage-collected) array each: V8 collects dropped
 // arrays late, so with many busy connections garbage would pile up to tens of
-// MiB. Sized for one 64 KiB write's records; larger output gets its own array.
+// MiB. Each holds WRITE_CHUNK's records; more output takes more rounds.
 // The pool keeps as many as were out at once lately (up to POOL_CAP), and
 // shrinks to the recent peak every few seconds of activity.
 const POOLED_SIZE = WRITE_CHUNK + 4 * 1024;
@@ -39,14 +39,12 @@ let buffersOutPeak = 0;
 let lastTrim = 0;
 let returns = 0;
 
-function borrowBuffer(size: number): Uint8Array<ArrayBuffer> {
-  if (size > POOLED_SIZE) return new Uint8Array(size);
+function borrowBuffer(): Uint8Array<ArrayBuffer> {
   buffersOutPeak = Math.max(buffersOutPeak, ++buffersOut);
   return pool.pop() ?? new Uint8Array(POOLED_SIZE);
 }
 
 function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
-  if (buffer.length !== POOLED_SIZE) return;
   buffersOut--;
   if (pool.length < POOL_CAP) pool.push(buffer);
   // The clock is read once every 64 returns: it is an op, and this runs for every socket write.
@@ -107,16 +105,11 @@ export class TlsSession {
     return this.#negotiated;
   }
 
-  // Queues what the engine produced; returns the write's promise. The bytes
-  // go through a pooled buffer that comes back once they are written.
+  // Queues what the engine produced; returns the write's promise. Used for the
+  // last handshake flight and close_notify, once per connection: no pooling.
   #flush(): Promise<void> {
-    let lent: Uint8Array<ArrayBuffer> | undefined;
-    const output = this.engine.takeOutput((size) => lent = borrowBuffer(size));
-    if (!output) {
-      if (lent) returnBuffer(lent);
-      return this.#outbound.drained();
-    }
-    return this.#outbound.enqueue(output, () => returnBuffer(lent!));
+    const output = this.engine.takeOutput();
+    return output ? this.#outbound.enqueue(output) : this.#outbound.drained();
   }
 
   // Queues what the engine produced without waiting for it.
@@ -159,10 +152,11 @@ export class TlsSession {
         this.#post(); // the alert
         throw error;
       }
+      // Bytes: #fillFrom takes the rest and sends what the reads produced.
+      if (typeof result === "number") return this.#fillFrom(into, result);
       // Handshake flights and post-handshake replies go out, never awaited here.
       this.#post();
       if (result === CLOSED) return null;
-      if (result !== WANT_READ) return this.#fillFrom(into, result);
       this.engine.releaseBuffers();
       await deadline.race(this.#pull());
     }
@@ -195,7 +189,7 @@ export class TlsSession {
     while (offset < data.length || full) {
       // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
       // socket write.
-      const gathered = borrowBuffer(POOLED_SIZE);
+      const gathered = borrowBuffer();
       const before = offset;
       let produced = 0;
       let wantRead = false;

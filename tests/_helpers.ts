@@ -27,6 +27,11 @@ function cPath(path: string): Uint8Array<ArrayBuffer> {
   return encoder.encode(`${path}\0`);
 }
 
+/** A certificate chain and its key from tests/fixtures, as context options: `...identity("client")`. */
+export function identity(name: string): { certFile: string; keyFile: string } {
+  return { certFile: fixture(`${name}.pem`), keyFile: fixture(`${name}.key`) };
+}
+
 /** Loads a certificate chain and key into a context (for ctxConfigureCallback). */
 export function useCertificate(ctx: SslCtxPointer, name = "server"): void {
   const { libssl } = loadOpenssl();

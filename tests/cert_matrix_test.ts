@@ -18,15 +18,12 @@ import {
   X509_V_ERR_IP_ADDRESS_MISMATCH,
   X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY,
 } from "../ffi/mod.ts";
-import { assertNoLiveObjects, fixture, fixtureText, serveOnce, startOpensslServer } from "./_helpers.ts";
+import { assertNoLiveObjects, fixtureText, identity, serveOnce, startOpensslServer } from "./_helpers.ts";
 
 const trust = { ca: fixtureText("ca.pem") };
 
 async function connect(cert: string, host: string, tlsextHostName?: string): Promise<SocketStream> {
-  using serverContext = createSslServerContext({
-    certFile: fixture(`${cert}.pem`),
-    keyFile: fixture(`${cert}.key`),
-  });
+  using serverContext = createSslServerContext(identity(cert));
   using clientContext = createSslClientContext(trust);
   await using server = serveOnce(serverContext);
   return await openTcpStream(host, server.port, { sslCtx: clientContext, tlsextHostName });
@@ -112,10 +109,7 @@ for (
 }
 
 Deno.test("verify: false accepts anything, and sslConnectionVerify still tells the truth", async () => {
-  using serverContext = createSslServerContext({
-    certFile: fixture("expired.pem"),
-    keyFile: fixture("expired.key"),
-  });
+  using serverContext = createSslServerContext(identity("expired"));
   using clientContext = createSslClientContext({ ...trust, verify: false });
   await using server = serveOnce(serverContext);
   await using stream = await openTcpStream("localhost", server.port, { sslCtx: clientContext });
@@ -127,10 +121,7 @@ Deno.test("verify: false accepts anything, and sslConnectionVerify still tells t
 Deno.test("a verifyCallback decides: it can accept what OpenSSL refused and refuse what it accepted", async () => {
   const seen: number[] = [];
   {
-    using serverContext = createSslServerContext({
-      certFile: fixture("self-signed.pem"),
-      keyFile: fixture("self-signed.key"),
-    });
+    using serverContext = createSslServerContext(identity("self-signed"));
     using clientContext = createSslClientContext({
       ...trust,
       verifyCallback: (ok, info) => {
@@ -145,10 +136,7 @@ Deno.test("a verifyCallback decides: it can accept what OpenSSL refused and refu
     assert.equal(sslConnectionVerify(stream).ok, true, "the accepted result is recorded as ok");
   }
   {
-    using serverContext = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using serverContext = createSslServerContext(identity("server"));
     using clientContext = createSslClientContext({ ...trust, verifyCallback: (_ok, info) => info.depth > 0 });
     await using server = serveOnce(serverContext);
     await assert.rejects(

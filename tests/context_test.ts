@@ -21,6 +21,7 @@ import {
   fixture,
   fixtureText,
   FreeWatcher,
+  identity,
   Peer,
   readUntil,
   roundTrip,
@@ -29,7 +30,7 @@ import {
   startOpensslServer,
 } from "./_helpers.ts";
 
-const serverIdentity = { certFile: fixture("server.pem"), keyFile: fixture("server.key") };
+const serverIdentity = { ...identity("server") };
 const trustCa = { ca: fixtureText("ca.pem") };
 
 /**
@@ -51,8 +52,7 @@ Deno.test("mutual TLS between the module's client and server: the server reads t
     using serverContext = createSslServerContext({ ...serverIdentity, ...trustCa, requireClientCert: true });
     using clientContext = createSslClientContext({
       ...trustCa,
-      certFile: fixture("client.pem"),
-      keyFile: fixture("client.key"),
+      ...identity("client"),
     });
     await using server = serveOnce(serverContext);
     await using client = await openTcpStream("localhost", server.port, { sslCtx: clientContext });
@@ -81,8 +81,7 @@ Deno.test("a server requiring a client certificate rejects one from another CA",
   using serverContext = createSslServerContext({ ...serverIdentity, ...trustCa, requireClientCert: true });
   using clientContext = createSslClientContext({
     ...trustCa,
-    certFile: fixture("untrusted-client.pem"),
-    keyFile: fixture("untrusted-client.key"),
+    ...identity("untrusted-client"),
   });
   await using server = serveOnce(serverContext);
   const failure = await clientFailure(server.port, clientContext);
@@ -98,8 +97,7 @@ Deno.test("mutual TLS against openssl s_server -Verify", async () => {
   await using _peer = peer;
   using context = createSslClientContext({
     ...trustCa,
-    certFile: fixture("client.pem"),
-    keyFile: fixture("client.key"),
+    ...identity("client"),
   });
   await using stream = await openTcpStream("localhost", port, { sslCtx: context });
   await stream.write(encoder.encode("mtls\n"));
@@ -116,8 +114,7 @@ Deno.test("mutual TLS against gnutls-serv --require-client-cert", async () => {
   await using _peer = peer;
   using context = createSslClientContext({
     ...trustCa,
-    certFile: fixture("client.pem"),
-    keyFile: fixture("client.key"),
+    ...identity("client"),
   });
   await using stream = await openTcpStream("localhost", port, { sslCtx: context });
   await stream.write(encoder.encode("gnutls mtls\n"));

@@ -8,6 +8,7 @@ import {
   encoder,
   fixture,
   freePort,
+  identity,
   patternBytes,
   Peer,
   plainEcho,
@@ -106,10 +107,7 @@ Deno.test("stunnel4 as the TLS server: the module's client echoes 1 MiB through 
 
 Deno.test("stunnel4 as the TLS client: plain bytes reach the module's server verified, and come back", async () => {
   {
-    using serverContext = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using serverContext = createSslServerContext(identity("server"));
     await using server = serveOnce(serverContext);
     const port = freePort();
     await using tunnel = await startStunnel(

@@ -17,6 +17,7 @@ import {
   fixture,
   fixtureText,
   freePort,
+  identity,
   patternBytes,
   Peer,
   plainEcho,
@@ -43,8 +44,7 @@ function clientContext(version: Version): SslAbstractContext {
 
 function serverContext(version: Version): SslAbstractContext {
   return createSslServerContext({
-    certFile: fixture("server.pem"),
-    keyFile: fixture("server.key"),
+    ...identity("server"),
     protocolVersion: version,
     maxProtocolVersion: version,
   });

@@ -11,8 +11,8 @@ import {
 } from "../mod.ts";
 import {
   assertNoLiveObjects,
-  fixture,
   fixtureText,
+  identity,
   listenLoopback,
   patternBytes,
   readBytes,
@@ -52,7 +52,7 @@ Deno.test("a server that resets during the handshake: the client gets a typed er
 });
 
 Deno.test("a client that resets during the handshake: the server gets a typed error", async () => {
-  using context = createSslServerContext({ certFile: fixture("server.pem"), keyFile: fixture("server.key") });
+  using context = createSslServerContext(identity("server"));
   await using server = serveOnce(context, { handshakeTimeout: 5000 });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
   // A ClientHello that is only the start of one; then the server's answer (if any) goes unread.

@@ -23,6 +23,7 @@ import {
   decoder,
   encoder,
   fixture,
+  identity,
   loopbackPair,
   Peer,
   readUntil,
@@ -31,17 +32,10 @@ import {
 } from "./_helpers.ts";
 
 function sniServerContext(): { context: SslAbstractContext; [Symbol.dispose](): void } {
-  const wildcard = createSslServerContext({
-    certFile: fixture("wildcard.pem"),
-    keyFile: fixture("wildcard.key"),
-  });
-  const other = createSslServerContext({
-    certFile: fixture("wrong-host.pem"),
-    keyFile: fixture("wrong-host.key"),
-  });
+  const wildcard = createSslServerContext(identity("wildcard"));
+  const other = createSslServerContext(identity("wrong-host"));
   const context = createSslServerContext({
-    certFile: fixture("server.pem"),
-    keyFile: fixture("server.key"),
+    ...identity("server"),
     sni: { "*.test.example": wildcard, "wrong.example": other },
   });
   return {
@@ -195,10 +189,7 @@ Deno.test("listenSsl serves curl, s_client, gnutls-cli and Deno.connectTls, each
 
 Deno.test("listenSsl serves 100 good clients in parallel while a garbage client, a stalled one and a reset one are dropped with typed errors", async () => {
   {
-    using context = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using context = createSslServerContext(identity("server"));
     const errors: unknown[] = [];
     const listener = listenSsl({
       port: 0,
@@ -259,10 +250,7 @@ Deno.test("listenSsl serves 100 good clients in parallel while a garbage client,
 
 Deno.test("abort stops startUpServer; connections still open after the grace period are cut with close_notify", async () => {
   {
-    using context = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using context = createSslServerContext(identity("server"));
     const stop = new AbortController();
     const listening = Promise.withResolvers<number>();
     const server = startUpServer({
@@ -299,10 +287,7 @@ Deno.test("abort stops startUpServer; connections still open after the grace per
 
 Deno.test("createSslSocketStream resolves [null, condition] on failure and closes the socket; errorp throws", async () => {
   {
-    using context = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using context = createSslServerContext(identity("server"));
     {
       const [client, server] = await loopbackPair();
       await client.write(encoder.encode("not TLS at all\r\n\r\n"));
@@ -327,10 +312,7 @@ Deno.test("createSslSocketStream resolves [null, condition] on failure and close
 
 Deno.test("SMTP-style STARTTLS: the client's STARTTLS line and ClientHello in one write lose nothing", async () => {
   {
-    using context = createSslServerContext({
-      certFile: fixture("server.pem"),
-      keyFile: fixture("server.key"),
-    });
+    using context = createSslServerContext(identity("server"));
     const [clientConn, serverConn] = await loopbackPair();
 
     // The client's transport sends "STARTTLS\r\n" together with the ClientHello that follows it,

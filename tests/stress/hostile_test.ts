@@ -15,7 +15,7 @@ import {
 } from "../../mod.ts";
 import { liveNativeObjects, loadOpenssl } from "../../ffi/mod.ts";
 import { TlsEngine } from "../../streams/_tls_engine.ts";
-import { encoder, fixture, xorshift } from "../_helpers.ts";
+import { encoder, fixture, identity, xorshift } from "../_helpers.ts";
 
 const CASES = 3000;
 const CONCURRENCY = 24;
@@ -60,10 +60,7 @@ Deno.test({
   fn: async () => {
     const before = liveNativeObjects();
     {
-      using serverContext = createSslServerContext({
-        certFile: fixture("server.pem"),
-        keyFile: fixture("server.key"),
-      });
+      using serverContext = createSslServerContext(identity("server"));
       using clientContext = createSslClientContext({ ca: await Deno.readTextFile(fixture("ca.pem")) });
       const errors: unknown[] = [];
       const listener = listenSsl({

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createSslClientContext, createSslServerContext, listenSsl, openTcpStream } from "../../mod.ts";
 import { liveNativeObjects } from "../../ffi/mod.ts";
-import { fixture, patternBytes, readBytes, sha256 } from "../_helpers.ts";
+import { fixture, identity, patternBytes, readBytes, sha256 } from "../_helpers.ts";
 import { nativeBytesInUse, nativeHeapReadable, residentAfterTrim } from "./_native_heap.ts";
 
 const CONNECTIONS = 1000;
@@ -37,10 +37,7 @@ Deno.test({
     const heap: number[] = [];
     const trimmed: number[] = [];
     {
-      using serverContext = createSslServerContext({
-        certFile: fixture("server.pem"),
-        keyFile: fixture("server.key"),
-      });
+      using serverContext = createSslServerContext(identity("server"));
       using clientContext = createSslClientContext({ ca: await Deno.readTextFile(fixture("ca.pem")) });
       const listener = listenSsl({
         port: 0,
