@@ -5,6 +5,7 @@
  */
 
 import { SSL_TLSEXT_ERR_ALERT_FATAL, SSL_TLSEXT_ERR_OK } from "./constants.ts";
+import { checkNoNul } from "./_cstring.ts";
 import { callbackFor } from "./_lifetimes.ts";
 import { describe } from "./pointers.ts";
 
@@ -23,6 +24,7 @@ export function encodeAlpn(protocols: readonly string[]): Uint8Array<ArrayBuffer
     if (typeof protocol !== "string") {
       throw new TypeError(`alpnProtocols entries must be strings, got ${describe(protocol)}`);
     }
+    checkNoNul(protocol, "an alpnProtocols entry");
     const bytes = encoder.encode(protocol);
     if (bytes.length === 0 || bytes.length > 255) {
       throw new TypeError(`alpnProtocols entry ${JSON.stringify(protocol)} must be 1 to 255 bytes long`);
@@ -30,6 +32,10 @@ export function encodeAlpn(protocols: readonly string[]): Uint8Array<ArrayBuffer
     return bytes;
   });
   const wire = new Uint8Array(names.reduce((sum, name) => sum + name.length + 1, 0));
+  // The extension's list carries a 16-bit length.
+  if (wire.length > 0xffff) {
+    throw new RangeError(`alpnProtocols is ${wire.length} bytes on the wire; at most 65535 fit`);
+  }
   let offset = 0;
   for (const name of names) {
     wire[offset++] = name.length;

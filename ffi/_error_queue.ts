@@ -7,20 +7,27 @@
 
 import {
   ERR_LIB_SSL,
+  ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED,
   SSL_ERROR_SSL,
   SSL_ERROR_SYSCALL,
   SSL_ERROR_ZERO_RETURN,
   SSL_R_CERTIFICATE_VERIFY_FAILED,
+  SSL_R_CONNECTION_TYPE_NOT_SET,
   SSL_R_NO_APPLICATION_PROTOCOL,
   SSL_R_NO_CIPHER_MATCH,
   SSL_R_NO_CIPHERS_AVAILABLE,
   SSL_R_NO_PROTOCOLS_AVAILABLE,
+  SSL_R_NO_RENEGOTIATION,
   SSL_R_NO_SHARED_CIPHER,
   SSL_R_NO_SHARED_GROUPS,
+  SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE,
   SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
+  SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED,
   SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY,
   SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL,
+  SSL_R_TLSV1_ALERT_NO_RENEGOTIATION,
   SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
+  SSL_R_TLSV1_UNRECOGNIZED_NAME,
   SSL_R_UNEXPECTED_EOF_WHILE_READING,
   SSL_R_UNSUPPORTED_PROTOCOL,
   SSL_R_UNSUPPORTED_SSL_VERSION,
@@ -32,6 +39,7 @@ import { readCString } from "./_cstring.ts";
 import {
   SslClosed,
   SslCondition,
+  type SslConditionInit,
   type SslErrorQueueEntry,
   SslFailure,
   SslUnexpectedEof,
@@ -58,8 +66,14 @@ const VERSION_OR_CIPHER_REASONS = new Set([
   SSL_R_VERSION_TOO_LOW,
   SSL_R_TLSV1_ALERT_PROTOCOL_VERSION,
   SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY,
-  SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE,
 ]);
+
+/**
+ * The peer's alerts about our certificate (sslerr.h: 1000 plus the alert): bad_certificate,
+ * unsupported_certificate, certificate_revoked, certificate_expired, certificate_unknown, unknown_ca,
+ * access_denied.
+ */
+const SSL_R_ALERTS_ABOUT_OUR_CERTIFICATE: readonly number[] = [1042, 1043, 1044, 1045, 1046, 1048, 1049];
 
 interface PackedEntry extends SslErrorQueueEntry {
   readonly libraryCode: number;
@@ -152,22 +166,102 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       : "the peer closed the connection without sending close_notify, so the data may be truncated";
     return new SslUnexpectedEof(`${operation} failed: ${what}`, init);
   }
+  const { libssl, libcrypto } = loadOpenssl();
+  const server = context.ssl !== null && libssl.SSL_is_server(context.ssl) === 1;
   if (has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
-    const { libssl, libcrypto } = loadOpenssl();
     const verifyCode = context.ssl === null ? -1 : Number(libssl.SSL_get_verify_result(context.ssl));
     const verifyMessage = verifyCode === X509_V_OK || verifyCode < 0
       ? "certificate verify failed"
       : readCString(libcrypto.X509_verify_cert_error_string(BigInt(verifyCode))) ?? `error ${verifyCode}`;
+    const advice = server
+      ? "trust the CA that issued it (ca, opensslTrustedFile or opensslTrustedDirectory) or let the client " +
+        "use another certificate"
+      : nameCodes.has(verifyCode)
+      ? "connect to the name the certificate is for, or pass that name as tlsextHostName"
+      : "trust its CA (ca, SSL_CERT_FILE or opensslTrustedFile) or have the server present a valid certificate";
     return new SslVerificationFailure(
-      `${operation} failed: the peer's certificate did not verify: ${verifyMessage} ` +
-        `(X509 error ${verifyCode}); trust its CA (SSL_CERT_FILE) or fix the host name`,
+      `${operation} failed: the ${
+        server ? "client" : "server"
+      }'s certificate did not verify: ${verifyMessage} ` +
+        `(X509 error ${verifyCode}); ${advice}`,
       { ...init, verifyCode, verifyMessage },
+    );
+  }
+  if (has(SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)) {
+    return new SslFailure(
+      `${operation} failed: the client sent no certificate, and this server requires one (requireClientCert)`,
+      init,
+    );
+  }
+  if (has(SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED)) {
+    return new SslFailure(
+      `${operation} failed: the server requires a client certificate (certificate_required alert); give the ` +
+        "client context cert and key",
+      init,
+    );
+  }
+  const aboutOurs = sslReasons.find((entry) => SSL_R_ALERTS_ABOUT_OUR_CERTIFICATE.includes(entry.reasonCode));
+  if (aboutOurs) {
+    return new SslFailure(
+      `${operation} failed: the ${
+        server ? "client" : "server"
+      } refused our certificate (${aboutOurs.reason}); ` +
+        `it must trust the CA that issued it${server ? "" : ", or it wanted another client certificate"}`,
+      init,
+    );
+  }
+  if (has(SSL_R_NO_RENEGOTIATION) || has(SSL_R_TLSV1_ALERT_NO_RENEGOTIATION)) {
+    return new SslFailure(
+      `${operation} failed: renegotiation was refused (${
+        has(SSL_R_NO_RENEGOTIATION) ? "by this end" : "by the peer"
+      }); TLS 1.2 renegotiation is off unless both ends allow it`,
+      init,
+    );
+  }
+  if (has(SSL_R_TLSV1_UNRECOGNIZED_NAME)) {
+    return new SslFailure(
+      `${operation} failed: the server does not serve the name this client asked for (unrecognized_name ` +
+        "alert); check tlsextHostName",
+      init,
+    );
+  }
+  if (has(SSL_R_CONNECTION_TYPE_NOT_SET)) {
+    return new SslFailure(
+      `${operation} failed: the SSL is neither a client nor a server yet; pass sslSide "client" or "server", ` +
+        "or call SSL_set_connect_state / SSL_set_accept_state on it (in sslConfigureCallback)",
+      init,
+    );
+  }
+  if (has(ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED)) {
+    return new SslFailure(
+      `${operation} failed: this SSL_CTX's method cannot take this role (a context made for sslSide ` +
+        `"server" cannot connect, one made for "client" cannot accept); make it with the right sslSide or "both"`,
+      init,
     );
   }
   if (has(SSL_R_NO_APPLICATION_PROTOCOL) || has(SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL)) {
     return new SslFailure(
       `${operation} failed: no application protocol in common (ALPN); ` +
         "the two ends offered disjoint alpnProtocols lists",
+      init,
+    );
+  }
+  if (has(SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)) {
+    // The generic refusal: before the ServerHello it means no version or cipher in common; once a cipher was
+    // agreed it is something else (a client certificate the server wanted, a policy of the peer).
+    const agreed = context.ssl !== null &&
+      (libssl.SSL_get_current_cipher(context.ssl) !== null ||
+        libssl.SSL_get_pending_cipher(context.ssl) !== null);
+    if (!agreed) {
+      return new SslVersionOrCipherMismatch(
+        `${operation} failed: the peer refused the handshake (handshake_failure alert) before agreeing on a ` +
+          "version and cipher; the two ends probably share no protocol version or cipher",
+        init,
+      );
+    }
+    return new SslFailure(
+      `${operation} failed: the peer refused the handshake (handshake_failure alert) after agreeing on a ` +
+        "version and cipher; it may require a client certificate, or refuse the one it got",
       init,
     );
   }
@@ -185,4 +279,26 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     `${operation} failed: SSL_get_error returned ${sslErrorCode}`,
     init,
   );
+}
+
+const nameCodes = new Set([62, 63, 64]); // X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL_, _IP_ADDRESS_MISMATCH
+
+/**
+ * The error for a call on a session that had already failed: the same class, naming this call and the
+ * first failure (its `cause`), so a write after a failed read does not say "TLS read failed". Errors that
+ * are not `SslCondition`s come back as they are.
+ */
+export function failedEarlier<E extends Error>(first: E, operation: string): E {
+  if (!(first instanceof SslCondition)) return first;
+  const message = `${operation} failed: the TLS session had already failed (${first.message})`;
+  const init: SslConditionInit = { sslErrorCode: first.sslErrorCode, queue: first.queue, cause: first };
+  if (first instanceof SslVerificationFailure) {
+    return new SslVerificationFailure(message, {
+      ...init,
+      verifyCode: first.verifyCode,
+      verifyMessage: first.verifyMessage,
+    }) as unknown as E;
+  }
+  const Class = first.constructor as new (message: string, init: SslConditionInit) => SslCondition;
+  return new Class(message, init) as unknown as E;
 }

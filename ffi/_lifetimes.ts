@@ -65,14 +65,36 @@ export function contextFreed(address: bigint): void {
   releaseContextIfDone(address);
 }
 
-/** A callback that stays alive until the object at `raw` is freed for good. */
+// How many OpenSSL callbacks are running: JavaScript that OpenSSL called from inside one of its functions.
+let callbackDepth = 0;
+
+/**
+ * Whether JavaScript is running inside an OpenSSL callback, where the native call under it may still use
+ * any SSL or SSL_CTX: frees wait until it has returned.
+ */
+export function insideOpensslCallback(): boolean {
+  return callbackDepth > 0;
+}
+
+/**
+ * A callback that stays alive until the object at `raw` is freed for good. While `body` runs, frees are
+ * deferred (see `insideOpensslCallback`).
+ */
 export function callbackFor<const D extends Deno.UnsafeCallbackDefinition>(
   kind: Kind,
   raw: Deno.PointerObject,
   definition: D,
   body: Deno.UnsafeCallbackFunction<D["parameters"], D["result"]>,
 ): Deno.PointerObject<Deno.UnsafeCallbackDefinition> {
-  const callback = new Deno.UnsafeCallback(definition, body);
+  const guarded = ((...args: Parameters<typeof body>) => {
+    callbackDepth++;
+    try {
+      return (body as (...inner: Parameters<typeof body>) => unknown)(...args);
+    } finally {
+      callbackDepth--;
+    }
+  }) as unknown as typeof body;
+  const callback = new Deno.UnsafeCallback(definition, guarded);
   releaseWhenFreed(kind, raw, () => callback.close());
   return callback.pointer;
 }

@@ -54,7 +54,7 @@ export function readPrivateKey(
   clearErrors();
   // With no callback, OpenSSL takes the user data as the password string: hand it a native copy.
   // Without a password, an empty one: never let OpenSSL prompt on the terminal.
-  const native = libcrypto.CRYPTO_strdup(cString(password ?? ""), null, 0);
+  const native = libcrypto.CRYPTO_strdup(cString(password ?? "", `the password for ${what}`), null, 0);
   try {
     const key = withPemBio(pem, (bio) => libcrypto.PEM_read_bio_PrivateKey(bio, null, null, native));
     if (key === null) {

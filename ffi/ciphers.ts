@@ -6,7 +6,7 @@
  */
 
 import { callFailed, clearErrors } from "./_error_queue.ts";
-import { cString } from "./_cstring.ts";
+import { checkNoNul, cString, quote } from "./_cstring.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set1_groups_list, SSL_set1_groups_list } from "./macros.ts";
 import { type CtxOrSsl, describe, targetOf } from "./pointers.ts";
@@ -23,9 +23,10 @@ function applyList(
   if (typeof list !== "string" || list === "") {
     throw new TypeError(`${name} needs a non-empty string, got ${describe(list)}`);
   }
+  checkNoNul(list, `${name}'s list`);
   clearErrors();
   const ok = kind === "ctx" ? onContext(raw, list) : onConnection(raw, list);
-  if (ok !== 1) throw callFailed(`${name}(${JSON.stringify(list)})`);
+  if (ok !== 1) throw callFailed(`${name}(${quote(list)})`);
 }
 
 /**

@@ -108,7 +108,7 @@ export function exportKeyingMaterialOf(
   context?: Uint8Array,
 ): Uint8Array {
   const out = new Uint8Array(length);
-  const labelBytes = cString(label);
+  const labelBytes = cString(label, "exportKeyingMaterial's label");
   const contextBytes = context ?? new Uint8Array(1);
   clearErrors();
   const ok = loadOpenssl().libssl.SSL_export_keying_material(
@@ -158,13 +158,18 @@ export function sessionBytesOf(ssl: Deno.PointerObject): Uint8Array | null {
 
 /**
  * Offers a saved session (DER from `sessionBytesOf`) on `ssl` before its
- * handshake.
+ * handshake, if it was made in the session id context `context`: a client's
+ * sessions carry one per host and per verification (see `_verify_policy.ts`),
+ * so a session is offered only to the host, and with the verification, it
+ * was made with. Any other session is not offered (a full handshake follows).
  *
+ * @returns whether the session was offered.
  * @throws {SslCondition} if the bytes are not a session.
  */
-export function offerSession(ssl: Deno.PointerObject, der: Uint8Array): void {
+export function offerSession(ssl: Deno.PointerObject, der: Uint8Array, context: Uint8Array): boolean {
   const { libssl } = loadOpenssl();
   clearErrors();
+  if (der.length === 0) throw new TypeError("session is empty; pass the bytes stream.session() returned");
   const session = withNativeBuffer(der.length, (native) => {
     new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, der.length)).set(der);
     const cell = new BigUint64Array([Deno.UnsafePointer.value(native)]);
@@ -172,7 +177,14 @@ export function offerSession(ssl: Deno.PointerObject, der: Uint8Array): void {
   });
   if (session === null) throw callFailed("Reading the session to resume");
   try {
+    const length = new Uint32Array(1);
+    const id = libssl.SSL_SESSION_get0_id_context(session, length);
+    const made = id === null || length[0] === 0
+      ? new Uint8Array(0)
+      : new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(id, length[0]));
+    if (made.length !== context.length || made.some((byte, i) => byte !== context[i])) return false;
     if (libssl.SSL_set_session(ssl, session) !== 1) throw callFailed("SSL_set_session");
+    return true;
   } finally {
     // SSL_set_session took its own reference.
     libssl.SSL_SESSION_free(session);

@@ -137,6 +137,23 @@ export const SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE = 1040;
 export const SSL_R_TLSV1_ALERT_PROTOCOL_VERSION = 1070;
 /** `SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY` (sslerr.h). */
 export const SSL_R_TLSV1_ALERT_INSUFFICIENT_SECURITY = 1071;
+/** `SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE` (sslerr.h): a server that requires one got none. */
+export const SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE = 199;
+/** `SSL_R_CONNECTION_TYPE_NOT_SET` (sslerr.h): an SSL with neither the connect nor the accept state. */
+export const SSL_R_CONNECTION_TYPE_NOT_SET = 144;
+/** `SSL_R_NO_RENEGOTIATION` (sslerr.h): we refused a renegotiation. */
+export const SSL_R_NO_RENEGOTIATION = 339;
+/** `SSL_R_TLSV1_ALERT_NO_RENEGOTIATION` (sslerr.h): the peer's no_renegotiation alert. */
+export const SSL_R_TLSV1_ALERT_NO_RENEGOTIATION = 1100;
+/** `SSL_R_TLSV1_UNRECOGNIZED_NAME` (sslerr.h): the peer's unrecognized_name alert (SNI). */
+export const SSL_R_TLSV1_UNRECOGNIZED_NAME = 1112;
+/** `SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED` (sslerr.h): the server wanted a client certificate. */
+export const SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED = 1116;
+/**
+ * `ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED` (err.h, with `ERR_RFLAG_FATAL`): for instance a handshake in a direction
+ * the SSL_CTX's method cannot take.
+ */
+export const ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED = 0x40002;
 
 // x509_vfy.h
 /** `X509_V_OK` (x509_vfy.h). */
@@ -163,6 +180,8 @@ export const SSL_CTRL_CHAIN_CERT = 89;
 export const SSL_CTRL_SET_GROUPS_LIST = 92;
 /** `SSL_CTRL_SET_DH_AUTO` (ssl.h): `SSL_CTX_set_dh_auto`. */
 export const SSL_CTRL_SET_DH_AUTO = 118;
+/** `SSL_CTRL_SET_VERIFY_CERT_STORE` (ssl.h): `SSL_set1_verify_cert_store` with larg 1. */
+export const SSL_CTRL_SET_VERIFY_CERT_STORE = 106;
 /** `SSL_SESS_CACHE_CLIENT` (ssl.h). */
 export const SSL_SESS_CACHE_CLIENT = 0x0001;
 /** `SSL_SESS_CACHE_NO_INTERNAL_STORE` (ssl.h). */
@@ -175,6 +194,10 @@ export const SSL_TLSEXT_ERR_OK = 0;
 export const SSL_TLSEXT_ERR_ALERT_FATAL = 2;
 /** `SSL_TLSEXT_ERR_NOACK` (tls1.h). */
 export const SSL_TLSEXT_ERR_NOACK = 3;
+/** `SSL_AD_INTERNAL_ERROR` (ssl.h): the internal_error alert. */
+export const SSL_AD_INTERNAL_ERROR = 80;
+/** `SSL_AD_UNRECOGNIZED_NAME` (ssl.h): the unrecognized_name alert (SNI). */
+export const SSL_AD_UNRECOGNIZED_NAME = 112;
 
 // ssl.h: options (uint64_t)
 /** `SSL_OP_ALL` (ssl.h): harmless bug workarounds. */

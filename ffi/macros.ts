@@ -19,6 +19,7 @@ import {
   SSL_CTRL_SET_MIN_PROTO_VERSION,
   SSL_CTRL_SET_SESS_CACHE_MODE,
   SSL_CTRL_SET_TLSEXT_HOSTNAME,
+  SSL_CTRL_SET_VERIFY_CERT_STORE,
   TLSEXT_NAMETYPE_host_name,
 } from "./constants.ts";
 import { cString } from "./_cstring.ts";
@@ -316,4 +317,29 @@ export function SSL_CTX_set_session_cache_mode(ctx: Deno.PointerValue, mode: num
  */
 export function SSL_CTX_set_dh_auto(ctx: Deno.PointerValue, onoff: number): number {
   return Number(loadOpenssl().libssl.SSL_CTX_ctrl(ctx, SSL_CTRL_SET_DH_AUTO, BigInt(onoff), null));
+}
+
+/**
+ * `SSL_set1_verify_cert_store(ssl, store)`: `SSL_ctrl(ssl, 106, 1, store)`, the trust store this connection
+ * verifies its peer against instead of its context's (the SSL takes its own reference).
+ *
+ * @param ssl an `SSL *`.
+ * @param store an `X509_STORE *`.
+ * @returns 1 on success.
+ * @example
+ * ```ts
+ * import { makeSslCtx, sslNew } from "@comm/socket-stream";
+ * import { loadOpenssl, SSL_set1_verify_cert_store } from "@comm/socket-stream/ffi";
+ *
+ * const { libcrypto } = loadOpenssl();
+ * using ctx = makeSslCtx({ sslSide: "client" });
+ * using ssl = sslNew(ctx);
+ * const store = libcrypto.X509_STORE_new();
+ * libcrypto.X509_STORE_set_default_paths(store);
+ * SSL_set1_verify_cert_store(ssl.pointer, store);
+ * libcrypto.X509_STORE_free(store);
+ * ```
+ */
+export function SSL_set1_verify_cert_store(ssl: Deno.PointerValue, store: Deno.PointerValue): number {
+  return Number(loadOpenssl().libssl.SSL_ctrl(ssl, SSL_CTRL_SET_VERIFY_CERT_STORE, 1n, store));
 }

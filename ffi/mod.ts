@@ -37,6 +37,7 @@ export {
   SSL_CTX_set_mode,
   SSL_CTX_set_session_cache_mode,
   SSL_set1_groups_list,
+  SSL_set1_verify_cert_store,
   SSL_set_tlsext_host_name,
 } from "./macros.ts";
 export { loadOpenssl, type OpensslLibraries } from "./library.ts";

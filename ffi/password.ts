@@ -4,6 +4,7 @@
  * @module
  */
 
+import { checkNoNul } from "./_cstring.ts";
 import { callbackFor } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 import { describe, SslCtxPointer } from "./pointers.ts";
@@ -36,7 +37,8 @@ export function nativePasswordCallback(
     } catch {
       return -1;
     }
-    if (typeof password !== "string") return -1;
+    // A NUL would end the password early where OpenSSL reads it as a C string: no password at all then.
+    if (typeof password !== "string" || password.includes("\0")) return -1;
     const bytes = new TextEncoder().encode(password);
     if (bytes.length > size) return -1;
     new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(buffer, size)).set(bytes);
@@ -71,9 +73,7 @@ export function setSslCtxPasswordCallback(ctx: SslCtxPointer, options: PasswordO
   if (callback !== undefined && typeof callback !== "function") {
     throw new TypeError(`callback must be a function, got ${describe(callback)}`);
   }
-  if (password !== undefined && typeof password !== "string") {
-    throw new TypeError(`password must be a string, got ${describe(password)}`);
-  }
+  if (password !== undefined) checkNoNul(password, "password");
   const answer: PasswordCallback = callback ?? (() => password!);
   const raw = ctx.pointer;
   loadOpenssl().libssl.SSL_CTX_set_default_passwd_cb(raw, nativePasswordCallback("ctx", raw, answer));

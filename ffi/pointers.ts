@@ -7,7 +7,13 @@
  */
 
 import { loadOpenssl } from "./library.ts";
-import { contextFreed, releaseContext, retainContext, sslFreed } from "./_lifetimes.ts";
+import {
+  contextFreed,
+  insideOpensslCallback,
+  releaseContext,
+  retainContext,
+  sslFreed,
+} from "./_lifetimes.ts";
 
 type Kind = "sslCtx" | "ssl";
 
@@ -22,8 +28,14 @@ const backstop = new FinalizationRegistry<{ kind: Kind; raw: Deno.PointerObject;
   },
 );
 
-// Frees the native object and settles the bookkeeping of callbacks tied to it.
+// Frees the native object and settles the bookkeeping of callbacks tied to it. Inside an OpenSSL callback
+// the call that runs it may still use the object: the free waits until that call has returned (a microtask
+// runs only once the JavaScript stack under the native call has unwound).
 function freeNative(kind: Kind, raw: Deno.PointerObject, context: bigint | undefined): void {
+  if (insideOpensslCallback()) {
+    queueMicrotask(() => freeNative(kind, raw, context));
+    return;
+  }
   const { libssl } = loadOpenssl();
   const address = Deno.UnsafePointer.value(raw);
   if (kind === "ssl") {
@@ -36,9 +48,31 @@ function freeNative(kind: Kind, raw: Deno.PointerObject, context: bigint | undef
   }
 }
 
-// Wrappers of objects the module made and has not freed, by address, so
-// that `from(raw)` hands back the wrapper that knows whether it was freed.
+// Every live wrapper by address (made here or by `from`), so that `from(raw)` hands back the one wrapper that
+// knows whether the object was freed or is attached to a stream: two wrappers of one SSL would get past both
+// guards.
 const known = new Map<bigint, WeakRef<NativePointer>>();
+const forget = new FinalizationRegistry<bigint>((address) => {
+  if (known.get(address)?.deref() === undefined) known.delete(address);
+});
+
+// SSLs that an open stream drives, by address: freeing one would pull it out from under the stream.
+const attached = new Set<bigint>();
+
+/** @internal A stream starts driving `ssl`; it cannot be freed by its owner until `markDetached`. */
+export function markAttached(ssl: SslPointer): void {
+  attached.add(Deno.UnsafePointer.value(ssl.pointer));
+}
+
+/** @internal The stream is done with `ssl`. */
+export function markDetached(ssl: SslPointer): void {
+  attached.delete(ssl.address);
+}
+
+/** @internal Whether an open stream drives this SSL. */
+export function isAttached(ssl: SslPointer): boolean {
+  return !ssl.freed && attached.has(ssl.address);
+}
 
 function assertPointer(raw: unknown, type: string): Deno.PointerObject {
   if (raw === null || typeof raw !== "object") {
@@ -68,6 +102,7 @@ export abstract class NativePointer {
   #raw: Deno.PointerObject;
   #freed = false;
   #madeHere: boolean;
+  readonly #borrowed: boolean;
   readonly #kind: Kind;
   readonly #type: string;
   readonly #context: bigint | undefined;
@@ -76,17 +111,29 @@ export abstract class NativePointer {
    * @internal Wraps `raw`; `madeHere` counts it as the module's own object;
    * `context` is the SSL_CTX an SSL was made from (kept alive with its callbacks).
    */
-  constructor(raw: Deno.PointerObject, kind: Kind, type: string, madeHere: boolean, context?: bigint) {
+  constructor(
+    raw: Deno.PointerObject,
+    kind: Kind,
+    type: string,
+    madeHere: boolean,
+    context?: bigint,
+    { borrowed = false }: { borrowed?: boolean } = {},
+  ) {
     this.#raw = raw;
     this.#kind = kind;
     this.#type = type;
     this.#madeHere = madeHere;
     this.#context = context;
+    this.#borrowed = borrowed;
     if (context !== undefined) retainContext(context);
     if (madeHere) {
       live[kind]++;
-      known.set(Deno.UnsafePointer.value(raw), new WeakRef(this));
       backstop.register(this, { kind, raw, context }, this);
+    }
+    if (!borrowed) {
+      const address = Deno.UnsafePointer.value(raw);
+      known.set(address, new WeakRef(this));
+      forget.register(this, address);
     }
   }
 
@@ -102,16 +149,38 @@ export abstract class NativePointer {
     return this.#raw;
   }
 
+  /** @internal The address, also after the free (for bookkeeping, never for a call). */
+  get address(): bigint {
+    return Deno.UnsafePointer.value(this.#raw);
+  }
+
   /** Whether the object was freed through this wrapper. */
   get freed(): boolean {
     return this.#freed;
   }
 
-  /** Frees the native object once; later uses of `pointer` throw. */
+  /**
+   * Frees the native object once; later uses of `pointer` throw.
+   *
+   * @throws {TypeError} if it was freed already, if it is an SSL that an open stream drives, or if the
+   *   module borrowed it (the SSL_CTX behind your own `SslPointer`).
+   */
   protected free(): void {
     const raw = this.pointer;
+    if (this.#borrowed) {
+      throw new TypeError(
+        `This ${this.#type} is the SSL_CTX behind an SslPointer you gave a stream: the module borrowed it ` +
+          "and does not own it; free your own SSL_CTX through your own wrapper",
+      );
+    }
+    if (this.#kind === "ssl" && attached.has(Deno.UnsafePointer.value(raw))) {
+      throw new TypeError(
+        `This ${this.#type} is in use by an open SocketStream; close the stream (or detachSsl) before freeing it`,
+      );
+    }
     this.#freed = true;
-    known.delete(Deno.UnsafePointer.value(raw));
+    const address = Deno.UnsafePointer.value(raw);
+    if (known.get(address)?.deref() === this) known.delete(address);
     if (this.#madeHere) {
       backstop.unregister(this);
       live[this.#kind]--;
@@ -139,9 +208,17 @@ export abstract class NativePointer {
  * ```
  */
 export class SslCtxPointer extends NativePointer {
-  /** @internal Use `makeSslCtx` or `SslCtxPointer.from`. */
-  constructor(raw: Deno.PointerObject, madeHere: boolean) {
-    super(raw, "sslCtx", "SslCtxPointer", madeHere);
+  /**
+   * @internal Use `makeSslCtx` or `SslCtxPointer.from`; `borrowed` marks the module's own view of a context it
+   * must never free (the one behind a caller's `SslPointer`).
+   */
+  constructor(raw: Deno.PointerObject, madeHere: boolean, options?: { borrowed?: boolean }) {
+    super(raw, "sslCtx", "SslCtxPointer", madeHere, undefined, options);
+  }
+
+  /** @internal The module's wrapper for `raw`: the caller's own if there is one, else a borrowed view. */
+  static borrow(raw: Deno.PointerObject): SslCtxPointer {
+    return NativePointer.lookup<SslCtxPointer>(raw) ?? new SslCtxPointer(raw, false, { borrowed: true });
   }
 
   /**
@@ -149,7 +226,8 @@ export class SslCtxPointer extends NativePointer {
    * unless you call `destroySslCtx` on the wrapper.
    *
    * @param raw a non-null `SSL_CTX *`.
-   * @returns the wrapper (the existing one if the module made this object).
+   * @returns the wrapper: the same one for every call while it lives, and the module's own for an object
+   *   it made.
    * @throws {TypeError} if `raw` is null.
    * @example
    * ```ts
@@ -201,7 +279,8 @@ export class SslPointer extends NativePointer {
    * you call `destroySsl` on the wrapper.
    *
    * @param raw a non-null `SSL *`.
-   * @returns the wrapper (the existing one if the module made this object).
+   * @returns the wrapper: the same one for every call while it lives, and the module's own for an object
+   *   it made (so a stream's SSL stays guarded).
    * @throws {TypeError} if `raw` is null.
    * @example
    * ```ts
@@ -219,7 +298,7 @@ export class SslPointer extends NativePointer {
     return NativePointer.lookup<SslPointer>(pointer) ?? new SslPointer(pointer, false);
   }
 
-  /** Frees the `SSL` (as `destroySsl`); nothing if already freed. */
+  /** Frees the `SSL` (as `destroySsl`); nothing if already freed; a `TypeError` while a stream uses it. */
   [Symbol.dispose](): void {
     if (!this.freed) this.free();
   }

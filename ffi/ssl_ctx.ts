@@ -14,6 +14,9 @@ import {
   TLS1_VERSION,
 } from "./constants.ts";
 import { callFailed, clearErrors } from "./_error_queue.ts";
+import { cString } from "./_cstring.ts";
+import { sha256 } from "./_digest.ts";
+import { giveClientTrustStore, markVerifyingByDefault } from "./_verify_policy.ts";
 import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set_max_proto_version, SSL_CTX_set_min_proto_version } from "./macros.ts";
@@ -52,6 +55,46 @@ const PINNED: Partial<Record<string, { version: number; legacy: boolean }>> = {
 };
 
 const FLEXIBLE = new Set<unknown>([true, "default", "v23"]);
+
+/**
+ * The TLS 1.2 cipher suites a context the module makes offers: forward secrecy and AEAD only (Mozilla's
+ * "intermediate" profile, without static RSA key exchange or CBC). TLS 1.3 suites are OpenSSL's. Wider lists
+ * are opt-in: `ciphers`, `setCipherList`, or the legacy symbols "tls-v1" and "tls-v1-1".
+ */
+export const DEFAULT_CIPHERS = [
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+  "DHE-RSA-AES128-GCM-SHA256",
+  "DHE-RSA-AES256-GCM-SHA384",
+  "DHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
+/** The session id context of server contexts made from a symbol (sessions resume with client certificates). */
+const SERVER_SESSION_CONTEXT = "@comm/socket-stream server";
+
+/** Sets the module's default TLS 1.2 cipher suites on a context. */
+export function setDefaultCiphers(raw: Deno.PointerObject): void {
+  if (loadOpenssl().libssl.SSL_CTX_set_cipher_list(raw, cString(DEFAULT_CIPHERS)) !== 1) {
+    throw callFailed("Setting the default cipher suites");
+  }
+}
+
+/**
+ * Sets a server context's session id context: without one, OpenSSL refuses to resume any session on a
+ * server that asks for client certificates ("session id context uninitialized"). At most 32 bytes: longer
+ * text is hashed.
+ */
+export function setServerSessionContext(raw: Deno.PointerObject, text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  const context = bytes.length <= 32 ? bytes : sha256(bytes);
+  if (loadOpenssl().libssl.SSL_CTX_set_session_id_context(raw, context, context.length) !== 1) {
+    throw callFailed("Setting the session id context");
+  }
+}
 
 let emptyPassword: Deno.PointerObject | null = null;
 
@@ -110,10 +153,11 @@ export function checkProtocolAndSide(protocol: unknown, side: unknown): void {
 
 /**
  * Makes a new `SSL_CTX` for a protocol symbol and a side: the method from
- * the side, the version pin from the symbol (with security level 0 for TLS
- * 1.0 and 1.1, on this context only), and for clients the secure defaults:
- * `SSL_VERIFY_PEER` and the system trust store. Nothing is allocated if the
- * arguments are wrong.
+ * the side, the version range from the symbol (TLS 1.2 and later for the
+ * flexible ones; a pin with security level 0 for TLS 1.0 and 1.1, on this
+ * context only), forward-secret AEAD cipher suites at TLS 1.2, a session id
+ * context for servers, and for clients the secure defaults: `SSL_VERIFY_PEER`
+ * and the system trust store. Nothing is allocated if the arguments are wrong.
  */
 export function newContextFor(
   protocol: SslProtocol,
@@ -143,14 +187,23 @@ export function newContextFor(
       ) {
         throw callFailed(`Pinning ${protocol}`);
       }
+    } else if (SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION) !== 1) {
+      // true, "default" and "v23": TLS 1.2 or later, on purpose, whatever the security level would allow.
+      throw callFailed("Setting TLS 1.2 as the lowest version");
     }
+    // Forward-secret AEAD suites only at TLS 1.2; TLS 1.0 and 1.1 have none, so their symbols keep OpenSSL's.
+    if (!pin?.legacy) setDefaultCiphers(raw);
+    if (side !== "client") setServerSessionContext(raw, SERVER_SESSION_CONTEXT);
     if (side === "client" && secureClientDefaults) {
       libssl.SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, null);
+      markVerifyingByDefault(raw);
       // Honours SSL_CERT_FILE and SSL_CERT_DIR.
       if (libssl.SSL_CTX_set_default_verify_paths(raw) !== 1) {
         throw callFailed("SSL_CTX_set_default_verify_paths");
       }
     }
+    // A "both" context's client SSLs verify against the system store; its server SSLs do not trust it.
+    if (side === "both" && !giveClientTrustStore(raw)) throw callFailed("Loading the system trust store");
   } catch (error) {
     ctx.destroy();
     throw error;

@@ -199,6 +199,20 @@ export const libsslSymbols = {
   SSL_get0_verified_chain: { parameters: ["pointer"], result: "pointer" },
   // SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx);
   SSL_set_SSL_CTX: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // const SSL_CIPHER *SSL_get_pending_cipher(const SSL *s);  -- the cipher agreed by a handshake in progress
+  SSL_get_pending_cipher: { parameters: ["pointer"], result: "pointer" },
+  // SSL_verify_cb SSL_CTX_get_verify_callback(const SSL_CTX *ctx);
+  SSL_CTX_get_verify_callback: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+  SSL_CTX_set_session_id_context: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // int SSL_set_session_id_context(SSL *ssl, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+  SSL_set_session_id_context: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // const unsigned char *SSL_SESSION_get0_id_context(const SSL_SESSION *s, unsigned int *len);
+  SSL_SESSION_get0_id_context: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // X509 *SSL_SESSION_get0_peer(SSL_SESSION *s);
+  SSL_SESSION_get0_peer: { parameters: ["pointer"], result: "pointer" },
+  // X509 *SSL_get0_peer_certificate(const SSL *s);
+  SSL_get0_peer_certificate: { parameters: ["pointer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */
@@ -272,6 +286,25 @@ export const libcryptoSymbols = {
   X509_verify_cert_error_string: { parameters: ["i64"], result: "pointer" },
   // int X509_VERIFY_PARAM_set1_ip_asc(X509_VERIFY_PARAM *param, const char *ipasc);
   X509_VERIFY_PARAM_set1_ip_asc: { parameters: ["pointer", "buffer"], result: "i32" },
+  // char *X509_VERIFY_PARAM_get0_host(X509_VERIFY_PARAM *param, int idx);
+  X509_VERIFY_PARAM_get0_host: { parameters: ["pointer", "i32"], result: "pointer" },
+  // char *X509_VERIFY_PARAM_get1_ip_asc(X509_VERIFY_PARAM *param);  -- the caller frees the result
+  X509_VERIFY_PARAM_get1_ip_asc: { parameters: ["pointer"], result: "pointer" },
+  // int X509_check_host(X509 *x, const char *name, size_t namelen, unsigned int flags, char **peername);
+  X509_check_host: { parameters: ["pointer", "buffer", "usize", "u32", "pointer"], result: "i32" },
+  // int X509_check_ip_asc(X509 *x, const char *address, unsigned int flags);
+  X509_check_ip_asc: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // STACK_OF(X509_OBJECT) *X509_STORE_get0_objects(const X509_STORE *store);
+  X509_STORE_get0_objects: { parameters: ["pointer"], result: "pointer" },
+  // X509_STORE *X509_STORE_new(void);
+  X509_STORE_new: { parameters: [], result: "pointer" },
+  // void X509_STORE_free(X509_STORE *store);
+  X509_STORE_free: { parameters: ["pointer"], result: "void" },
+  // int X509_STORE_set_default_paths(X509_STORE *store);
+  X509_STORE_set_default_paths: { parameters: ["pointer"], result: "i32" },
+  // int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size, const EVP_MD *type,
+  //                ENGINE *impl);
+  EVP_Digest: { parameters: ["buffer", "usize", "buffer", "buffer", "pointer", "pointer"], result: "i32" },
   // int X509_STORE_add_cert(X509_STORE *xs, X509 *x);
   X509_STORE_add_cert: { parameters: ["pointer", "pointer"], result: "i32" },
   // int X509_set_version(X509 *x, long version);

@@ -16,6 +16,7 @@ import {
 import { nameOf } from "./certificate.ts";
 import { readCString } from "./_cstring.ts";
 import { callbackFor } from "./_lifetimes.ts";
+import { recordVerificationChoice } from "./_verify_policy.ts";
 import { loadOpenssl } from "./library.ts";
 import { type CtxOrSsl, describe, targetOf } from "./pointers.ts";
 import { checkSide, type SslSide } from "./ssl_ctx.ts";
@@ -53,14 +54,19 @@ const FLAGS: Record<VerificationFlag, number> = {
   "verify-client-once": SSL_VERIFY_CLIENT_ONCE,
 };
 
+// SSL_VERIFY_PEER | FAIL_IF_NO_PEER_CERT | CLIENT_ONCE | POST_HANDSHAKE
+const ALL_VERIFY_BITS = 0x0f;
+
 // int verify_callback(int preverify_ok, X509_STORE_CTX *x509_ctx)
 const VERIFY_CALLBACK = { parameters: ["i32", "pointer"], result: "i32" } as const;
 
 /** The `SSL_VERIFY_*` bits for a mode and a side. */
 export function verifyBits(side: SslSide, mode: VerificationMode): number {
   if (typeof mode === "number") {
-    if (!Number.isInteger(mode) || mode < 0) {
-      throw new RangeError(`mode must be a non-negative integer, got ${mode}`);
+    if (!Number.isInteger(mode) || mode < 0 || mode > ALL_VERIFY_BITS) {
+      throw new RangeError(
+        `mode as a number must be SSL_VERIFY_* bits (an integer from 0 to ${ALL_VERIFY_BITS}), got ${mode}`,
+      );
     }
     return mode;
   }
@@ -165,6 +171,9 @@ export function setVerificationMode(
   const { libssl } = loadOpenssl();
   if (kind === "ctx") libssl.SSL_CTX_set_verify(raw, bits, native);
   else libssl.SSL_set_verify(raw, bits, native);
+  // The explicit way to let a client skip verification (see _verify_policy.ts); a server's mode says nothing
+  // about its clients.
+  if (side !== "server") recordVerificationChoice(kind, raw, (bits & SSL_VERIFY_PEER) !== 0);
 }
 
 /**

@@ -16,11 +16,21 @@ export interface DeadlineOptions {
   onTimeout: () => Error;
 }
 
-/** Checks a timeout option: a finite number of milliseconds, 0 or more. */
+/** The longest timer a runtime keeps (a longer one would fire at once): about 24.8 days. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Checks a timeout option: a number of milliseconds from 0 to `MAX_TIMEOUT_MS`;
+ * `undefined` or `null` for none.
+ *
+ * @throws {RangeError} naming `name` for NaN, a negative, infinite or too large number, or a non-number.
+ */
 export function checkTimeout(name: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number of milliseconds >= 0, got ${String(value)}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -18,7 +18,7 @@ import {
   SSL_RECEIVED_SHUTDOWN,
 } from "../ffi/constants.ts";
 import { readCString, readPointerOut } from "../ffi/_cstring.ts";
-import { clearErrors, sslCallFailed } from "../ffi/_error_queue.ts";
+import { clearErrors, failedEarlier, sslCallFailed } from "../ffi/_error_queue.ts";
 import { SslCondition } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { BIO_pending, BIO_set_mem_eof_return } from "../ffi/macros.ts";
@@ -56,8 +56,14 @@ export class TlsEngine {
   #transportEnded = false;
   // Ciphertext handed to `feed` and not yet in the read BIO.
   #unfed: Uint8Array[] = [];
-  #failure: SslCondition | null = null;
+  #failure: Error | null = null;
   #disposed = false;
+  // An SSL_* call on this SSL is running (its callbacks may run JavaScript).
+  #busy = false;
+  // Checks that must pass before the first byte is produced (a client's verification policy).
+  #beforeFirstStep: (() => void) | undefined;
+  // Checks that must pass once the handshake is done, before any data is handed out (after a resumption).
+  #afterHandshake: ((raw: Deno.PointerObject) => void) | undefined;
 
   /**
    * Binds two new memory BIOs to `ssl`. The SSL takes ownership of them: they
@@ -91,6 +97,42 @@ export class TlsEngine {
     this.#wbio = wbio;
   }
 
+  /**
+   * Runs `check` once, right before the first handshake, read or write step: a failure there fails the
+   * session before OpenSSL produces a byte (the error is kept and rethrown like any other).
+   */
+  beforeFirstStep(check: () => void): void {
+    this.#beforeFirstStep = () => {
+      try {
+        check();
+      } catch (error) {
+        throw this.#fail(error as Error);
+      }
+    };
+  }
+
+  /**
+   * Runs `check` once the handshake has finished (in `handshake`, or inside the read or write that finished
+   * it), before any plaintext is handed out: a failure fails the session.
+   */
+  afterHandshake(check: () => void): void {
+    this.#afterHandshake = () => {
+      this.#afterHandshake = undefined;
+      try {
+        check();
+      } catch (error) {
+        throw this.#fail(error as Error);
+      }
+    };
+  }
+
+  // Runs the after-handshake check if the handshake has just finished.
+  #checkHandshakeDone(raw: Deno.PointerObject): void {
+    if (this.#afterHandshake !== undefined && loadOpenssl().libssl.SSL_is_init_finished(raw) === 1) {
+      this.#afterHandshake(raw);
+    }
+  }
+
   /** The `SSL` this engine drives. */
   get ssl(): SslPointer {
     return this.#ssl;
@@ -101,9 +143,17 @@ export class TlsEngine {
     return this.#transportEnded;
   }
 
-  #raw(): Deno.PointerObject {
+  #raw(operation: string): Deno.PointerObject {
     if (this.#disposed) throw new Deno.errors.BadResource("The TLS session is closed");
-    if (this.#failure) throw this.#failure;
+    if (this.#failure) throw failedEarlier(this.#failure, operation);
+    if (this.#busy) {
+      // OpenSSL is inside a call on this SSL and has called back into JavaScript: a nested SSL_* call on the
+      // same object would corrupt its state.
+      throw new TypeError(
+        `${operation} cannot run inside one of this connection's own OpenSSL callbacks (verify, ALPN, key ` +
+          "log...); do it after the callback has returned",
+      );
+    }
     return this.#ssl.pointer;
   }
 
@@ -114,7 +164,7 @@ export class TlsEngine {
    * `WANT_READ`, so the caller may reuse the memory only after that.
    */
   feed(ciphertext: Uint8Array): void {
-    this.#raw();
+    if (this.#disposed) throw new Deno.errors.BadResource("The TLS session is closed");
     if (ciphertext.length > 0) this.#unfed.push(ciphertext);
   }
 
@@ -215,7 +265,7 @@ export class TlsEngine {
     );
   }
 
-  #fail(error: SslCondition): SslCondition {
+  #fail<E extends Error>(error: E): E {
     this.#failure = error;
     return error;
   }
@@ -225,13 +275,27 @@ export class TlsEngine {
 
   /** Steps the handshake: "done", or `WANT_READ` for more peer bytes. */
   handshake(): "done" | typeof WANT_READ {
-    const raw = this.#raw();
+    const raw = this.#raw("TLS handshake");
+    this.#busy = true;
+    try {
+      return this.#handshake(raw);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #handshake(raw: Deno.PointerObject): "done" | typeof WANT_READ {
     const { libssl } = loadOpenssl();
+    this.#beforeFirstStep?.();
+    this.#beforeFirstStep = undefined;
     if (this.#unfed.length > 0) this.#topUp();
     for (;;) {
       clearErrors();
       const result = libssl.SSL_do_handshake(raw);
-      if (result === 1) return "done";
+      if (result === 1) {
+        this.#afterHandshake?.(raw);
+        return "done";
+      }
       const outcome = this.#outcome(raw, result, "TLS handshake");
       if (outcome === CLOSED) {
         throw this.#fail(
@@ -253,14 +317,30 @@ export class TlsEngine {
    * peer's close_notify.
    */
   read(into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
-    const raw = this.#raw();
+    const raw = this.#raw("TLS read");
+    // SSL_read of 0 bytes says nothing useful and would record a failure; a detached buffer has length 0.
+    if (into.length === 0) throw new TypeError("A TLS read needs a buffer with room for at least one byte");
+    this.#busy = true;
+    try {
+      return this.#read(raw, into);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #read(raw: Deno.PointerObject, into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
     const { libssl } = loadOpenssl();
     const length = Math.min(into.length, MAX_INT);
+    this.#beforeFirstStep?.();
+    this.#beforeFirstStep = undefined;
     if (this.#unfed.length > 0) this.#topUp();
     for (;;) {
       clearErrors();
       const result = libssl.SSL_read(raw, into, length);
-      if (result > 0) return result;
+      if (result > 0) {
+        if (this.#afterHandshake !== undefined) this.#checkHandshakeDone(raw);
+        return result;
+      }
       const outcome = this.#outcome(raw, result, "TLS read");
       if (outcome !== WANT_READ || this.#unfed.length === 0) return outcome;
       this.#topUp(true);
@@ -269,15 +349,29 @@ export class TlsEngine {
 
   /** Encrypts from `data`: the bytes taken, or `WANT_READ` (mid-handshake). */
   write(data: Uint8Array): number | typeof WANT_READ {
-    const raw = this.#raw();
+    const raw = this.#raw("TLS write");
     if (data.length === 0) return 0;
+    this.#busy = true;
+    try {
+      return this.#write(raw, data);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #write(raw: Deno.PointerObject, data: Uint8Array): number | typeof WANT_READ {
     const { libssl } = loadOpenssl();
     const length = Math.min(data.length, MAX_INT);
+    this.#beforeFirstStep?.();
+    this.#beforeFirstStep = undefined;
     if (this.#unfed.length > 0) this.#topUp();
     for (;;) {
       clearErrors();
       const result = libssl.SSL_write(raw, data, length);
-      if (result > 0) return result;
+      if (result > 0) {
+        if (this.#afterHandshake !== undefined) this.#checkHandshakeDone(raw);
+        return result;
+      }
       this.#outcome(raw, result, "TLS write"); // throws unless OpenSSL wants the peer's bytes
       if (this.#unfed.length === 0) return WANT_READ;
       this.#topUp(true);
@@ -305,18 +399,23 @@ export class TlsEngine {
    * arrived too. Never throws for a session that already failed.
    */
   shutdown(): boolean {
-    if (this.#disposed || this.#failure) return false;
+    if (this.#disposed || this.#failure || this.#busy) return false;
     const raw = this.#ssl.pointer;
     const { libssl } = loadOpenssl();
     clearErrors();
-    const result = libssl.SSL_shutdown(raw);
-    if (result < 0) clearErrors();
-    return result === 1;
+    this.#busy = true;
+    try {
+      const result = libssl.SSL_shutdown(raw);
+      if (result < 0) clearErrors();
+      return result === 1;
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** The parameters the handshake settled. */
   negotiated(): NegotiatedParameters {
-    const raw = this.#raw();
+    const raw = this.#raw("Reading the negotiated parameters");
     const { libssl } = loadOpenssl();
     const cell = new BigUint64Array(1);
     const length = new Uint32Array(1);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { markAttached, markDetached, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { SslCondition } from "../ffi/errors.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
 import { type Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
@@ -88,13 +88,25 @@ export class TlsSession {
   readonly #outbound: Outbound;
   #negotiated: NegotiatedParameters | null = null;
   #freed = false;
+  #alertSent = false;
+  #closeNotifySent = false;
+  // One write at a time, whole: a write holds the turn until its last record is queued; others wait in order.
+  #writing = false;
+  readonly #waitingWriters: (() => void)[] = [];
+  #writesDone: (() => void)[] = [];
 
-  /** Binds the engine to `objects.ssl`. */
+  /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
   constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
     this.engine = new TlsEngine(objects.ssl);
     this.objects = objects;
     this.#pull = pull;
     this.#outbound = outbound;
+    markAttached(objects.ssl);
+  }
+
+  /** Whether a fatal error's alert went to the peer (the stream lingers before closing, so it can be read). */
+  get alertSent(): boolean {
+    return this.#alertSent;
   }
 
   /** The negotiated parameters, once the handshake is done. */
@@ -118,12 +130,20 @@ export class TlsSession {
     if (output) this.#outbound.post(output);
   }
 
+  // After a failed step: the alert OpenSSL produced still goes out.
+  #postAlert(): void {
+    const output = this.engine.takeOutput();
+    if (output === null) return;
+    this.#alertSent = true;
+    this.#outbound.post(output);
+  }
+
   // Runs one engine step; on a fatal error the alert still goes out.
   #step<T>(step: () => T): T {
     try {
       return step();
     } catch (error) {
-      this.#post();
+      this.#postAlert();
       throw error;
     }
   }
@@ -144,12 +164,20 @@ export class TlsSession {
 
   /** Decrypts into `into`: the byte count, or `null` after the peer's close_notify. */
   async read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
+    const size = into.byteLength;
     for (;;) {
+      // The caller's buffer may have been detached or shrunk while the read waited: nothing was read into it,
+      // and the session stays usable.
+      if (into.byteLength !== size || size === 0) {
+        throw new TypeError(
+          "The buffer of a pending read was detached or resized; no bytes were read into it",
+        );
+      }
       let result;
       try {
         result = this.engine.read(into);
       } catch (error) {
-        this.#post(); // the alert
+        if (!(error instanceof TypeError)) this.#postAlert();
         throw error;
       }
       // Bytes: #fillFrom takes the rest and sends what the reads produced.
@@ -181,8 +209,63 @@ export class TlsSession {
     return filled;
   }
 
-  /** Encrypts all of `data`; resolves when its records are on the transport. */
-  async write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
+  /**
+   * Encrypts all of `data`; resolves when its records are on the transport. Writes go out whole and in call
+   * order: a write that starts while another is in flight waits for its turn (its deadline runs meanwhile).
+   * Once close_notify is sent, a write that has not finished rejects with `BadResource`.
+   */
+  write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
+    if (!this.#writing) {
+      this.#writing = true;
+      return this.#writeInTurn(data, deadline);
+    }
+    return this.#writeAfterOthers(data, deadline);
+  }
+
+  async #writeAfterOthers(data: Uint8Array, deadline: Deadline): Promise<number> {
+    let handed = false;
+    let resolveTurn!: () => void;
+    const turn = new Promise<void>((resolve) => resolveTurn = resolve);
+    const take = () => {
+      handed = true;
+      resolveTurn();
+    };
+    this.#waitingWriters.push(take);
+    try {
+      await deadline.race(turn);
+    } catch (error) {
+      // Timed out or aborted while waiting: leave the queue, or pass on a turn that came at the same time.
+      if (handed) this.#nextWriter();
+      else this.#waitingWriters.splice(this.#waitingWriters.indexOf(take), 1);
+      throw error;
+    }
+    return this.#writeInTurn(data, deadline);
+  }
+
+  async #writeInTurn(data: Uint8Array, deadline: Deadline): Promise<number> {
+    try {
+      return await this.#writeAll(data, deadline);
+    } finally {
+      this.#nextWriter();
+    }
+  }
+
+  // Hands the turn to the next waiting write, or frees it.
+  #nextWriter(): void {
+    const next = this.#waitingWriters.shift();
+    if (next) return next();
+    this.#writing = false;
+    for (const done of this.#writesDone.splice(0)) done();
+  }
+
+  /** Resolves once no write is in flight or waiting. */
+  writesDone(): Promise<void> {
+    if (!this.#writing) return Promise.resolve();
+    return new Promise((resolve) => this.#writesDone.push(resolve));
+  }
+
+  async #writeAll(data: Uint8Array, deadline: Deadline): Promise<number> {
+    const size = data.byteLength;
     let offset = 0;
     // Another round also when the last one filled its buffer: more ciphertext may wait.
     let full = false;
@@ -195,6 +278,16 @@ export class TlsSession {
       let wantRead = false;
       try {
         while (offset < data.length && produced + RECORD_ROOM <= gathered.length) {
+          if (this.#closeNotifySent) {
+            throw new Deno.errors.BadResource(
+              `The SocketStream was closed while this write was in flight; ${offset} of ${size} bytes were sent`,
+            );
+          }
+          if (data.byteLength !== size) {
+            throw new TypeError(
+              `The buffer of a pending write was detached or resized; ${offset} of ${size} bytes were sent`,
+            );
+          }
           const end = Math.min(offset + RECORD_PLAINTEXT, data.length);
           const result = this.engine.write(
             offset === 0 && end === data.length ? data : data.subarray(offset, end),
@@ -210,8 +303,10 @@ export class TlsSession {
         produced += this.engine.takeOutputInto(gathered, produced);
         full = produced === gathered.length;
       } catch (error) {
+        // What this write encrypted before the failure still goes out, then any alert.
+        if (produced > 0) this.#outbound.post(gathered.slice(0, produced));
         returnBuffer(gathered);
-        this.#post(); // the alert
+        if (error instanceof SslCondition) this.#postAlert();
         throw error;
       }
       if (produced > 0) {
@@ -232,9 +327,13 @@ export class TlsSession {
     return data.length;
   }
 
-  /** Queues our close_notify once; resolves when it is on the transport. */
+  /**
+   * Queues our close_notify once; resolves when it is on the transport. A write still in flight stops at its
+   * next record and rejects with `BadResource`; what it already queued goes out before the close_notify.
+   */
   sendCloseNotify(): Promise<void> {
     if (this.#freed) return Promise.resolve();
+    this.#closeNotifySent = true;
     this.engine.shutdown();
     return this.#flush();
   }
@@ -278,6 +377,7 @@ export class TlsSession {
     this.#freed = true;
     this.engine.dispose();
     const { ssl, ctx, ownsSsl, ownsCtx, release } = this.objects;
+    markDetached(ssl);
     if (ownsSsl && !ssl.freed) ssl.destroy();
     if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
     release?.();

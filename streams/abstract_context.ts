@@ -7,14 +7,16 @@
  */
 
 import { alpnSelectCallback, encodeAlpn } from "../ffi/_alpn.ts";
-import { cString, readCString } from "../ffi/_cstring.ts";
+import { checkNoNul, cString, readCString } from "../ffi/_cstring.ts";
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
 import { callbackFor, releaseWhenFreed } from "../ffi/_lifetimes.ts";
 import { readCertificates, readPrivateKey } from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
 import {
+  SSL_AD_UNRECOGNIZED_NAME,
   SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
   SSL_FILETYPE_PEM,
+  SSL_TLSEXT_ERR_ALERT_FATAL,
   SSL_TLSEXT_ERR_OK,
   SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
   SSL_VERIFY_NONE,
@@ -29,7 +31,8 @@ import {
 } from "../ffi/macros.ts";
 import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
-import { newContextFor } from "../ffi/ssl_ctx.ts";
+import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
+import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { nativeVerifyCallback, type VerifyCallback } from "../ffi/verification.ts";
 
 /** What client and server contexts share. */
@@ -150,9 +153,11 @@ function checkKeys(name: string, options: object, known: Set<string>): void {
 }
 
 function checkString(name: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== "string" || value === "")) {
+  if (value === undefined) return;
+  if (typeof value !== "string" || value === "") {
     throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
   }
+  checkNoNul(value, name);
 }
 
 function checkFunction(name: string, value: unknown): void {
@@ -180,9 +185,7 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
   ) {
     checkString(key, options[key]);
   }
-  if (options.password !== undefined && typeof options.password !== "string") {
-    throw new TypeError(`password must be a string, got ${describe(options.password)}`);
-  }
+  if (options.password !== undefined) checkNoNul(options.password, "password");
   for (
     const key of [
       "passwordCallback",
@@ -245,16 +248,44 @@ export class SslAbstractContext implements Disposable {
   #connections = 0;
   readonly #ctx: SslCtxPointer;
   readonly #options: SslClientContextOptions & SslServerContextOptions;
+  readonly #choose: SniChooser | undefined;
 
   /** @internal Use `createSslClientContext` or `createSslServerContext`. */
   constructor(
     side: "client" | "server",
     ctx: SslCtxPointer,
     options: SslClientContextOptions & SslServerContextOptions,
+    choose?: SniChooser,
   ) {
     this.side = side;
     this.#ctx = ctx;
     this.#options = options;
+    this.#choose = choose;
+  }
+
+  /** @internal Whether this server context hands clients to other contexts by the name they ask for (`sni`). */
+  get routesByName(): boolean {
+    return this.#choose !== undefined;
+  }
+
+  /**
+   * @internal The context that serves a client asking for `name` (this one when no other is registered, or
+   * for no name).
+   *
+   * @throws what the `sni` function throws; a `TypeError` if it answers with something that is not an open
+   *   server context.
+   */
+  contextFor(name: string | null): SslAbstractContext {
+    if (name === null || this.#choose === undefined) return this;
+    const chosen = this.#choose(name);
+    if (chosen === undefined || chosen === null) return this;
+    if (!(chosen instanceof SslAbstractContext) || chosen.side !== "server") {
+      throw new TypeError(
+        `sni chose ${describe(chosen)} for ${JSON.stringify(name)}, not a server SslAbstractContext`,
+      );
+    }
+    if (chosen.closed) throw new TypeError(`sni chose a closed context for ${JSON.stringify(name)}`);
+    return chosen;
   }
 
   /**
@@ -324,10 +355,12 @@ function loadIdentity(ctx: SslCtxPointer, options: SslContextOptions, name: stri
   }
   clearErrors();
   if (options.certFile !== undefined && options.keyFile !== undefined) {
-    if (libssl.SSL_CTX_use_certificate_chain_file(raw, cString(options.certFile)) !== 1) {
+    if (libssl.SSL_CTX_use_certificate_chain_file(raw, cString(options.certFile, "certFile")) !== 1) {
       throw callFailed(`${name}: loading certFile ${options.certFile}`);
     }
-    if (libssl.SSL_CTX_use_PrivateKey_file(raw, cString(options.keyFile), SSL_FILETYPE_PEM) !== 1) {
+    if (
+      libssl.SSL_CTX_use_PrivateKey_file(raw, cString(options.keyFile, "keyFile"), SSL_FILETYPE_PEM) !== 1
+    ) {
       throw callFailed(`${name}: loading keyFile ${options.keyFile}`);
     }
   } else if (options.cert !== undefined && options.key !== undefined) {
@@ -369,10 +402,12 @@ function loadTrust(
   clearErrors();
   let trusted = false;
   if (options.opensslTrustedFile !== undefined || options.opensslTrustedDirectory !== undefined) {
-    const file = options.opensslTrustedFile === undefined ? null : cString(options.opensslTrustedFile);
+    const file = options.opensslTrustedFile === undefined
+      ? null
+      : cString(options.opensslTrustedFile, "opensslTrustedFile");
     const directory = options.opensslTrustedDirectory === undefined
       ? null
-      : cString(options.opensslTrustedDirectory);
+      : cString(options.opensslTrustedDirectory, "opensslTrustedDirectory");
     if (libssl.SSL_CTX_load_verify_locations(raw, file, directory) !== 1) {
       throw callFailed(`${name}: loading opensslTrustedFile/opensslTrustedDirectory`);
     }
@@ -416,6 +451,8 @@ function applyProtocolAndCiphers(ctx: SslCtxPointer, options: SslContextOptions,
     throw callFailed(`${name}: maxProtocolVersion`);
   }
   if (options.ciphers !== undefined) setCipherList(ctx, options.ciphers);
+  // TLS 1.0 and 1.1 have no forward-secret AEAD suites: with them, OpenSSL's default list.
+  else if (minimum === "tls-v1" || minimum === "tls-v1-1") setCipherList(ctx, "DEFAULT");
   if (options.ciphersuites !== undefined) setCiphersuites(ctx, options.ciphersuites);
   if (options.groups !== undefined) setGroups(ctx, options.groups);
 }
@@ -446,7 +483,10 @@ export function hostMatches(pattern: string, name: string): boolean {
   return host.endsWith(suffix) && !host.slice(0, -suffix.length).includes(".") && host.length > suffix.length;
 }
 
-function sniChooser(sni: SniContexts): (name: string) => SslAbstractContext | undefined {
+/** How a server context picks the context for a name. */
+type SniChooser = (name: string) => SslAbstractContext | undefined;
+
+function sniChooser(sni: SniContexts): SniChooser {
   if (typeof sni === "function") return sni;
   if (typeof sni !== "object" || sni === null) {
     throw new TypeError(
@@ -466,28 +506,44 @@ function sniChooser(sni: SniContexts): (name: string) => SslAbstractContext | un
   return (name) => ordered.find(([pattern]) => hostMatches(pattern, name))?.[1];
 }
 
-// Switches a connection to the context for the name its client asked for.
-function installSni(ctx: SslCtxPointer, sni: SniContexts): void {
-  const choose = sniChooser(sni);
+// Which context routed each SSL it made (see attachSsl) to which, by the SSL's address.
+const routes = new Map<bigint, { router: SslAbstractContext; chosen: SslAbstractContext }>();
+
+/**
+ * @internal Records that `router` chose `chosen` for the SSL `ssl`, made from `chosen`'s SSL_CTX, by the name in
+ * a ClientHello the module read itself; the servername callback checks that OpenSSL reads the same name.
+ */
+export function recordRoute(ssl: SslPointer, router: SslAbstractContext, chosen: SslAbstractContext): void {
+  const address = Deno.UnsafePointer.value(ssl.pointer);
+  routes.set(address, { router, chosen });
+  releaseWhenFreed("ssl", ssl.pointer, () => routes.delete(address));
+}
+
+/**
+ * Every server context checks, when OpenSSL has read the client's name, that the connection runs on the
+ * context that name maps to: an SSL made from it by the module's routing (which read the name before the SSL
+ * existed), or from its raw SSL_CTX. A name that maps elsewhere fails the handshake with an alert: OpenSSL
+ * cannot switch a connection's verify mode, protocol range or ciphers this late, so nothing is switched.
+ */
+function installNameCheck(ctx: SslCtxPointer, self: () => SslAbstractContext | undefined): void {
   const { libssl } = loadOpenssl();
   const raw = ctx.pointer;
-  const native = callbackFor("ctx", raw, SERVERNAME_CALLBACK, (ssl) => {
+  const native = callbackFor("ctx", raw, SERVERNAME_CALLBACK, (ssl, alert) => {
     if (ssl === null) return SSL_TLSEXT_ERR_OK;
-    const name = readCString(libssl.SSL_get_servername(ssl, 0));
-    if (name === null) return SSL_TLSEXT_ERR_OK;
+    const name = readCString(libssl.SSL_get_servername(ssl, 0))?.toLowerCase() ?? null;
+    const route = routes.get(Deno.UnsafePointer.value(ssl));
+    const context = self();
+    const router = route?.router ?? context;
+    const expected = route?.chosen ?? context;
     try {
-      const context = choose(name);
-      if (!(context instanceof SslAbstractContext) || context.side !== "server" || context.closed) {
-        return SSL_TLSEXT_ERR_OK;
-      }
-      const { ctx: chosen, release } = context.acquire();
-      // The SSL takes its own reference; the context's callbacks stay alive until the SSL is freed.
-      libssl.SSL_set_SSL_CTX(ssl, chosen.pointer);
-      releaseWhenFreed("ssl", ssl, release);
+      if (router === undefined || router.contextFor(name) === expected) return SSL_TLSEXT_ERR_OK;
     } catch {
-      // A failing chooser leaves the default context.
+      // A chooser that fails refuses the name.
     }
-    return SSL_TLSEXT_ERR_OK;
+    if (alert !== null) {
+      new Int32Array(Deno.UnsafePointerView.getArrayBuffer(alert, 4))[0] = SSL_AD_UNRECOGNIZED_NAME;
+    }
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
   });
   libssl.SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, native);
 }
@@ -501,8 +557,12 @@ function build(
   if (typeof options !== "object" || options === null) throw new TypeError(`${name} needs an options object`);
   checkKeys(name, options, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
   checkOptions(name, options);
+  const choose = options.sni === undefined ? undefined : sniChooser(options.sni);
   const ctx = newContextFor(true, side, { secureClientDefaults: false });
+  // The name check runs only for handshakes, after the context below exists.
+  const made: { context?: SslAbstractContext } = {};
   try {
+    if (side === "server") installNameCheck(ctx, () => made.context);
     applyProtocolAndCiphers(ctx, options, name);
     loadIdentity(ctx, options, name);
     configure(ctx);
@@ -527,7 +587,38 @@ function build(
     ctx.destroy();
     throw error;
   }
-  return new SslAbstractContext(side, ctx, { ...options });
+  made.context = new SslAbstractContext(side, ctx, { ...options }, choose);
+  return made.context;
+}
+
+// Functions that decide a server's client authentication, numbered in this process (see sessionContextOf).
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 1;
+
+/**
+ * A server context's session id context: a digest of what it promises about client authentication, identity,
+ * versions and ciphers, so that a session made under one policy never resumes under another (contexts that
+ * share ticket keys, SNI contexts) while equal configurations, in any process, resume each other's sessions.
+ * A verify callback or configure callback counts by identity: it may decide anything.
+ */
+function sessionContextOf(options: SslServerContextOptions): string {
+  const idOf = (fn: unknown) => {
+    if (typeof fn !== "function") return null;
+    let id = functionIds.get(fn);
+    if (id === undefined) functionIds.set(fn, id = nextFunctionId++);
+    return `function ${id}`;
+  };
+  // Secrets and what does not bear on resumption stay out.
+  const {
+    sni: _sni,
+    keylog: _keylog,
+    keylogFile: _keylogFile,
+    key: _key,
+    password: _password,
+    passwordCallback: _passwordCallback,
+    ...rest
+  } = options;
+  return JSON.stringify(rest, (_key, value) => typeof value === "function" ? idOf(value) : value);
 }
 
 function setVerify(ctx: SslCtxPointer, bits: number, callback: VerifyCallback | undefined): void {
@@ -564,6 +655,8 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
     if (typeof verify !== "boolean") throw new TypeError(`verify must be a boolean, got ${describe(verify)}`);
     loadTrust(ctx, options, verify, "createSslClientContext");
     setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback);
+    if (verify) markVerifyingByDefault(ctx.pointer);
+    else recordVerificationChoice("ctx", ctx.pointer, false);
   });
 }
 
@@ -619,6 +712,6 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     setVerify(ctx, bits, options.verifyCallback);
-    if (options.sni !== undefined) installSni(ctx, options.sni);
+    setServerSessionContext(ctx.pointer, sessionContextOf(options));
   });
 }

@@ -7,11 +7,12 @@
  */
 
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
-import { cString } from "../ffi/_cstring.ts";
-import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
+import { checkNoNul, cString } from "../ffi/_cstring.ts";
+import { SSL_AD_UNRECOGNIZED_NAME } from "../ffi/constants.ts";
+import { SocketError, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
-import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { isAttached, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import {
   checkProtocolAndSide,
   checkSide,
@@ -22,10 +23,18 @@ import {
 } from "../ffi/ssl_ctx.ts";
 import { offerSession } from "../ffi/connection_info.ts";
 import { releaseContext, retainContext } from "../ffi/_lifetimes.ts";
-import { SslAbstractContext } from "./abstract_context.ts";
+import {
+  checkClientBeforeHandshake,
+  checkResumedPeer,
+  nameToVerify,
+  requireVerification,
+} from "../ffi/_verify_policy.ts";
+import { recordRoute, SslAbstractContext } from "./abstract_context.ts";
+import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
+import { defaultHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
-import { internalsOf, SocketStream } from "./socket_stream.ts";
+import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
 
 /**
  * What `sslCtx` takes: a protocol symbol (a new SSL_CTX and SSL, both freed
@@ -53,8 +62,12 @@ export interface SslOptions {
   ctxConfigureCallback?: (ctx: SslCtxPointer) => void;
   /** Called with the new SSL right after it is made; not when `sslCtx` is an `SslPointer`. */
   sslConfigureCallback?: (ssl: SslPointer) => void;
-  /** Milliseconds the handshake may take; on expiry `SslHandshakeTimeout`, and the stream is closed. */
-  handshakeTimeout?: number;
+  /**
+   * Milliseconds the handshake may take; on expiry `SslHandshakeTimeout`, and the stream is closed. `null`
+   * for no limit. When absent: none, except on a connection accepted by `startUpServer` (its
+   * `handshakeTimeout`, 10 s by default).
+   */
+  handshakeTimeout?: number | null;
   /**
    * The server name for a client: sent as SNI (unless it is an IP literal)
    * and checked against the peer's certificate.
@@ -81,9 +94,6 @@ export interface DetachSslOptions {
   retryTimeout?: number;
 }
 
-// SSLs attached to an open stream, so one SSL never drives two streams.
-const inUse = new WeakSet<SslPointer>();
-
 function isIpLiteral(host: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
 }
@@ -96,20 +106,21 @@ function checkCallback(name: string, value: unknown): void {
 
 function checkOptions(stream: SocketStream, opts: SslOptions): void {
   if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
+  if (typeof opts !== "object" || opts === null) throw new TypeError("attachSsl's options must be an object");
   const inner = internalsOf(stream);
   if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
-  if (inner.session) {
+  if (inner.session || inner.attaching) {
     throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
   }
   const { sslCtx = true, sslSide = "server" } = opts;
   checkCallback("ctxConfigureCallback", opts.ctxConfigureCallback);
   checkCallback("sslConfigureCallback", opts.sslConfigureCallback);
   checkTimeout("handshakeTimeout", opts.handshakeTimeout);
-  if (
-    opts.tlsextHostName !== undefined &&
-    (typeof opts.tlsextHostName !== "string" || opts.tlsextHostName === "")
-  ) {
-    throw new TypeError("tlsextHostName must be a non-empty string");
+  if (opts.tlsextHostName !== undefined) {
+    if (typeof opts.tlsextHostName !== "string" || opts.tlsextHostName === "") {
+      throw new TypeError("tlsextHostName must be a non-empty string");
+    }
+    checkNoNul(opts.tlsextHostName, "tlsextHostName");
   }
   if (opts.session !== undefined && !(opts.session instanceof Uint8Array)) {
     throw new TypeError("session must be a Uint8Array from stream.session()");
@@ -119,10 +130,10 @@ function checkOptions(stream: SocketStream, opts: SslOptions): void {
     return;
   }
   if (sslCtx instanceof SslPointer) {
-    if (inUse.has(sslCtx)) {
+    sslCtx.pointer; // throws TypeError if freed
+    if (isAttached(sslCtx)) {
       throw new TypeError("attachSsl: this SslPointer is already attached to an open stream");
     }
-    sslCtx.pointer; // throws TypeError if freed
     return;
   }
   checkSide("sslSide", sslSide);
@@ -141,14 +152,46 @@ function setPeerName(ssl: SslPointer, host: string): void {
   if (isIpLiteral(name)) {
     // RFC 6066: no SNI for an IP; the IP is checked against the certificate's IP SANs.
     const param = libssl.SSL_get0_param(ssl.pointer);
-    if (libcrypto.X509_VERIFY_PARAM_set1_ip_asc(param, cString(name)) !== 1) {
+    if (libcrypto.X509_VERIFY_PARAM_set1_ip_asc(param, cString(name, "tlsextHostName")) !== 1) {
       throw callFailed(`Setting the IP address ${name} to verify`);
     }
     return;
   }
   if (SSL_set_tlsext_host_name(ssl.pointer, name) !== 1) throw callFailed(`Setting SNI to ${name}`);
-  if (libssl.SSL_set1_host(ssl.pointer, cString(name)) !== 1) {
+  if (libssl.SSL_set1_host(ssl.pointer, cString(name, "tlsextHostName")) !== 1) {
     throw callFailed(`Setting the host name ${name} to verify`);
+  }
+}
+
+/** The fatal unrecognized_name alert, sent before any SSL exists (record version 0x0303, as TLS 1.3 says). */
+const UNRECOGNIZED_NAME_ALERT = new Uint8Array([21, 3, 3, 0, 2, 2, SSL_AD_UNRECOGNIZED_NAME]);
+
+/**
+ * Reads the client's ClientHello (bytes stay buffered for TLS) and picks the server context for the name it
+ * asks for. A chooser that throws or answers wrongly refuses the client with an unrecognized_name alert.
+ */
+async function route(
+  router: SslAbstractContext,
+  inner: StreamInternals,
+  deadline: Deadline,
+): Promise<SslAbstractContext> {
+  const hello = await readClientHello({
+    chunks: () => inner.plainChunks(),
+    ended: () => inner.plainEnded(),
+    pull: () => deadline.race(inner.inbound.pull()),
+  });
+  const name = hello?.serverName ?? null;
+  try {
+    return router.contextFor(name);
+  } catch (error) {
+    inner.outbound.post(UNRECOGNIZED_NAME_ALERT.slice());
+    inner.lingerOnClose();
+    throw new SslFailure(
+      `TLS handshake refused: choosing the server context for ${JSON.stringify(name)} failed (${
+        error instanceof Error ? error.message : String(error)
+      }); the client got an unrecognized_name alert`,
+      { cause: error },
+    );
   }
 }
 
@@ -161,12 +204,18 @@ function setPeerName(ssl: SslPointer, host: string): void {
  * frees the context. With an `SslPointer` it makes nothing, calls neither
  * callback, sets no state and frees nothing. With an `SslAbstractContext` it
  * makes an SSL from the context's shared SSL_CTX, with the context's side and
- * its own SSL callback (`sslSide` and the two callbacks here are ignored). A
- * new SSL gets the connect state for "client" and the accept state for
- * "server"; then the handshake runs
- * here, bounded by `handshakeTimeout` and `signal`. With "both" or an
- * `SslPointer` the handshake waits for `handshake()` or the first read or
- * write.
+ * its own SSL callback (`sslSide` and the two callbacks here are ignored); a
+ * server context with `sni` first reads the client's ClientHello and makes
+ * the SSL from the context registered for the name it asks for. A new SSL
+ * gets the connect state for "client" and the accept state for "server";
+ * then the handshake runs here, bounded by `handshakeTimeout` and `signal`.
+ * With "both" or an `SslPointer` the handshake waits for `handshake()` or the
+ * first read or write.
+ *
+ * A client SSL the module makes verifies the server's chain and name unless
+ * verification was turned off explicitly, and needs a name to check
+ * (`tlsextHostName`); a `session` is offered only if it was made for the
+ * same host with the same verification.
  *
  * Bytes already buffered on the plain stream go to TLS (STARTTLS loses
  * nothing). If setup or handshake fails, what was made is freed, the stream
@@ -176,7 +225,7 @@ function setPeerName(ssl: SslPointer, host: string): void {
  * @param stream a plain `SocketStream`.
  * @param opts the SSL options.
  * @returns the `SslPointer` now in use.
- * @throws {TypeError} for wrong arguments or a freed pointer.
+ * @throws {TypeError} for wrong arguments, a freed pointer, or a verifying client with no name to check.
  * @throws {SocketError} if the stream already has SSL.
  * @throws {SslCondition} for "v2"/"v3", or the condition that failed the handshake
  *   (`SslVerificationFailure`, `SslHandshakeTimeout`, `SslUnexpectedEof` ...).
@@ -194,6 +243,30 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   opts.signal?.throwIfAborted();
   const inner = internalsOf(stream);
   const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
+  // Undefined: the default of the server that accepted the connection, if any; null: none.
+  const ms = opts.handshakeTimeout === undefined
+    ? defaultHandshakeTimeout(inner.transport)
+    : opts.handshakeTimeout ?? undefined;
+  using deadline = new Deadline({
+    timeoutMs: ms,
+    signal: opts.signal,
+    onTimeout: () => new SslHandshakeTimeout(`The TLS handshake did not finish within ${ms} ms`),
+  });
+
+  let context: SslCtxSpec = sslCtx;
+  if (sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
+    inner.attaching = true;
+    try {
+      context = await route(sslCtx, inner, deadline);
+    } catch (error) {
+      stream.close();
+      await stream.closed;
+      throw error;
+    } finally {
+      inner.attaching = false;
+    }
+    if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed");
+  }
 
   let session: TlsSession;
   let startsHandshake = false;
@@ -202,43 +275,52 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   let ownsCtx = false;
   let ownsSsl = false;
   let release: (() => void) | undefined;
+  let side: SslSide | null = null;
   try {
-    if (sslCtx instanceof SslPointer) {
-      ssl = sslCtx;
+    if (context instanceof SslPointer) {
+      ssl = context;
       const raw = loadOpenssl().libssl.SSL_get_SSL_CTX(ssl.pointer);
-      ctx = SslCtxPointer.from(raw);
+      if (raw === null) throw new TypeError("attachSsl: this SslPointer has no SSL_CTX");
+      ctx = SslCtxPointer.borrow(raw);
       // While the stream drives the caller's SSL, its context's callbacks must stay alive.
       const address = Deno.UnsafePointer.value(raw);
       retainContext(address);
       release = () => releaseContext(address);
     } else {
       // An abstract context brings its side, its shared SSL_CTX and its own SSL callback.
-      const abstract = sslCtx instanceof SslAbstractContext ? sslCtx.acquire() : null;
-      release = abstract?.release;
-      const side = sslCtx instanceof SslAbstractContext ? sslCtx.side : sslSide;
-      if (abstract) {
-        ctx = abstract.ctx;
-      } else if (sslCtx instanceof SslCtxPointer) {
-        ctx = sslCtx;
+      const abstractContext = context instanceof SslAbstractContext ? context : null;
+      const acquired = abstractContext?.acquire() ?? null;
+      release = acquired?.release;
+      side = abstractContext ? abstractContext.side : sslSide;
+      if (acquired) {
+        ctx = acquired.ctx;
+      } else if (context instanceof SslCtxPointer) {
+        ctx = context;
       } else {
-        ctx = newContextFor(sslCtx as SslProtocol, sslSide);
+        ctx = newContextFor(context as SslProtocol, sslSide);
         ownsCtx = true;
         ctxConfigureCallback?.(ctx);
       }
       ssl = sslNew(ctx);
       ownsSsl = true;
+      if (abstractContext && sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
+        recordRoute(ssl, sslCtx, abstractContext);
+      }
       const { libssl } = loadOpenssl();
       if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
       if (side === "server") libssl.SSL_set_accept_state(ssl.pointer);
       if (side === "client") {
-        const context = sslCtx instanceof SslAbstractContext ? sslCtx : null;
-        const host = opts.tlsextHostName ?? context?.tlsextHostName;
+        const host = opts.tlsextHostName ?? abstractContext?.tlsextHostName;
         if (host !== undefined) setPeerName(ssl, host);
-        const offered = opts.session ?? context?.session;
-        if (offered !== undefined) offerSession(ssl.pointer, offered);
+        requireVerification(ssl, ctx);
       }
-      if (abstract) abstract.configure?.(ssl);
+      if (acquired) acquired.configure?.(ssl);
       else sslConfigureCallback?.(ssl);
+      if (side === "client") {
+        const sessionContext = checkClientBeforeHandshake(ssl);
+        const offered = opts.session ?? abstractContext?.session;
+        if (offered !== undefined) offerSession(ssl.pointer, offered, sessionContext);
+      }
       startsHandshake = side !== "both";
     }
     session = new TlsSession(
@@ -255,22 +337,29 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     throw error;
   }
 
-  inUse.add(ssl);
-  stream.closed.then(() => inUse.delete(ssl));
+  const madeSsl = ssl;
+  const madeCtx = ctx;
+  if (side === "both") {
+    // The caller sets the state later: the client rule (and tlsextHostName, which on a server SSL would check
+    // the client's certificate against a host name) applies once it is known, before any byte goes out.
+    session.engine.beforeFirstStep(() => {
+      if (loadOpenssl().libssl.SSL_is_server(madeSsl.pointer) === 1) return;
+      if (opts.tlsextHostName !== undefined && nameToVerify(madeSsl.pointer) === null) {
+        setPeerName(madeSsl, opts.tlsextHostName);
+      }
+      requireVerification(madeSsl, madeCtx);
+      checkClientBeforeHandshake(madeSsl);
+    });
+  }
+  if (side === "client" || side === "both") {
+    session.engine.afterHandshake(() => checkResumedPeer(madeSsl.pointer));
+  }
   inner.session = session;
   try {
     // STARTTLS: what the plain stream already read belongs to TLS now.
     for (const bytes of inner.takePlain()) session.engine.feed(bytes);
     if (inner.plainEnded()) session.engine.endTransport();
-    if (startsHandshake) {
-      const ms = opts.handshakeTimeout;
-      using deadline = new Deadline({
-        timeoutMs: ms,
-        signal: opts.signal,
-        onTimeout: () => new SslHandshakeTimeout(`The TLS handshake did not finish within ${ms} ms`),
-      });
-      await session.handshake(deadline);
-    }
+    if (startsHandshake) await session.handshake(deadline);
   } catch (error) {
     stream.close();
     await stream.closed;
@@ -326,7 +415,6 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   }
   const ended = session.engine.transportEnded;
   inner.session = null;
-  inUse.delete(session.objects.ssl);
   session.free();
   inner.restorePlain(leftover);
   if (ended) inner.endPlain();

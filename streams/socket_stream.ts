@@ -10,7 +10,8 @@ import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
 import { exportKeyingMaterialOf, sessionBytesOf } from "../ffi/connection_info.ts";
 import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
-import type { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
+import { insideOpensslCallback } from "../ffi/_lifetimes.ts";
 import { checkTimeout, Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
@@ -23,6 +24,10 @@ const STREAM_CHUNK = 64 * 1024;
 
 /** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
 const CLOSE_DRAIN_MS = 2000;
+
+/** How long, and for how many bytes, a stream that sent a fatal alert reads on before it closes. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 256 * 1024;
 
 /**
  * What a finished handshake settled: a superset of `Deno.TlsHandshakeInfo`.
@@ -65,6 +70,14 @@ export interface StreamInternals {
   endPlain(): void;
   /** Whether `close()` was called. */
   closing(): boolean;
+  /** An `attachSsl` is reading the ClientHello to choose a context (no second attach meanwhile). */
+  attaching: boolean;
+  /** The plain bytes buffered so far, left in place. */
+  plainChunks(): readonly Uint8Array[];
+  /** After a fatal alert written by hand: close as after a failed handshake (half-close, drain, close). */
+  lingerOnClose(): void;
+  /** The connection under the stream. */
+  readonly transport: Deno.Conn;
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
@@ -147,10 +160,12 @@ function closedError(): Deno.errors.BadResource {
  * ```
  */
 export class SocketStream implements Deno.Conn {
-  /** Milliseconds a `read` may wait, or `undefined` for no limit. */
-  readTimeout: number | undefined;
-  /** Milliseconds a `write` may wait, or `undefined` for no limit. */
-  writeTimeout: number | undefined;
+  #readTimeout: number | undefined;
+  #writeTimeout: number | undefined;
+  // Close as after a fatal alert: half-close, read and drop what still comes for a bounded time, then close.
+  #linger = false;
+  #lingering = false;
+  #lingerBytes = 0;
 
   readonly #conn: Deno.Conn;
   readonly #inbound: Inbound;
@@ -172,6 +187,7 @@ export class SocketStream implements Deno.Conn {
     // connection about half a KiB. Declared here, they may use the stream's private fields.
     class Internals implements StreamInternals {
       session: TlsSession | null = null;
+      attaching = false;
       readonly #stream: SocketStream;
       readonly inbound: Inbound;
       readonly outbound: Outbound;
@@ -196,6 +212,15 @@ export class SocketStream implements Deno.Conn {
       closing(): boolean {
         return this.#stream.#closing;
       }
+      plainChunks(): readonly Uint8Array[] {
+        return this.#stream.#plain;
+      }
+      lingerOnClose(): void {
+        this.#stream.#linger = true;
+      }
+      get transport(): Deno.Conn {
+        return this.#stream.#conn;
+      }
     }
     makeInternals = (stream, inbound, outbound) => new Internals(stream, inbound, outbound);
   }
@@ -216,8 +241,8 @@ export class SocketStream implements Deno.Conn {
     ) {
       throw new TypeError("SocketStream needs socket: a Deno.Conn or a socket descriptor");
     }
-    this.readTimeout = checkTimeout("readTimeout", options.readTimeout);
-    this.writeTimeout = checkTimeout("writeTimeout", options.writeTimeout);
+    this.#readTimeout = checkTimeout("readTimeout", options.readTimeout);
+    this.#writeTimeout = checkTimeout("writeTimeout", options.writeTimeout);
     this.#conn = socket as Deno.Conn;
     this.#outbound = new Outbound(this.#conn);
     this.#inbound = new Inbound(this.#conn, (bytes) => this.#deliver(bytes));
@@ -227,8 +252,38 @@ export class SocketStream implements Deno.Conn {
     owners.set(this.#conn, this);
   }
 
+  /**
+   * Milliseconds a `read` may wait, or `undefined` for no limit.
+   *
+   * @throws {RangeError} when set to anything but `undefined`, `null` or 0 to 2147483647 ms.
+   */
+  get readTimeout(): number | undefined {
+    return this.#readTimeout;
+  }
+
+  set readTimeout(ms: number | undefined) {
+    this.#readTimeout = checkTimeout("readTimeout", ms);
+  }
+
+  /**
+   * Milliseconds a `write` may wait, or `undefined` for no limit.
+   *
+   * @throws {RangeError} when set to anything but `undefined`, `null` or 0 to 2147483647 ms.
+   */
+  get writeTimeout(): number | undefined {
+    return this.#writeTimeout;
+  }
+
+  set writeTimeout(ms: number | undefined) {
+    this.#writeTimeout = checkTimeout("writeTimeout", ms);
+  }
+
   // Bytes from the transport go to whoever owns the stream's input right now.
   #deliver(bytes: Uint8Array | null): void {
+    if (this.#lingering) {
+      this.#lingerBytes += bytes?.length ?? 0;
+      return;
+    }
     const session = this.#internals.session;
     if (session) {
       if (bytes === null) session.engine.endTransport();
@@ -390,9 +445,13 @@ export class SocketStream implements Deno.Conn {
     // async layer less per read.
     const session = this.#internals.session;
     if (
-      session && !this.#closing && this.readTimeout === undefined && this.#decrypted.length === 0 && p?.length
+      session && !this.#closing && this.#readTimeout === undefined && this.#decrypted.length === 0 &&
+      p instanceof Uint8Array && p.length > 0
     ) {
       return session.read(p);
+    }
+    if (!(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError(`read() needs a Uint8Array, got ${describe(p)}`));
     }
     return this.#read(p);
   }
@@ -401,7 +460,7 @@ export class SocketStream implements Deno.Conn {
     this.#assertOpen();
     if (p.length === 0) return 0;
     // A plain try/finally rather than `using`: this is the hot path, and without a timeout there is nothing to end.
-    const deadline = this.#deadline("read", this.readTimeout);
+    const deadline = this.#deadline("read", this.#readTimeout);
     try {
       for (;;) {
         this.#assertOpen();
@@ -448,7 +507,7 @@ export class SocketStream implements Deno.Conn {
       throw new RangeError(`maxLength must be a positive integer, got ${maxLength}`);
     }
     this.#assertOpen();
-    using deadline = this.#deadline("read", this.readTimeout);
+    using deadline = this.#deadline("read", this.#readTimeout);
     for (;;) {
       this.#assertOpen();
       const session = this.#internals.session;
@@ -476,9 +535,13 @@ export class SocketStream implements Deno.Conn {
    * @throws {Deno.errors.BadResource} after `close()`.
    */
   write(p: Uint8Array): Promise<number> {
+    // Only what Deno.Conn takes: any other view would be sent as its raw bytes, or not at all.
+    if (!(p instanceof Uint8Array)) {
+      return Promise.reject(new TypeError(`write() needs a Uint8Array, got ${describe(p)}`));
+    }
     // As in read(): the common case goes straight to the session.
     const session = this.#internals.session;
-    if (session && !this.#closing && !this.#writeClosed && this.writeTimeout === undefined) {
+    if (session && !this.#closing && !this.#writeClosed && this.#writeTimeout === undefined) {
       return session.write(p);
     }
     return this.#write(p);
@@ -489,7 +552,7 @@ export class SocketStream implements Deno.Conn {
     if (this.#writeClosed) {
       throw new Deno.errors.BrokenPipe("The SocketStream's write side was closed by closeWrite()");
     }
-    const deadline = this.#deadline("write", this.writeTimeout);
+    const deadline = this.#deadline("write", this.#writeTimeout);
     try {
       const session = this.#internals.session;
       if (session) return await session.write(p, deadline);
@@ -508,6 +571,16 @@ export class SocketStream implements Deno.Conn {
    */
   close(): void {
     if (this.#closing) return;
+    // From inside one of this connection's OpenSSL callbacks, OpenSSL is still using the SSL: close once that
+    // call has returned.
+    if (insideOpensslCallback()) {
+      this.#closing = true;
+      queueMicrotask(() => {
+        this.#closing = false;
+        this.close();
+      });
+      return;
+    }
     this.#closing = true;
     const session = this.#internals.session;
     if (session) {
@@ -522,6 +595,7 @@ export class SocketStream implements Deno.Conn {
 
   async #finishClose(session: TlsSession | null): Promise<void> {
     await settleWithin(this.#outbound.drained(), CLOSE_DRAIN_MS);
+    if (this.#linger || session?.alertSent) await this.#drainAfterAlert();
     this.#inbound.stop();
     try {
       this.#conn.close();
@@ -533,6 +607,21 @@ export class SocketStream implements Deno.Conn {
     this.#plain = [];
     this.#decrypted = [];
     this.#resolveClosed();
+  }
+
+  // After a fatal alert: a peer that already sent more would get a TCP reset on close, and might never read
+  // the alert. Half-close, read and drop what comes (bounded), then close.
+  async #drainAfterAlert(): Promise<void> {
+    this.#lingering = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      return;
+    }
+    const end = Date.now() + LINGER_MS;
+    while (!this.#inbound.ended && this.#lingerBytes < LINGER_BYTES && Date.now() < end) {
+      await settleWithin(this.#inbound.pull(), end - Date.now());
+    }
   }
 
   /** Resolves when `close()` has finished: transport closed and native objects freed. */
@@ -550,7 +639,11 @@ export class SocketStream implements Deno.Conn {
     if (this.#writeClosed) return;
     this.#writeClosed = true;
     const session = this.#internals.session;
-    if (session) await session.sendCloseNotify();
+    if (session) {
+      // Writes in flight finish first: their bytes go out before the close_notify.
+      await session.writesDone();
+      await session.sendCloseNotify();
+    }
     await this.#outbound.drained();
     await this.#conn.closeWrite();
   }

@@ -54,7 +54,8 @@ for (const sslCtx of [true, "default", "v23", "tls-v1", "tls-v1-1", "tls-v1-2", 
           Deno.UnsafePointer.value(METHODS[sslSide]),
         );
         const pin = typeof sslCtx === "string" ? PINS[sslCtx] : undefined;
-        assert.equal(SSL_CTX_get_min_proto_version(raw), pin ?? 0);
+        // The flexible symbols mean TLS 1.2 or later on purpose, not by the security level's accident.
+        assert.equal(SSL_CTX_get_min_proto_version(raw), pin ?? TLS1_2_VERSION);
         assert.equal(SSL_CTX_get_max_proto_version(raw), pin ?? 0);
         const legacy = sslCtx === "tls-v1" || sslCtx === "tls-v1-1";
         assert.equal(libssl.SSL_CTX_get_security_level(raw), legacy ? 0 : defaultLevel);
@@ -75,7 +76,7 @@ Deno.test('makeSslCtx defaults to sslCtx true and sslSide "server"', () => {
     Deno.UnsafePointer.value(libssl.SSL_CTX_get_ssl_method(ctx.pointer)),
     Deno.UnsafePointer.value(METHODS.server),
   );
-  assert.equal(SSL_CTX_get_min_proto_version(ctx.pointer), 0);
+  assert.equal(SSL_CTX_get_min_proto_version(ctx.pointer), TLS1_2_VERSION);
 });
 
 for (const protocol of ["v2", "v3"] as const) {

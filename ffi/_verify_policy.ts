@@ -1,0 +1,193 @@
+/**
+ * The rule every client SSL the module makes obeys: it verifies the server's chain and name, or the caller
+ * turned verification off explicitly. Also the session id context that binds a client's sessions to the
+ * host and verification they were made with, and the checks after a resumption.
+ *
+ * What "explicitly" means: `setVerificationMode` with a mode that does not verify (on the context or the
+ * SSL), `verify: false` on a client context, or a context the module made with `SSL_VERIFY_PEER` whose mode
+ * was changed since (a raw `SSL_CTX_set_verify` in a `ctxConfigureCallback`). A context that simply never
+ * verified (made for "both" or "server", or by your own FFI) does not count: its client SSLs get
+ * `SSL_VERIFY_PEER` from the module.
+ *
+ * @module
+ */
+
+import {
+  SSL_VERIFY_PEER,
+  X509_V_ERR_HOSTNAME_MISMATCH,
+  X509_V_ERR_IP_ADDRESS_MISMATCH,
+  X509_V_OK,
+} from "./constants.ts";
+import { cString, readCString } from "./_cstring.ts";
+import { sha256 } from "./_digest.ts";
+import { SslVerificationFailure } from "./errors.ts";
+import { releaseWhenFreed } from "./_lifetimes.ts";
+import { loadOpenssl } from "./library.ts";
+import { SSL_set1_verify_cert_store } from "./macros.ts";
+import type { SslCtxPointer, SslPointer } from "./pointers.ts";
+
+// Contexts the module gave SSL_VERIFY_PEER when it made them.
+const verifyingByDefault = new Set<bigint>();
+// Contexts and SSLs whose verification was turned off through the module's API.
+const turnedOff = { ctx: new Set<bigint>(), ssl: new Set<bigint>() };
+// Trust stores for the client SSLs of contexts made for "both" (whose own store serves their servers).
+const clientStores = new Map<bigint, Deno.PointerObject>();
+
+function forgetWhenFreed(kind: "ctx" | "ssl", raw: Deno.PointerObject, set: Set<bigint>): void {
+  const address = Deno.UnsafePointer.value(raw);
+  if (set.has(address)) return;
+  set.add(address);
+  releaseWhenFreed(kind, raw, () => set.delete(address));
+}
+
+/** @internal The module made `ctx` with `SSL_VERIFY_PEER`. */
+export function markVerifyingByDefault(ctx: Deno.PointerObject): void {
+  forgetWhenFreed("ctx", ctx, verifyingByDefault);
+}
+
+/** @internal The caller chose whether `target` verifies, through the module's API. */
+export function recordVerificationChoice(
+  kind: "ctx" | "ssl",
+  raw: Deno.PointerObject,
+  verifies: boolean,
+): void {
+  const set = turnedOff[kind];
+  if (verifies) set.delete(Deno.UnsafePointer.value(raw));
+  else forgetWhenFreed(kind, raw, set);
+}
+
+/**
+ * @internal Gives a "both" context the system trust store for its client SSLs (its own store, used by its
+ * server SSLs for client certificates, stays empty: a server never trusts the system store for clients).
+ */
+export function giveClientTrustStore(ctx: Deno.PointerObject): boolean {
+  const { libcrypto } = loadOpenssl();
+  const store = libcrypto.X509_STORE_new();
+  if (store === null) return false;
+  // Honours SSL_CERT_FILE and SSL_CERT_DIR.
+  if (libcrypto.X509_STORE_set_default_paths(store) !== 1) {
+    libcrypto.X509_STORE_free(store);
+    return false;
+  }
+  const address = Deno.UnsafePointer.value(ctx);
+  clientStores.set(address, store);
+  releaseWhenFreed("ctx", ctx, () => {
+    clientStores.delete(address);
+    libcrypto.X509_STORE_free(store);
+  });
+  return true;
+}
+
+function storeIsEmpty(store: Deno.PointerValue): boolean {
+  const { libcrypto } = loadOpenssl();
+  const objects = store === null ? null : libcrypto.X509_STORE_get0_objects(store);
+  return objects === null || libcrypto.OPENSSL_sk_num(objects) <= 0;
+}
+
+function verifiesPeer(ssl: Deno.PointerObject): boolean {
+  return (loadOpenssl().libssl.SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) !== 0;
+}
+
+function turnedOffExplicitly(ssl: SslPointer, ctx: SslCtxPointer): boolean {
+  const { libssl } = loadOpenssl();
+  const context = Deno.UnsafePointer.value(ctx.pointer);
+  return turnedOff.ssl.has(Deno.UnsafePointer.value(ssl.pointer)) || turnedOff.ctx.has(context) ||
+    (verifyingByDefault.has(context) &&
+      (libssl.SSL_CTX_get_verify_mode(ctx.pointer) & SSL_VERIFY_PEER) === 0);
+}
+
+/**
+ * @internal Makes a client SSL verify its peer unless that was turned off explicitly: `SSL_VERIFY_PEER`
+ * (keeping the context's verify callback), and for a "both" context the system trust store.
+ */
+export function requireVerification(ssl: SslPointer, ctx: SslCtxPointer): void {
+  const raw = ssl.pointer;
+  if (verifiesPeer(raw) || turnedOffExplicitly(ssl, ctx)) return;
+  const { libssl } = loadOpenssl();
+  libssl.SSL_set_verify(raw, libssl.SSL_get_verify_mode(raw) | SSL_VERIFY_PEER, null);
+  // A "both" context whose own store is still empty: the system store. One you filled is yours to use.
+  const store = clientStores.get(Deno.UnsafePointer.value(ctx.pointer));
+  if (store && storeIsEmpty(libssl.SSL_CTX_get_cert_store(ctx.pointer))) {
+    SSL_set1_verify_cert_store(raw, store);
+  }
+}
+
+/** The host name or IP address a client SSL will check the certificate against, or `null`. */
+export function nameToVerify(ssl: Deno.PointerObject): string | null {
+  const { libssl, libcrypto } = loadOpenssl();
+  const param = libssl.SSL_get0_param(ssl);
+  const host = readCString(libcrypto.X509_VERIFY_PARAM_get0_host(param, 0));
+  if (host !== null) return host;
+  const ip = libcrypto.X509_VERIFY_PARAM_get1_ip_asc(param);
+  if (ip === null) return null;
+  try {
+    return readCString(ip);
+  } finally {
+    libcrypto.CRYPTO_free(ip, null, 0);
+  }
+}
+
+/**
+ * @internal The rule for a client SSL once it is configured: if it verifies, it has a name to check (Python's
+ * `check_hostname`). Returns the session id context that its sessions carry: one per host and per
+ * verification, so a session is offered only where it was made.
+ *
+ * @throws {TypeError} for a verifying client without a name, before anything is sent.
+ */
+export function checkClientBeforeHandshake(ssl: SslPointer): Uint8Array<ArrayBuffer> {
+  const raw = ssl.pointer;
+  const verifies = verifiesPeer(raw);
+  const name = nameToVerify(raw);
+  if (verifies && name === null) {
+    throw new TypeError(
+      "This TLS client verifies the server's certificate but has no name to check it against, so any valid " +
+        "certificate would pass: pass tlsextHostName (the server's name or IP address), or turn verification " +
+        'off explicitly (verify: false, or setVerificationMode(ctx, "client", "never"))',
+    );
+  }
+  const context = sha256(
+    cString(`@comm/socket-stream client ${verifies ? "verified" : "unverified"} ${name ?? ""}`),
+  );
+  const { libssl } = loadOpenssl();
+  libssl.SSL_set_session_id_context(raw, context, context.length);
+  return context;
+}
+
+/**
+ * @internal After a resumed handshake on a verifying client: the session's own verification passed, and
+ * its peer certificate carries the name this connection checks (OpenSSL verifies nothing on resumption).
+ *
+ * @throws {SslVerificationFailure} if not.
+ */
+export function checkResumedPeer(ssl: Deno.PointerObject): void {
+  const { libssl, libcrypto } = loadOpenssl();
+  if (libssl.SSL_session_reused(ssl) !== 1 || !verifiesPeer(ssl)) return;
+  const fail = (code: number, why: string) => {
+    const verifyMessage = readCString(libcrypto.X509_verify_cert_error_string(BigInt(code))) ??
+      `error ${code}`;
+    return new SslVerificationFailure(
+      `TLS handshake failed: the resumed session ${why} (X509 error ${code}); it was not offered for this host`,
+      { verifyCode: code, verifyMessage },
+    );
+  };
+  const result = Number(libssl.SSL_get_verify_result(ssl));
+  if (result !== X509_V_OK) throw fail(result, "had not been verified");
+  const name = nameToVerify(ssl);
+  if (name === null) return;
+  const peer = libssl.SSL_get0_peer_certificate(ssl);
+  if (peer === null) throw fail(X509_V_ERR_HOSTNAME_MISMATCH, "has no peer certificate");
+  const ip = name.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(name);
+  const matches = ip ? libcrypto.X509_check_ip_asc(peer, cString(name), 0) === 1 : libcrypto.X509_check_host(
+    peer,
+    cString(name),
+    BigInt(new TextEncoder().encode(name).length),
+    0,
+    null,
+  ) === 1;
+  if (!matches) {
+    throw fail(
+      ip ? X509_V_ERR_IP_ADDRESS_MISMATCH : X509_V_ERR_HOSTNAME_MISMATCH,
+      `is for a certificate that does not name ${name}`,
+    );
+  }
+}
