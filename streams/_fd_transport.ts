@@ -50,10 +50,13 @@ export class FdTransport implements Deno.Conn {
    * @throws {TypeError} for a value that is not a descriptor, or on Windows.
    */
   constructor(fd: number) {
-    if (!Number.isInteger(fd) || fd < 0) {
+    if (!Number.isInteger(fd)) {
       throw new TypeError(
         `socket must be a Deno.Conn or a socket descriptor (an integer >= 0), got ${describe(fd)}`,
       );
+    }
+    if (fd < 0 || fd > 0x7fffffff) {
+      throw new RangeError(`socket as a descriptor must be from 0 to 2147483647, got ${fd}`);
     }
     const libc = loadLibc();
     const flags = libc.fcntl(fd, FCNTL.F_GETFL, 0);

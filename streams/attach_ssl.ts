@@ -32,7 +32,7 @@ import {
 import { recordRoute, SslAbstractContext } from "./abstract_context.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
-import { defaultHandshakeTimeout } from "./_server_defaults.ts";
+import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
 
@@ -64,8 +64,8 @@ export interface SslOptions {
   sslConfigureCallback?: (ssl: SslPointer) => void;
   /**
    * Milliseconds the handshake may take; on expiry `SslHandshakeTimeout`, and the stream is closed. `null`
-   * for no limit. When absent: none, except on a connection accepted by `startUpServer` (its
-   * `handshakeTimeout`, 10 s by default).
+   * for no limit. When absent: none (LispWorks' default), except on a connection accepted by
+   * `startUpServer`, which brings that server's `handshakeTimeout` (10 s unless it says otherwise).
    */
   handshakeTimeout?: number | null;
   /**
@@ -244,9 +244,8 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   const inner = internalsOf(stream);
   const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
   // Undefined: the default of the server that accepted the connection, if any; null: none.
-  const ms = opts.handshakeTimeout === undefined
-    ? defaultHandshakeTimeout(inner.transport)
-    : opts.handshakeTimeout ?? undefined;
+  const ms = (opts.handshakeTimeout === undefined ? serverHandshakeTimeout(inner.transport) : opts.handshakeTimeout) ??
+    undefined;
   using deadline = new Deadline({
     timeoutMs: ms,
     signal: opts.signal,
@@ -402,6 +401,8 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
 
   let leftover: DetachedBytes;
   try {
+    // Writes in flight finish first: their bytes go out before the close_notify.
+    await session.writesDone();
     if (retryCount === null) {
       await session.sendCloseNotify();
       leftover = { plaintext: [], rest: new Uint8Array(0) };

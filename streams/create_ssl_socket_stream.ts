@@ -8,6 +8,7 @@ import { describe } from "../ffi/pointers.ts";
 import type { SslCtxSpec } from "./attach_ssl.ts";
 import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
+import { SERVER_HANDSHAKE_TIMEOUT_MS, serverHandshakeTimeout } from "./_server_defaults.ts";
 
 /** Options of `createSslSocketStream`: the initargs less `socket` and `sslCtx`, and `errorp`. */
 export interface CreateSslSocketStreamOptions extends Omit<SocketStreamInit, "socket" | "sslCtx"> {
@@ -22,7 +23,9 @@ export interface CreateSslSocketStreamOptions extends Omit<SocketStreamInit, "so
  * Makes a TLS stream over an accepted (or connected) socket, LispWorks 8's
  * `create-ssl-socket-stream`: `makeInstance` with the SSL options, owning the
  * socket and closing it on failure. `sslSide` defaults to "server"; an
- * `SslAbstractContext` brings its own side.
+ * `SslAbstractContext` brings its own side. As a server entry point it cuts a
+ * handshake that does not finish: `handshakeTimeout` defaults to the accepting
+ * `startUpServer`'s, else 10 s; `null` turns it off.
  *
  * @param socket the connection, owned by the stream from now on.
  * @param sslCtx what SSL to use (not null).
@@ -78,8 +81,19 @@ export async function createSslSocketStream(
   if (sslCtx === null || sslCtx === undefined) {
     throw new TypeError(`createSslSocketStream needs an sslCtx, got ${describe(sslCtx)}`);
   }
-  const { errorp = false, ...init } = options;
+  const { errorp = false, ...rest } = options;
   if (typeof errorp !== "boolean") throw new TypeError(`errorp must be a boolean, got ${describe(errorp)}`);
+  // A server entry point: a handshake that never finishes is cut, by default after the accepting server's
+  // timeout, else 10 s.
+  const accepted = typeof socket === "object" && socket !== null ? serverHandshakeTimeout(socket) : undefined;
+  const init = {
+    ...rest,
+    handshakeTimeout: rest.handshakeTimeout !== undefined
+      ? rest.handshakeTimeout
+      : accepted !== undefined
+      ? accepted
+      : SERVER_HANDSHAKE_TIMEOUT_MS,
+  };
   if (errorp) return await makeInstance("socket-stream", { ...init, socket, sslCtx });
   try {
     return [await makeInstance("socket-stream", { ...init, socket, sslCtx }), null];

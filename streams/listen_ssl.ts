@@ -6,6 +6,7 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
+import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import type { SslOptions } from "./attach_ssl.ts";
 import { makeInstance } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
@@ -20,11 +21,15 @@ export interface ListenSslOptions extends Omit<SslOptions, "signal"> {
    */
   hostname?: string;
   /**
-   * Milliseconds a client has to finish its handshake; a stalled one is dropped.
+   * Milliseconds a client has to finish its handshake; a stalled one is dropped. `null` for no limit.
    * @default {10000}
    */
-  handshakeTimeout?: number;
-  /** Told about each client dropped because its handshake failed. */
+  handshakeTimeout?: number | null;
+  /**
+   * Told about each client dropped because its handshake failed (with the client's address), and about each
+   * failed accept (with the listener's address; the listener pauses, 10 ms doubling up to 1 s, and accepts
+   * again).
+   */
   onError?: (error: unknown, remoteAddr: Deno.NetAddr) => void;
   /** Milliseconds a read may wait, for each stream. */
   readTimeout?: number;
@@ -64,7 +69,14 @@ export interface SslListener extends AsyncIterable<SocketStream>, AsyncDisposabl
  * ```
  */
 export function listenSsl(options: ListenSslOptions): SslListener {
-  const { port, hostname = "0.0.0.0", handshakeTimeout = 10_000, onError, signal, ...ssl } = options ?? {};
+  const {
+    port,
+    hostname = "0.0.0.0",
+    handshakeTimeout = SERVER_HANDSHAKE_TIMEOUT_MS,
+    onError,
+    signal,
+    ...ssl
+  } = options ?? {};
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`listenSsl: port must be an integer from 0 to 65535, got ${describe(port)}`);
   }
@@ -77,6 +89,8 @@ export function listenSsl(options: ListenSslOptions): SslListener {
   const handshaking = new Set<Promise<void>>();
   const closing: Promise<void>[] = [];
   let closed = false;
+  let stopped!: () => void;
+  const stopping = new Promise<void>((resolve) => stopped = resolve);
 
   const shut = (stream: SocketStream) => {
     stream.close();
@@ -90,6 +104,7 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     else ready.push(stream);
   };
 
+  const backoff = new AcceptBackoff();
   const accepting = (async () => {
     for (;;) {
       let socket: Deno.TcpConn;
@@ -97,8 +112,16 @@ export function listenSsl(options: ListenSslOptions): SslListener {
         socket = await listener.accept();
       } catch (error) {
         if (closed || error instanceof Deno.errors.BadResource) return;
+        // Out of descriptors, or a connection reset in the backlog: report it, pause, accept again.
+        try {
+          onError?.(error, listener.addr);
+        } catch {
+          // The listener goes on.
+        }
+        await backoff.failed(stopping);
         continue;
       }
+      backoff.succeeded();
       const handshake = makeInstance("socket-stream", { handshakeTimeout, ...ssl, socket })
         .then(deliver, (error) => onError?.(error, socket.remoteAddr))
         .catch(() => {});
@@ -110,6 +133,7 @@ export function listenSsl(options: ListenSslOptions): SslListener {
   const close = () => {
     if (closed) return;
     closed = true;
+    stopped();
     try {
       listener.close();
     } catch {

@@ -22,6 +22,9 @@ import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
 
+/** The most keying material, and the longest context, `exportKeyingMaterial` takes: TLS carries 16-bit lengths. */
+const MAX_EXPORT = 0xffff;
+
 /** How long `close()` lets queued bytes and close_notify drain before it cuts the transport. */
 const CLOSE_DRAIN_MS = 2000;
 
@@ -394,16 +397,20 @@ export class SocketStream implements Deno.Conn {
    * @param label the label, e.g. "EXPERIMENTAL my-protocol".
    * @param context optional context bytes.
    * @returns `length` bytes both ends compute alike.
-   * @throws {RangeError} for a bad length.
+   * @throws {RangeError} for a length outside 1 to 65535, or a context over 65535 bytes.
+   * @throws {TypeError} for a label with a NUL.
    * @throws {SocketError} before the handshake or on a plain stream.
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
-    if (!Number.isInteger(length) || length <= 0) {
-      throw new RangeError(`length must be a positive integer, got ${length}`);
+    if (!Number.isInteger(length) || length <= 0 || length > MAX_EXPORT) {
+      throw new RangeError(`length must be an integer from 1 to ${MAX_EXPORT}, got ${length}`);
     }
     if (typeof label !== "string") throw new TypeError("label must be a string");
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new TypeError("context must be a Uint8Array");
+    }
+    if (context !== undefined && context.length > MAX_EXPORT) {
+      throw new RangeError(`context must be at most ${MAX_EXPORT} bytes (a 16-bit length), got ${context.length}`);
     }
     return exportKeyingMaterialOf(this.#handshakenSsl("exportKeyingMaterial()"), length, label, context);
   }

@@ -6,7 +6,8 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
-import { settleWithin } from "./_deadline.ts";
+import { checkTimeout, settleWithin } from "./_deadline.ts";
+import { AcceptBackoff, acceptedWith, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { streamOwning } from "./socket_stream.ts";
 
 /** Options of `startUpServer`. */
@@ -31,6 +32,18 @@ export interface StartUpServerOptions {
    * @default {5000}
    */
   gracePeriod?: number;
+  /**
+   * The handshake timeout for TLS over the connections this server accepts, when `createSslSocketStream`,
+   * `makeInstance` or `attachSsl` is given none: a client that connects and never finishes its handshake
+   * cannot hold a handler forever. `null` for no limit.
+   * @default {10000}
+   */
+  handshakeTimeout?: number | null;
+  /**
+   * Told when accepting fails (for instance when the process runs out of descriptors); the server pauses
+   * (10 ms, doubling up to 1 s) and accepts again.
+   */
+  onError?: (error: unknown) => void;
 }
 
 /** What a stopped server did. */
@@ -43,6 +56,15 @@ export interface ServerSummary {
 
 /** How long cut connections' handlers may take to notice before the server resolves anyway. */
 const CUT_SETTLE_MS = 2000;
+
+// Tells onError, which must not stop the server by throwing.
+function reportQuietly(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  try {
+    onError?.(error);
+  } catch {
+    // The server goes on.
+  }
+}
 
 // Closes a connection; a TLS stream over it sends close_notify first. Resolves when closed.
 function closeQuietly(conn: Deno.Conn): Promise<void> {
@@ -91,8 +113,16 @@ function closeQuietly(conn: Deno.Conn): Promise<void> {
  * ```
  */
 export async function startUpServer(options: StartUpServerOptions): Promise<ServerSummary> {
-  const { function: handle, service, address = "0.0.0.0", announce, signal, gracePeriod = 5000 } = options ??
-    {};
+  const {
+    function: handle,
+    service,
+    address = "0.0.0.0",
+    announce,
+    signal,
+    gracePeriod = 5000,
+    handshakeTimeout = SERVER_HANDSHAKE_TIMEOUT_MS,
+    onError,
+  } = options ?? {};
   if (typeof handle !== "function") {
     throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
   }
@@ -101,16 +131,24 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
       `startUpServer: service must be a port number from 0 to 65535, got ${describe(service)}`,
     );
   }
-  if (!Number.isFinite(gracePeriod) || gracePeriod < 0) {
-    throw new RangeError(`gracePeriod must be a number of milliseconds >= 0, got ${gracePeriod}`);
-  }
+  checkTimeout("gracePeriod", gracePeriod);
+  const handshakeMs = checkTimeout("handshakeTimeout", handshakeTimeout) ?? null;
   if (announce !== undefined && typeof announce !== "function") {
     throw new TypeError(`announce must be a function, got ${describe(announce)}`);
   }
+  if (onError !== undefined && typeof onError !== "function") {
+    throw new TypeError(`onError must be a function, got ${describe(onError)}`);
+  }
   signal?.throwIfAborted();
   const listener = Deno.listen({ hostname: address, port: service, transport: "tcp" });
-  const stop = () => listener.close();
+  let stopped!: () => void;
+  const stopping = new Promise<void>((resolve) => stopped = resolve);
+  const stop = () => {
+    stopped();
+    listener.close();
+  };
   signal?.addEventListener("abort", stop, { once: true });
+  const backoff = new AcceptBackoff();
   const open = new Map<Deno.TcpConn, Promise<void>>();
   let served = 0;
   try {
@@ -121,9 +159,14 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
         conn = await listener.accept();
       } catch (error) {
         if (signal?.aborted || error instanceof Deno.errors.BadResource) break;
-        // A failed accept (too many files, a reset in the backlog) does not stop the server.
+        // A failed accept (too many files, a reset in the backlog) does not stop the server: it is reported,
+        // and the server pauses before it accepts again.
+        reportQuietly(onError, error);
+        await backoff.failed(stopping);
         continue;
       }
+      backoff.succeeded();
+      acceptedWith(conn, handshakeMs);
       served++;
       // Open until the function has settled and a SocketStream made over the connection is closed.
       const done = (async () => {

@@ -149,7 +149,9 @@ Deno.test("TLS over a socket accepted with libc, to Deno.connectTls", async () =
 
 Deno.test("a descriptor that is not an open stream socket is a TypeError, and is left alone", async () => {
   await assert.rejects(makeInstance("socket-stream", { socket: 987654 }), /not an open descriptor/);
-  await assert.rejects(makeInstance("socket-stream", { socket: -1 }), TypeError);
+  await assert.rejects(makeInstance("socket-stream", { socket: -1 }), RangeError);
+  await assert.rejects(makeInstance("socket-stream", { socket: 2 ** 32 + 3 }), /from 0 to 2147483647/);
+  await assert.rejects(makeInstance("socket-stream", { socket: 1.5 }), TypeError);
   // Standard input is a terminal, a file or nothing here: never a stream socket to take over.
   await assert.rejects(
     makeInstance("socket-stream", { socket: 0 }),
