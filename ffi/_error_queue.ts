@@ -7,7 +7,6 @@
 
 import {
   ERR_LIB_SSL,
-  ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED,
   SSL_ERROR_SSL,
   SSL_ERROR_SYSCALL,
   SSL_ERROR_ZERO_RETURN,
@@ -232,7 +231,8 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       init,
     );
   }
-  if (has(ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED)) {
+  // ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED: its code carries flags that differ between releases; its text does not.
+  if (entries.some((entry) => entry.reason === "called a function you should not call")) {
     return new SslFailure(
       `${operation} failed: this SSL_CTX's method cannot take this role (a context made for sslSide ` +
         `"server" cannot connect, one made for "client" cannot accept); make it with the right sslSide or "both"`,

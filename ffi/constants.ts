@@ -149,11 +149,6 @@ export const SSL_R_TLSV1_ALERT_NO_RENEGOTIATION = 1100;
 export const SSL_R_TLSV1_UNRECOGNIZED_NAME = 1112;
 /** `SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED` (sslerr.h): the server wanted a client certificate. */
 export const SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED = 1116;
-/**
- * `ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED` (err.h, with `ERR_RFLAG_FATAL`): for instance a handshake in a direction
- * the SSL_CTX's method cannot take.
- */
-export const ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED = 0x40002;
 
 // x509_vfy.h
 /** `X509_V_OK` (x509_vfy.h). */

@@ -500,3 +500,29 @@ export function plainEcho(): { port: number; close(): Promise<void> } {
     },
   };
 }
+
+/** `promise`, or a failure naming `what` after `ms`: every wait in a test is bounded. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The error `promise` rejects with (a failure naming `what` if it resolves, or takes longer than `ms`). */
+export async function rejection(promise: Promise<unknown>, ms: number, what: string): Promise<Error> {
+  try {
+    await within(promise, ms, what);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("timed out after")) throw error;
+    return error as Error;
+  }
+  throw new Error(`${what} succeeded; it should have failed`);
+}
