@@ -259,6 +259,14 @@ export function sslCallFailed(context: FailureContext): SslCondition {
         init,
       );
     }
+    // After the first handshake (a read or a write failed), it refused a renegotiation.
+    if (operation !== "TLS handshake") {
+      return new SslFailure(
+        `${operation} failed: the peer refused the renegotiation (handshake_failure alert); one end does not ` +
+          "allow TLS 1.2 renegotiation, or it wanted a client certificate this end did not give",
+        init,
+      );
+    }
     return new SslFailure(
       `${operation} failed: the peer refused the handshake (handshake_failure alert) after agreeing on a ` +
         "version and cipher; it may require a client certificate, or refuse the one it got",
