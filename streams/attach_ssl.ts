@@ -244,8 +244,9 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   const inner = internalsOf(stream);
   const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
   // Undefined: the default of the server that accepted the connection, if any; null: none.
-  const ms = (opts.handshakeTimeout === undefined ? serverHandshakeTimeout(inner.transport) : opts.handshakeTimeout) ??
-    undefined;
+  const ms =
+    (opts.handshakeTimeout === undefined ? serverHandshakeTimeout(inner.transport) : opts.handshakeTimeout) ??
+      undefined;
   using deadline = new Deadline({
     timeoutMs: ms,
     signal: opts.signal,

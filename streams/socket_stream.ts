@@ -410,7 +410,9 @@ export class SocketStream implements Deno.Conn {
       throw new TypeError("context must be a Uint8Array");
     }
     if (context !== undefined && context.length > MAX_EXPORT) {
-      throw new RangeError(`context must be at most ${MAX_EXPORT} bytes (a 16-bit length), got ${context.length}`);
+      throw new RangeError(
+        `context must be at most ${MAX_EXPORT} bytes (a 16-bit length), got ${context.length}`,
+      );
     }
     return exportKeyingMaterialOf(this.#handshakenSsl("exportKeyingMaterial()"), length, label, context);
   }
