@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkNoNul } from "./_cstring.ts";
 import { openFirst } from "./_discover.ts";
 import { type Libcrypto, libcryptoSymbols, type Libssl, libsslSymbols } from "./symbols.ts";
 
@@ -60,6 +61,8 @@ export type SslLibraryPath = string | { libssl?: string; libcrypto?: string };
 function pathsOf(path: SslLibraryPath): { libssl?: string; libcrypto?: string } {
   if (typeof path === "string") {
     if (path === "") throw new TypeError("setSslLibraryPath needs a non-empty path");
+    // dlopen reads a C string: "libssl.so.3\0/elsewhere" would load libssl.so.3.
+    checkNoNul(path, "setSslLibraryPath's path");
     // The libcrypto that goes with a libssl sits beside it under the matching name.
     const slash = path.lastIndexOf("/") + 1;
     const base = path.slice(slash);
@@ -72,6 +75,9 @@ function pathsOf(path: SslLibraryPath): { libssl?: string; libcrypto?: string } 
   }
   if (typeof path !== "object" || path === null) {
     throw new TypeError(`setSslLibraryPath needs a path or { libssl, libcrypto }, got ${typeof path}`);
+  }
+  for (const key of ["libssl", "libcrypto"] as const) {
+    if (path[key] !== undefined) checkNoNul(path[key], `setSslLibraryPath's ${key}`);
   }
   return { libssl: path.libssl, libcrypto: path.libcrypto };
 }

@@ -107,7 +107,13 @@ export type SniContexts =
 
 /** Options of `createSslServerContext`. */
 export interface SslServerContextOptions extends SslContextOptions {
-  /** Other server contexts to use when the client asks for their names (SNI); this one is the default. */
+  /**
+   * Other server contexts to use when the client asks for their names (SNI); this one is the default. The
+   * name is read from the ClientHello before the connection's SSL is made, and the SSL is made from the
+   * chosen context, so all of its settings hold. A function that throws refuses the client with an
+   * unrecognized_name alert. Only the context given as `sslCtx` routes: a chosen context's own `sni` is not
+   * consulted.
+   */
   sni?: SniContexts;
   /** Ask for a client certificate and verify it if one comes. */
   requestClientCert?: boolean;
@@ -668,8 +674,8 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  * server does not trust the system store for clients unless told to).
  *
  * With `sni`, a client asking for another name (SNI) is served by the context
- * registered for it (exact names first, then `*.domain` wildcards); any other
- * name, or none, gets this context.
+ * registered for it (exact names first, then `*.domain` wildcards), with all
+ * of that context's settings; any other name, or none, gets this context.
  *
  * @param options identity, client certificates, versions, ALPN, ciphers, key log, SNI.
  * @returns the context.

@@ -12,6 +12,7 @@ import {
   openTcpStream,
   setCipherList,
   setSslCtxOptions,
+  setSslLibraryPath,
   setVerificationMode,
   SocketStream,
   type SslAbstractContext,
@@ -727,6 +728,8 @@ Deno.test("C12 a NUL inside any string that becomes a C string is a TypeError", 
   assert.throws(() => createSslClientContext({ ciphers: "HIGH\0" }), TypeError);
   assert.throws(() => createSslClientContext({ opensslTrustedFile: "/etc/ssl\0/x" }), TypeError);
   assert.throws(() => createSslClientContext({ ...identity("client"), password: "a\0b" }), TypeError);
+  assert.throws(() => setSslLibraryPath("libssl.so.3\0/elsewhere/libssl.so"), /NUL/);
+  assert.throws(() => setSslLibraryPath({ libcrypto: "libcrypto.so.3\0x" }), /NUL/);
   const [client, server] = await tlsPairOverLoopback();
   assert.throws(() => client.exportKeyingMaterial(16, "EXPERIMENTAL\0x"), TypeError);
   await client[Symbol.asyncDispose]();
