@@ -8,8 +8,8 @@
 
 /** What a deadline is made of. */
 export interface DeadlineOptions {
-  /** Milliseconds from now; `undefined` for none. */
-  timeoutMs?: number;
+  /** Milliseconds from now; `undefined` or `null` for none. */
+  timeoutMs?: number | null;
   /** Aborting it ends the operation with the signal's reason. */
   signal?: AbortSignal;
   /** The error for an expired timeout. */
@@ -44,7 +44,8 @@ export class Deadline implements Disposable {
 
   /** Starts the timer now. */
   constructor({ timeoutMs, signal, onTimeout }: DeadlineOptions) {
-    if (timeoutMs === undefined && signal === undefined) {
+    // null is LispWorks' nil: no limit, never a timer of 0 ms.
+    if ((timeoutMs === undefined || timeoutMs === null) && signal === undefined) {
       this.#expired = null;
       return;
     }
@@ -55,7 +56,7 @@ export class Deadline implements Disposable {
         this.#onAbort = () => reject(signal.reason);
         signal.addEventListener("abort", this.#onAbort, { once: true });
       }
-      if (timeoutMs !== undefined) {
+      if (timeoutMs !== undefined && timeoutMs !== null) {
         this.#timer = setTimeout(() => reject(onTimeout()), timeoutMs);
       }
     });
