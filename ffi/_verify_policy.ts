@@ -127,14 +127,57 @@ export function nameToVerify(ssl: Deno.PointerObject): string | null {
   }
 }
 
+// Functions numbered in this process (a callback may decide anything, so it counts by identity).
+const functionIds = new WeakMap<object, number>();
+let nextFunctionId = 1;
+
+/** @internal A process-local name for a function, or "none". */
+export function functionId(fn: unknown): string {
+  if (typeof fn !== "function") return "none";
+  let id = functionIds.get(fn);
+  if (id === undefined) functionIds.set(fn, id = nextFunctionId++);
+  return `function ${id}`;
+}
+
+// A random name for each SSL_CTX the module was given, by address (forgotten when it is freed for good).
+const contextIds = new Map<bigint, string>();
+
+/** @internal A process-local name for an SSL_CTX: sessions made on one are not offered on another. */
+export function contextId(ctx: SslCtxPointer): string {
+  const address = Deno.UnsafePointer.value(ctx.pointer);
+  let id = contextIds.get(address);
+  if (id === undefined) {
+    id = crypto.randomUUID();
+    contextIds.set(address, id);
+    releaseWhenFreed("ctx", ctx.pointer, () => contextIds.delete(address));
+  }
+  return id;
+}
+
+function pointerName(pointer: Deno.PointerValue): string {
+  return String(Deno.UnsafePointer.value(pointer));
+}
+
+// The SHA-256 of the certificate an SSL presents, as hex, or "none".
+function ownCertificate(ssl: Deno.PointerObject): string {
+  const { libssl, libcrypto } = loadOpenssl();
+  const certificate = libssl.SSL_get_certificate(ssl);
+  if (certificate === null) return "none";
+  const digest = new Uint8Array(32);
+  const length = new Uint32Array(1);
+  if (libcrypto.X509_digest(certificate, libcrypto.EVP_sha256(), digest, length) !== 1) return "unknown";
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * @internal The rule for a client SSL once it is configured: if it verifies, it has a name to check (Python's
- * `check_hostname`). Returns the session id context that its sessions carry: one per host and per
- * verification, so a session is offered only where it was made.
+ * `check_hostname`). Returns the session id context that its sessions carry: a digest of `identity` (the
+ * context and the callbacks that configured it), the host, the verification mode and callback, and the
+ * client certificate, so a session is offered only where all of them are the same.
  *
  * @throws {TypeError} for a verifying client without a name, before anything is sent.
  */
-export function checkClientBeforeHandshake(ssl: SslPointer): Uint8Array<ArrayBuffer> {
+export function checkClientBeforeHandshake(ssl: SslPointer, identity: string): Uint8Array<ArrayBuffer> {
   const raw = ssl.pointer;
   const verifies = verifiesPeer(raw);
   const name = nameToVerify(raw);
@@ -145,10 +188,17 @@ export function checkClientBeforeHandshake(ssl: SslPointer): Uint8Array<ArrayBuf
         'off explicitly (verify: false, or setVerificationMode(ctx, "client", "never"))',
     );
   }
-  const context = sha256(
-    cString(`@comm/socket-stream client ${verifies ? "verified" : "unverified"} ${name ?? ""}`),
-  );
   const { libssl } = loadOpenssl();
+  const context = sha256(cString(
+    [
+      "@comm/socket-stream client",
+      identity,
+      name ?? "",
+      libssl.SSL_get_verify_mode(raw),
+      pointerName(libssl.SSL_get_verify_callback(raw)),
+      ownCertificate(raw),
+    ].join("\n"),
+  ));
   libssl.SSL_set_session_id_context(raw, context, context.length);
   return context;
 }
@@ -190,4 +240,26 @@ export function checkResumedPeer(ssl: Deno.PointerObject): void {
       `is for a certificate that does not name ${name}`,
     );
   }
+}
+
+/**
+ * @internal A server SSL whose verification was changed for this one connection (a verify mode or callback
+ * other than its context's) gets a session id context of its own, so sessions made without that
+ * verification (on other connections of the same context) do not resume on it.
+ */
+export function bindServerSessions(ssl: SslPointer, ctx: SslCtxPointer): void {
+  const { libssl } = loadOpenssl();
+  const raw = ssl.pointer;
+  const mode = libssl.SSL_get_verify_mode(raw);
+  const callback = pointerName(libssl.SSL_get_verify_callback(raw));
+  if (
+    mode === libssl.SSL_CTX_get_verify_mode(ctx.pointer) &&
+    callback === pointerName(libssl.SSL_CTX_get_verify_callback(ctx.pointer))
+  ) {
+    return;
+  }
+  const context = sha256(
+    cString(`@comm/socket-stream server connection\n${contextId(ctx)}\n${mode}\n${callback}`),
+  );
+  libssl.SSL_set_session_id_context(raw, context, context.length);
 }

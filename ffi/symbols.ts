@@ -211,6 +211,10 @@ export const libsslSymbols = {
   SSL_SESSION_get0_id_context: { parameters: ["pointer", "buffer"], result: "pointer" },
   // X509 *SSL_SESSION_get0_peer(SSL_SESSION *s);
   SSL_SESSION_get0_peer: { parameters: ["pointer"], result: "pointer" },
+  // SSL_verify_cb SSL_get_verify_callback(const SSL *ssl);
+  SSL_get_verify_callback: { parameters: ["pointer"], result: "pointer" },
+  // X509 *SSL_get_certificate(const SSL *ssl);  -- not a new reference
+  SSL_get_certificate: { parameters: ["pointer"], result: "pointer" },
   // X509 *SSL_get0_peer_certificate(const SSL *s);
   SSL_get0_peer_certificate: { parameters: ["pointer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

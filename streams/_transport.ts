@@ -56,9 +56,13 @@ export class Inbound {
     return this.#ended;
   }
 
-  /** Resolves once one more chunk (or the end) has been delivered. */
+  /**
+   * Resolves once one more chunk (or the end) has been delivered; at once after the end. Rejects with
+   * `BadResource` once stopped: a loop waiting for bytes must not spin on a transport that will bring none.
+   */
   pull(): Promise<void> {
-    if (this.#ended || this.#stopped) return Promise.resolve();
+    if (this.#stopped) return Promise.reject(new Deno.errors.BadResource("The SocketStream is closed"));
+    if (this.#ended) return Promise.resolve();
     // Plain promise handlers made once, not an async function per read: reads are the hot path.
     return this.#inFlight ??= this.#transport.read(this.#buffer.buffer).then(this.#received, this.#failed);
   }

@@ -32,7 +32,7 @@ import {
 import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
-import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
+import { functionId, markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { nativeVerifyCallback, type VerifyCallback } from "../ffi/verification.ts";
 
 /** What client and server contexts share. */
@@ -255,6 +255,7 @@ export class SslAbstractContext implements Disposable {
   readonly #ctx: SslCtxPointer;
   readonly #options: SslClientContextOptions & SslServerContextOptions;
   readonly #choose: SniChooser | undefined;
+  #sessionIdentity: string | undefined;
 
   /** @internal Use `createSslClientContext` or `createSslServerContext`. */
   constructor(
@@ -317,6 +318,11 @@ export class SslAbstractContext implements Disposable {
   /** The session a client connection offers when it is given none. */
   get session(): Uint8Array | undefined {
     return this.#options.session;
+  }
+
+  /** @internal What a client connection's sessions are bound to, besides its host (see `_verify_policy.ts`). */
+  get sessionIdentity(): string {
+    return this.#sessionIdentity ??= `${this.side} context ${configurationOf(this.#options)}`;
   }
 
   /** @internal A connection starts using the SSL_CTX; call the returned function when it ends. */
@@ -597,24 +603,15 @@ function build(
   return made.context;
 }
 
-// Functions that decide a server's client authentication, numbered in this process (see sessionContextOf).
-const functionIds = new WeakMap<object, number>();
-let nextFunctionId = 1;
-
 /**
- * A server context's session id context: a digest of what it promises about client authentication, identity,
- * versions and ciphers, so that a session made under one policy never resumes under another (contexts that
- * share ticket keys, SNI contexts) while equal configurations, in any process, resume each other's sessions.
- * A verify callback or configure callback counts by identity: it may decide anything.
+ * What a context promises about authentication, identity, versions and ciphers, as text: a server's session id
+ * context is its digest, so a session made under one policy never resumes under another (contexts that share
+ * ticket keys, SNI contexts) while equal configurations, in any process, resume each other's sessions; a
+ * client's sessions carry it too. A function (a verify or configure callback, which may decide anything)
+ * counts by identity, in this process.
  */
-function sessionContextOf(options: SslServerContextOptions): string {
-  const idOf = (fn: unknown) => {
-    if (typeof fn !== "function") return null;
-    let id = functionIds.get(fn);
-    if (id === undefined) functionIds.set(fn, id = nextFunctionId++);
-    return `function ${id}`;
-  };
-  // Secrets and what does not bear on resumption stay out.
+function configurationOf(options: SslClientContextOptions & SslServerContextOptions): string {
+  // Secrets and what does not bear on authentication stay out.
   const {
     sni: _sni,
     keylog: _keylog,
@@ -622,9 +619,11 @@ function sessionContextOf(options: SslServerContextOptions): string {
     key: _key,
     password: _password,
     passwordCallback: _passwordCallback,
+    session: _session,
+    tlsextHostName: _tlsextHostName,
     ...rest
   } = options;
-  return JSON.stringify(rest, (_key, value) => typeof value === "function" ? idOf(value) : value);
+  return JSON.stringify(rest, (_name, value) => typeof value === "function" ? functionId(value) : value);
 }
 
 function setVerify(ctx: SslCtxPointer, bits: number, callback: VerifyCallback | undefined): void {
@@ -718,6 +717,6 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     setVerify(ctx, bits, options.verifyCallback);
-    setServerSessionContext(ctx.pointer, sessionContextOf(options));
+    setServerSessionContext(ctx.pointer, configurationOf(options));
   });
 }

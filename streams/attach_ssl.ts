@@ -24,8 +24,11 @@ import {
 import { offerSession } from "../ffi/connection_info.ts";
 import { releaseContext, retainContext } from "../ffi/_lifetimes.ts";
 import {
+  bindServerSessions,
   checkClientBeforeHandshake,
   checkResumedPeer,
+  contextId,
+  functionId,
   nameToVerify,
   requireVerification,
 } from "../ffi/_verify_policy.ts";
@@ -163,6 +166,37 @@ function setPeerName(ssl: SslPointer, host: string): void {
   }
 }
 
+/** What a module-made SSL needs to take either role. */
+interface RoleSetup {
+  /** The name to send and verify as a client. */
+  host?: string;
+  /** A session to offer as a client. */
+  session?: Uint8Array;
+  /** What its sessions are bound to besides the host: the context and the callbacks that configured it. */
+  identity: string;
+}
+
+function currentRole(ssl: SslPointer): "client" | "server" {
+  return loadOpenssl().libssl.SSL_is_server(ssl.pointer) === 1 ? "server" : "client";
+}
+
+/**
+ * The rules for the role the SSL has now. A client verifies the chain and the name (unless turned off
+ * explicitly), has a name to check, and offers a session only if it was made with the same identity, host
+ * and verification. A server whose verification was changed for this connection keeps its sessions apart.
+ */
+function prepareRole(ssl: SslPointer, ctx: SslCtxPointer, role: RoleSetup): "client" | "server" {
+  if (currentRole(ssl) === "server") {
+    bindServerSessions(ssl, ctx);
+    return "server";
+  }
+  if (role.host !== undefined && nameToVerify(ssl.pointer) === null) setPeerName(ssl, role.host);
+  requireVerification(ssl, ctx);
+  const sessionContext = checkClientBeforeHandshake(ssl, role.identity);
+  if (role.session !== undefined) offerSession(ssl.pointer, role.session, sessionContext);
+  return "client";
+}
+
 /** The fatal unrecognized_name alert, sent before any SSL exists (record version 0x0303, as TLS 1.3 says). */
 const UNRECOGNIZED_NAME_ALERT = new Uint8Array([21, 3, 3, 0, 2, 2, SSL_AD_UNRECOGNIZED_NAME]);
 
@@ -276,6 +310,8 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   let ownsSsl = false;
   let release: (() => void) | undefined;
   let side: SslSide | null = null;
+  let role: RoleSetup | null = null;
+  let prepared: "client" | "server" | null = null;
   try {
     if (context instanceof SslPointer) {
       ssl = context;
@@ -309,19 +345,31 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
       const { libssl } = loadOpenssl();
       if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
       if (side === "server") libssl.SSL_set_accept_state(ssl.pointer);
+      role = {
+        host: opts.tlsextHostName ?? abstractContext?.tlsextHostName,
+        session: opts.session ?? abstractContext?.session,
+        identity: abstractContext
+          ? abstractContext.sessionIdentity
+          : context instanceof SslCtxPointer
+          ? `context ${contextId(ctx)} ${functionId(sslConfigureCallback)}`
+          : `${String(context)} ${sslSide} ${functionId(ctxConfigureCallback)} ${
+            functionId(sslConfigureCallback)
+          }`,
+      };
+      // The name and SSL_VERIFY_PEER go on before the callback, so it can see them and change them.
       if (side === "client") {
-        const host = opts.tlsextHostName ?? abstractContext?.tlsextHostName;
-        if (host !== undefined) setPeerName(ssl, host);
+        if (role.host !== undefined) setPeerName(ssl, role.host);
         requireVerification(ssl, ctx);
       }
       if (acquired) acquired.configure?.(ssl);
       else sslConfigureCallback?.(ssl);
-      if (side === "client") {
-        const sessionContext = checkClientBeforeHandshake(ssl);
-        const offered = opts.session ?? abstractContext?.session;
-        if (offered !== undefined) offerSession(ssl.pointer, offered, sessionContext);
-      }
+      // What the SSL is now (a callback may have set the other state) decides the rules it gets.
+      if (side !== "both") prepared = prepareRole(ssl, ctx, role);
       startsHandshake = side !== "both";
+    }
+    // A callback above may have closed the stream: its close found no session to end, so end this one here.
+    if (inner.closing()) {
+      throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed during setup");
     }
     session = new TlsSession(
       { ssl, ctx, ownsSsl, ownsCtx, release },
@@ -337,22 +385,16 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     throw error;
   }
 
-  const madeSsl = ssl;
-  const madeCtx = ctx;
-  if (side === "both") {
-    // The caller sets the state later: the client rule (and tlsextHostName, which on a server SSL would check
-    // the client's certificate against a host name) applies once it is known, before any byte goes out.
+  if (role !== null) {
+    // An SSL whose state is set later ("both", or changed after attachSsl): the rules for the role it has at
+    // the first step, before any byte goes out.
+    const [madeSsl, madeCtx, madeRole] = [ssl, ctx!, role];
     session.engine.beforeFirstStep(() => {
-      if (loadOpenssl().libssl.SSL_is_server(madeSsl.pointer) === 1) return;
-      if (opts.tlsextHostName !== undefined && nameToVerify(madeSsl.pointer) === null) {
-        setPeerName(madeSsl, opts.tlsextHostName);
-      }
-      requireVerification(madeSsl, madeCtx);
-      checkClientBeforeHandshake(madeSsl);
+      if (currentRole(madeSsl) !== prepared) prepared = prepareRole(madeSsl, madeCtx, madeRole);
     });
-  }
-  if (side === "client" || side === "both") {
-    session.engine.afterHandshake(() => checkResumedPeer(madeSsl.pointer));
+    session.engine.afterHandshake(() => {
+      if (currentRole(madeSsl) === "client") checkResumedPeer(madeSsl.pointer);
+    });
   }
   inner.session = session;
   try {

@@ -8,6 +8,8 @@ import {
   openTcpStream,
   type SocketStream,
   type SslAbstractContext,
+  type SslCtxPointer,
+  type SslPointer,
   SslCondition,
   SslFailure,
   SslVerificationFailure,
@@ -419,12 +421,11 @@ Deno.test("a context's own tlsextHostName, session and configure callbacks are u
     key: fixtureText("wildcard.key"),
   });
   const seen: string[] = [];
-  const first = createSslClientContext({
-    ...trustCa,
-    tlsextHostName: "www.test.example",
-    opensslCtxConfigureCallback: (ctx) => seen.push(`ctx ${ctx.constructor.name}`),
-    opensslSslConfigureCallback: (ssl) => seen.push(`ssl ${ssl.constructor.name}`),
-  });
+  const callbacks = {
+    opensslCtxConfigureCallback: (ctx: SslCtxPointer) => void seen.push(`ctx ${ctx.constructor.name}`),
+    opensslSslConfigureCallback: (ssl: SslPointer) => void seen.push(`ssl ${ssl.constructor.name}`),
+  };
+  const first = createSslClientContext({ ...trustCa, tlsextHostName: "www.test.example", ...callbacks });
   let session: Uint8Array | null;
   {
     await using server = serveOnce(serverContext);
@@ -437,10 +438,13 @@ Deno.test("a context's own tlsextHostName, session and configure callbacks are u
   }
   first.close();
   assert.deepEqual(seen, ["ctx SslCtxPointer", "ssl SslPointer"]);
+  // A context configured the same way (the same callbacks) offers the session; one configured otherwise does
+  // not (see security_test.ts).
   using second = createSslClientContext({
     ...trustCa,
     tlsextHostName: "www.test.example",
     session: session!,
+    ...callbacks,
   });
   await using server = serveOnce(serverContext);
   await using client = await openTcpStream("127.0.0.1", server.port, { sslCtx: second });

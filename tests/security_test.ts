@@ -300,6 +300,72 @@ for (const version of ["tls-v1-2", "tls-v1-3"] as const) {
   });
 }
 
+/** A client session made with `made` against a server on `certificate` (s_server -rev), then offered with `offered`. */
+async function offerAcross(
+  certificate: string,
+  made: SslAbstractContext,
+  offered: SslAbstractContext,
+): Promise<SocketStream | Error> {
+  const { peer, port } = await startOpensslServer(["-naccept", "2", "-rev"], certificate);
+  await using _peer = peer;
+  const first = await within(openTcpStream("localhost", port, { sslCtx: made }), 5000, "the first handshake");
+  assert.equal(await within(roundTrip(first, "x\n"), 5000, "the echo"), "x\n");
+  const session = first.session();
+  assert.ok(session);
+  await first[Symbol.asyncDispose]();
+  return await connectOutcome(port, { sslCtx: offered, session });
+}
+
+Deno.test("A2 a session is not offered by a client context with other trust, another verify callback or no client certificate", async () => {
+  // Made trusting another CA: a context that trusts only the test CA must not inherit that trust.
+  {
+    using lenient = createSslClientContext({ ca: fixtureText("untrusted-ca.pem") });
+    using strict = createSslClientContext(trustCa);
+    const outcome = await offerAcross("untrusted", lenient, strict);
+    assert.ok(outcome instanceof SslVerificationFailure, String(outcome));
+    assert.equal(outcome.verifyCode, 20);
+  }
+  // Made with a verify callback that accepts anything.
+  {
+    using lenient = createSslClientContext({ ...trustCa, verifyCallback: () => true });
+    using strict = createSslClientContext(trustCa);
+    const outcome = await offerAcross("self-signed", lenient, strict);
+    assert.ok(outcome instanceof SslVerificationFailure, String(outcome));
+    assert.equal(outcome.verifyCode, 18);
+  }
+  // Made presenting a client certificate: a context without one must not take over that identity.
+  {
+    using context = createSslServerContext({ ...identity("server"), ...trustCa, requireClientCert: true });
+    await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: context });
+    const clients: string[] = [];
+    const serving = (async () => {
+      for await (const stream of listener) {
+        clients.push(stream.peerCertificate()?.subject ?? "none");
+        await stream.write(encoder.encode("hi")).catch(() => {});
+        await stream[Symbol.asyncDispose]();
+      }
+    })();
+    using withCertificate = createSslClientContext({ ...trustCa, ...identity("client") });
+    using without = createSslClientContext(trustCa);
+    const first = await within(
+      openTcpStream("localhost", listener.addr.port, { sslCtx: withCertificate }),
+      5000,
+      "the mutual-TLS handshake",
+    );
+    await within(readBytes(first, 2), 5000, "the greeting");
+    const session = first.session();
+    await first[Symbol.asyncDispose]();
+    const second = await connectOutcome(listener.addr.port, { sslCtx: without, session: session! });
+    const refused = second instanceof Error
+      ? second
+      : await rejection(readAll(second).finally(() => second[Symbol.asyncDispose]()), 5000, "the refusal");
+    assert.match(refused.message, /requires a client certificate/);
+    listener.close();
+    await serving;
+    assert.equal(clients.length, 1, `only the client with a certificate was served: ${clients}`);
+  }
+});
+
 /** Checks with openssl s_client (-sess_out, then -sess_in) that a server on `sslCtx` resumes, TLS 1.3 and 1.2. */
 async function assertResumes(sslCtx: SslAbstractContext | ReturnType<typeof makeSslCtx>): Promise<void> {
   await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx });
@@ -343,6 +409,48 @@ Deno.test("A3 a server SSL_CTX from makeSslCtx that requires client certificates
   await assertResumes(ctx);
 });
 
+Deno.test("A3 a client certificate required per connection is not bypassed by a session from the same SSL_CTX", async () => {
+  using ctx = makeSslCtx({ sslSide: "server" });
+  useCertificate(ctx);
+  trustTestCa(ctx);
+  const serve = async (listener: ReturnType<typeof listenSsl>) => {
+    for await (const stream of listener) {
+      await stream.write(encoder.encode("bye\n")).catch(() => {});
+      await stream[Symbol.asyncDispose]();
+    }
+  };
+  await using open = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: ctx });
+  await using admin = listenSsl({
+    port: 0,
+    hostname: "127.0.0.1",
+    sslCtx: ctx,
+    sslConfigureCallback: (ssl) => setVerificationMode(ssl, "server", "always"),
+  });
+  const serving = Promise.all([serve(open), serve(admin)]);
+  const directory = await Deno.makeTempDir();
+  try {
+    for (const version of ["-tls1_3", "-tls1_2"]) {
+      await sClient(open.addr.port, ["-ign_eof", version, "-sess_out", `${directory}/s`], "x\n");
+      const { output } = await sClient(
+        admin.addr.port,
+        ["-ign_eof", version, "-sess_in", `${directory}/s`],
+        "y\n",
+      );
+      assert.doesNotMatch(output, /Reused/, `${version}: ${output}`);
+      assert.doesNotMatch(
+        output,
+        /bye/,
+        `${version}: the admin listener served a client without a certificate`,
+      );
+    }
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+    open.close();
+    admin.close();
+    await serving;
+  }
+});
+
 for (const symbol of [true, "default", "v23"] as const) {
   Deno.test(`A4 sslCtx ${JSON.stringify(symbol)} refuses TLS 1.0 and 1.1 on both sides`, async () => {
     const { peer, port } = await startOpensslServer(["-tls1", "-cipher", "AES128-SHA:@SECLEVEL=0"]);
@@ -379,6 +487,25 @@ Deno.test('A5 a client SSL made from a "both" context verifies the chain and the
   const stream = await connectOutcome(port, { sslCtx: both });
   assert.ok(stream instanceof SocketStream, String(stream));
   await stream[Symbol.asyncDispose]();
+});
+
+Deno.test('A5 an SSL a configure callback turns into a client gets the client rules (sslSide left at "server")', async () => {
+  const { peer, port } = await startOpensslServer([], "self-signed");
+  await using _peer = peer;
+  using both = makeSslCtx({ sslSide: "both" });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const failure = await rejection(
+    makeInstance("socket-stream", {
+      socket: conn,
+      sslCtx: both,
+      tlsextHostName: "localhost",
+      sslConfigureCallback: (ssl) => libssl.SSL_set_connect_state(ssl.pointer),
+    }),
+    5000,
+    "a handshake with a self-signed server",
+  );
+  assert.ok(failure instanceof SslVerificationFailure, String(failure));
+  assert.equal(failure.verifyCode, 18);
 });
 
 Deno.test("A5 turning verification off explicitly still works, on the context or the connection", async () => {
