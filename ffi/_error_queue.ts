@@ -274,6 +274,13 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     );
   }
   const mismatch = sslReasons.find((entry) => VERSION_OR_CIPHER_REASONS.has(entry.reasonCode));
+  if (mismatch && server && context.ssl !== null && libssl.SSL_get_certificate(context.ssl) === null) {
+    return new SslFailure(
+      `${operation} failed: this server has no certificate and key, so it can agree on no cipher; load them ` +
+        "(certFile and keyFile, cert and key, or in ctxConfigureCallback)",
+      init,
+    );
+  }
   if (mismatch) {
     return new SslVersionOrCipherMismatch(
       `${operation} failed: ${mismatch.reason}; the two ends share no protocol version or cipher`,

@@ -86,13 +86,69 @@ function serialOf(x509: Deno.PointerObject): string {
   }
 }
 
+// GENERAL_NAME types (x509v3.h).
+const GEN_EMAIL = 1;
+const GEN_DNS = 2;
+const GEN_DIRNAME = 4;
+const GEN_URI = 6;
+const GEN_IPADD = 7;
+
+const latin1 = new TextDecoder("latin1");
+
+function bytesOf(asn1String: Deno.PointerValue): Uint8Array {
+  const { libcrypto } = loadOpenssl();
+  const length = asn1String === null ? 0 : libcrypto.ASN1_STRING_length(asn1String);
+  const data = asn1String === null ? null : libcrypto.ASN1_STRING_get0_data(asn1String);
+  if (data === null || length <= 0) return new Uint8Array(0);
+  return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(data, length)).slice();
+}
+
+// As OpenSSL prints it: dotted decimal, or eight hex groups.
+function ipText(bytes: Uint8Array): string {
+  if (bytes.length === 4) return bytes.join(".");
+  if (bytes.length === 16) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
+    return Array.from({ length: 8 }, (_, i) => view.getUint16(2 * i).toString(16).toUpperCase()).join(":");
+  }
+  return "<invalid>";
+}
+
+// One entry per name, read from the extension itself: never by splitting printed text, where a URI or a
+// directory name containing ", DNS:" would pass for a name the certificate does not carry.
 function altNamesOf(x509: Deno.PointerObject): string[] {
   const { libcrypto } = loadOpenssl();
-  const index = libcrypto.X509_get_ext_by_NID(x509, NID_subject_alt_name, -1);
-  if (index < 0) return [];
-  const extension = libcrypto.X509_get_ext(x509, index);
-  const text = memoryBioText((bio) => libcrypto.X509V3_EXT_print(bio, extension, 0n, 0));
-  return text.split(",").map((part) => part.trim()).filter((part) => part.length > 0);
+  const names = libcrypto.X509_get_ext_d2i(x509, NID_subject_alt_name, null, null);
+  if (names === null) return [];
+  try {
+    const out: string[] = [];
+    const count = libcrypto.OPENSSL_sk_num(names);
+    const type = new Int32Array(1);
+    for (let i = 0; i < count; i++) {
+      const value = libcrypto.GENERAL_NAME_get0_value(libcrypto.OPENSSL_sk_value(names, i), type);
+      switch (type[0]) {
+        case GEN_DNS:
+          out.push(`DNS:${latin1.decode(bytesOf(value))}`);
+          break;
+        case GEN_IPADD:
+          out.push(`IP Address:${ipText(bytesOf(value))}`);
+          break;
+        case GEN_URI:
+          out.push(`URI:${latin1.decode(bytesOf(value))}`);
+          break;
+        case GEN_EMAIL:
+          out.push(`email:${latin1.decode(bytesOf(value))}`);
+          break;
+        case GEN_DIRNAME:
+          out.push(`DirName:${nameOf(value)}`);
+          break;
+        default:
+          out.push("othername:<unsupported>");
+      }
+    }
+    return out;
+  } finally {
+    libcrypto.GENERAL_NAMES_free(names);
+  }
 }
 
 function derOf(x509: Deno.PointerObject): Uint8Array<ArrayBuffer> {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { cString } from "./_cstring.ts";
 import { callFailed, clearErrors } from "./_error_queue.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set_dh_auto } from "./macros.ts";
@@ -80,8 +81,18 @@ export function readDhparams(pem: string | Uint8Array): DhParams {
     throw new TypeError(`readDhparams needs PEM text, got ${describe(pem)}`);
   }
   clearErrors();
-  const key = withPemBio(pem, (bio) => loadOpenssl().libcrypto.PEM_read_bio_Parameters(bio, null));
+  const { libcrypto } = loadOpenssl();
+  const key = withPemBio(pem, (bio) => libcrypto.PEM_read_bio_Parameters(bio, null));
   if (key === null) throw callFailed("readDhparams");
+  // PEM_read_bio_Parameters reads any parameters (EC, DSA...): only DH ones serve DHE.
+  if (
+    libcrypto.EVP_PKEY_is_a(key, cString("DH")) !== 1 && libcrypto.EVP_PKEY_is_a(key, cString("DHX")) !== 1
+  ) {
+    libcrypto.EVP_PKEY_free(key);
+    throw new TypeError(
+      "readDhparams: the PEM text holds parameters of another kind (EC, DSA...), not DH parameters",
+    );
+  }
   return new DhParams(key);
 }
 

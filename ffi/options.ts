@@ -110,7 +110,7 @@ export function setSslCtxOptions(target: CtxOrSsl, options: SslCtxOptions): bigi
   let set = 0n;
   let clear = 0n;
   for (const [name, value] of Object.entries(options)) {
-    const bits = BITS[name as keyof SslCtxOptions];
+    const bits = Object.hasOwn(BITS, name) ? BITS[name as keyof SslCtxOptions] : undefined;
     if (bits === undefined) {
       throw new TypeError(
         `setSslCtxOptions: unknown option ${JSON.stringify(name)}; known: ${Object.keys(BITS).join(", ")}`,

@@ -189,8 +189,16 @@ export abstract class NativePointer {
   }
 
   /** @internal The module's live wrapper for `raw`, if any. */
-  protected static lookup<T extends NativePointer>(raw: Deno.PointerObject): T | undefined {
-    return known.get(Deno.UnsafePointer.value(raw))?.deref() as T | undefined;
+  protected static lookup<T extends NativePointer>(
+    raw: Deno.PointerObject,
+    kind: abstract new (...args: never[]) => T,
+  ): T | undefined {
+    const found = known.get(Deno.UnsafePointer.value(raw))?.deref();
+    if (found === undefined || found instanceof kind) return found as T | undefined;
+    // One address, two kinds: the caller passed an SSL_CTX where an SSL belongs, or the other way round.
+    throw new TypeError(
+      `${kind.name}.from() was given the pointer of a live ${found.#type}, not an ${kind.name}`,
+    );
   }
 }
 
@@ -218,7 +226,7 @@ export class SslCtxPointer extends NativePointer {
 
   /** @internal The module's wrapper for `raw`: the caller's own if there is one, else a borrowed view. */
   static borrow(raw: Deno.PointerObject): SslCtxPointer {
-    return NativePointer.lookup<SslCtxPointer>(raw) ?? new SslCtxPointer(raw, false, { borrowed: true });
+    return NativePointer.lookup(raw, SslCtxPointer) ?? new SslCtxPointer(raw, false, { borrowed: true });
   }
 
   /**
@@ -241,7 +249,7 @@ export class SslCtxPointer extends NativePointer {
    */
   static from(raw: Deno.PointerValue): SslCtxPointer {
     const pointer = assertPointer(raw, "SslCtxPointer");
-    return NativePointer.lookup<SslCtxPointer>(pointer) ?? new SslCtxPointer(pointer, false);
+    return NativePointer.lookup(pointer, SslCtxPointer) ?? new SslCtxPointer(pointer, false);
   }
 
   /** Frees the `SSL_CTX` (as `destroySslCtx`); nothing if already freed. */
@@ -295,7 +303,7 @@ export class SslPointer extends NativePointer {
    */
   static from(raw: Deno.PointerValue): SslPointer {
     const pointer = assertPointer(raw, "SslPointer");
-    return NativePointer.lookup<SslPointer>(pointer) ?? new SslPointer(pointer, false);
+    return NativePointer.lookup(pointer, SslPointer) ?? new SslPointer(pointer, false);
   }
 
   /** Frees the `SSL` (as `destroySsl`); nothing if already freed; a `TypeError` while a stream uses it. */

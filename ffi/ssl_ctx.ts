@@ -124,7 +124,7 @@ export function checkSide(name: string, side: unknown): asserts side is SslSide 
 /** Whether `value` is one of the protocol symbols. */
 export function isSslProtocol(value: unknown): value is SslProtocol {
   return FLEXIBLE.has(value) || value === "v2" || value === "v3" ||
-    (typeof value === "string" && PINNED[value] !== undefined);
+    (typeof value === "string" && Object.hasOwn(PINNED, value));
 }
 
 /**
@@ -177,7 +177,9 @@ export function newContextFor(
   const ctx = new SslCtxPointer(raw, true);
   neverPromptForPasswords(raw);
   try {
-    const pin = typeof protocol === "string" ? PINNED[protocol] : undefined;
+    const pin = typeof protocol === "string" && Object.hasOwn(PINNED, protocol)
+      ? PINNED[protocol]
+      : undefined;
     if (pin) {
       // TLS 1.0 and 1.1 sign with SHA-1/MD5, which OpenSSL 3 allows only at level 0.
       if (pin.legacy) libssl.SSL_CTX_set_security_level(raw, 0);

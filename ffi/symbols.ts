@@ -300,6 +300,18 @@ export const libcryptoSymbols = {
   X509_check_ip_asc: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   // STACK_OF(X509_OBJECT) *X509_STORE_get0_objects(const X509_STORE *store);
   X509_STORE_get0_objects: { parameters: ["pointer"], result: "pointer" },
+  // int EVP_PKEY_is_a(const EVP_PKEY *pkey, const char *name);
+  EVP_PKEY_is_a: { parameters: ["pointer", "buffer"], result: "i32" },
+  // void *X509_get_ext_d2i(const X509 *x, int nid, int *crit, int *idx);  -- the caller frees the result
+  X509_get_ext_d2i: { parameters: ["pointer", "i32", "pointer", "pointer"], result: "pointer" },
+  // void GENERAL_NAMES_free(GENERAL_NAMES *names);
+  GENERAL_NAMES_free: { parameters: ["pointer"], result: "void" },
+  // void *GENERAL_NAME_get0_value(const GENERAL_NAME *a, int *ptype);
+  GENERAL_NAME_get0_value: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // const unsigned char *ASN1_STRING_get0_data(const ASN1_STRING *x);
+  ASN1_STRING_get0_data: { parameters: ["pointer"], result: "pointer" },
+  // int ASN1_STRING_length(const ASN1_STRING *x);
+  ASN1_STRING_length: { parameters: ["pointer"], result: "i32" },
   // X509_STORE *X509_STORE_new(void);
   X509_STORE_new: { parameters: [], result: "pointer" },
   // void X509_STORE_free(X509_STORE *store);

@@ -72,7 +72,7 @@ export function verifyBits(side: SslSide, mode: VerificationMode): number {
   }
   if (Array.isArray(mode)) {
     return mode.reduce((bits: number, flag: VerificationFlag) => {
-      if (!(flag in FLAGS)) {
+      if (typeof flag !== "string" || !Object.hasOwn(FLAGS, flag)) {
         throw new TypeError(
           `mode flags must be "verify-peer", "fail-if-no-peer-cert" or "verify-client-once", got ${
             describe(flag)

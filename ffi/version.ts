@@ -40,7 +40,7 @@ const TYPES: Record<OpensslVersionInfo, number> = {
  * ```
  */
 export function opensslVersion(what: OpensslVersionInfo = "version"): string {
-  const type = TYPES[what];
+  const type = typeof what === "string" && Object.hasOwn(TYPES, what) ? TYPES[what] : undefined;
   if (type === undefined) {
     throw new RangeError(
       `opensslVersion: what must be one of ${Object.keys(TYPES).join(", ")}, got ${JSON.stringify(what)}`,

@@ -41,6 +41,7 @@ function addressOf(fd: number, which: "getsockname" | "getpeername"): Deno.Addr 
 export class FdTransport implements Deno.Conn {
   readonly #fd: number;
   #reading: Promise<unknown> | null = null;
+  readonly #writing = new Set<Promise<unknown>>();
   #closed = false;
 
   /**
@@ -94,7 +95,14 @@ export class FdTransport implements Deno.Conn {
 
   async write(p: Uint8Array): Promise<number> {
     if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
-    const count = Number(await loadLibc().write(this.#fd, p, BigInt(p.length)));
+    const writing = loadLibc().write(this.#fd, p, BigInt(p.length));
+    this.#writing.add(writing);
+    let count: number;
+    try {
+      count = Number(await writing);
+    } finally {
+      this.#writing.delete(writing);
+    }
     if (count < 0) throw new Deno.errors.BrokenPipe(`write(2) failed on socket ${this.#fd}`);
     return count;
   }
@@ -103,11 +111,13 @@ export class FdTransport implements Deno.Conn {
     if (this.#closed) return;
     this.#closed = true;
     const libc = loadLibc();
-    // Wake a read blocked in another thread, then close once it has returned.
+    // Wake a read or write blocked in another thread. The number is closed only once no call that holds it is
+    // left: a write still queued on the thread pool would otherwise go to whatever descriptor reuses it.
     libc.shutdown(this.#fd, SHUT.RDWR);
     const fd = this.#fd;
-    if (this.#reading) this.#reading.finally(() => libc.close(fd));
-    else libc.close(fd);
+    const pending = [this.#reading, ...this.#writing].filter((call) => call !== null);
+    if (pending.length === 0) libc.close(fd);
+    else Promise.allSettled(pending).then(() => libc.close(fd));
   }
 
   closeWrite(): Promise<void> {

@@ -211,13 +211,16 @@ export class TlsSession {
 
   /**
    * Encrypts all of `data`; resolves when its records are on the transport. Writes go out whole and in call
-   * order: a write that starts while another is in flight waits for its turn (its deadline runs meanwhile).
-   * Once close_notify is sent, a write that has not finished rejects with `BadResource`.
+   * order: a write that starts while another is in flight waits for its turn. `deadline` bounds the caller's
+   * wait, not the bytes: a write that expires before its turn sends nothing; one that expires after it has
+   * started still sends every byte, in order, and later writes follow them (nothing is cut or spliced). Once
+   * close_notify is sent, a write that has not finished rejects with `BadResource`.
    */
   write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
     if (!this.#writing) {
       this.#writing = true;
-      return this.#writeInTurn(data, deadline);
+      const writing = this.#writeInTurn(data);
+      return deadline === NO_DEADLINE ? writing : this.#whileWriting(writing, deadline);
     }
     return this.#writeAfterOthers(data, deadline);
   }
@@ -234,12 +237,29 @@ export class TlsSession {
     try {
       await deadline.race(turn);
     } catch (error) {
-      // Timed out or aborted while waiting: leave the queue, or pass on a turn that came at the same time.
+      // Timed out while waiting: leave the queue (or pass on a turn that came at the same time); nothing sent.
       if (handed) this.#nextWriter();
       else this.#waitingWriters.splice(this.#waitingWriters.indexOf(take), 1);
-      throw error;
+      throw error instanceof Deno.errors.TimedOut
+        ? new Deno.errors.TimedOut(
+          `${error.message}, waiting for the writes before it; none of its bytes was sent`,
+        )
+        : error;
     }
-    return this.#writeInTurn(data, deadline);
+    return await this.#whileWriting(this.#writeInTurn(data), deadline);
+  }
+
+  // The caller waits for a started write until its deadline; the write itself goes on.
+  async #whileWriting(writing: Promise<number>, deadline: Deadline): Promise<number> {
+    try {
+      return await deadline.race(writing);
+    } catch (error) {
+      throw error instanceof Deno.errors.TimedOut
+        ? new Deno.errors.TimedOut(
+          `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
+        )
+        : error;
+    }
   }
 
   // Hands the turn to the next waiting write, or frees it.
@@ -258,7 +278,7 @@ export class TlsSession {
 
   // Holds the turn (see write) from its start to its end, when it hands the turn on. One async function with
   // the loop inside, not a wrapper around another: this is the hot path.
-  async #writeInTurn(data: Uint8Array, deadline: Deadline): Promise<number> {
+  async #writeInTurn(data: Uint8Array): Promise<number> {
     try {
       const size = data.byteLength;
       let offset = 0;
@@ -305,9 +325,7 @@ export class TlsSession {
           throw error;
         }
         if (produced > 0) {
-          await deadline.race(
-            this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered)),
-          );
+          await this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered));
         } else {
           returnBuffer(gathered);
           // Output that cannot be taken is not ours to loop on.
@@ -316,7 +334,7 @@ export class TlsSession {
         if (wantRead) {
           // Mid-handshake: our flight goes out, the peer's comes in.
           this.#post();
-          await deadline.race(this.#pull());
+          await this.#pull();
         }
       }
       return data.length;

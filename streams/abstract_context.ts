@@ -32,6 +32,7 @@ import {
 import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
+import { checkHostName } from "./_host_name.ts";
 import { functionId, markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { nativeVerifyCallback, type VerifyCallback } from "../ffi/verification.ts";
 
@@ -214,6 +215,7 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
     throw new RangeError(`${name}: SSLv3 is not available in OpenSSL 3`);
   }
   if (options.alpnProtocols !== undefined) encodeAlpn(options.alpnProtocols);
+  if (options.tlsextHostName !== undefined) checkHostName(options.tlsextHostName, "tlsextHostName");
   if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
     throw new TypeError(`${name}: certFile and keyFile go together`);
   }

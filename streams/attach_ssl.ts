@@ -7,7 +7,7 @@
  */
 
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
-import { checkNoNul, cString } from "../ffi/_cstring.ts";
+import { cString } from "../ffi/_cstring.ts";
 import { SSL_AD_UNRECOGNIZED_NAME } from "../ffi/constants.ts";
 import { SocketError, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
@@ -35,6 +35,7 @@ import {
 import { recordRoute, SslAbstractContext } from "./abstract_context.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
+import { checkHostName, isIpLiteral } from "./_host_name.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
@@ -97,10 +98,6 @@ export interface DetachSslOptions {
   retryTimeout?: number;
 }
 
-function isIpLiteral(host: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":");
-}
-
 function checkCallback(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== "function") {
     throw new TypeError(`${name} must be a function, got ${typeof value}`);
@@ -123,7 +120,7 @@ function checkOptions(stream: SocketStream, opts: SslOptions): void {
     if (typeof opts.tlsextHostName !== "string" || opts.tlsextHostName === "") {
       throw new TypeError("tlsextHostName must be a non-empty string");
     }
-    checkNoNul(opts.tlsextHostName, "tlsextHostName");
+    checkHostName(opts.tlsextHostName, "tlsextHostName");
   }
   if (opts.session !== undefined && !(opts.session instanceof Uint8Array)) {
     throw new TypeError("session must be a Uint8Array from stream.session()");

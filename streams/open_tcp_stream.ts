@@ -5,6 +5,7 @@
  */
 
 import { SslAbstractContext } from "./abstract_context.ts";
+import { checkHostName } from "./_host_name.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
@@ -51,6 +52,10 @@ export async function openTcpStream(
 ): Promise<SocketStream> {
   if (typeof hostname !== "string" || hostname === "") {
     throw new TypeError("openTcpStream: hostname must be a non-empty string");
+  }
+  checkHostName(hostname, "openTcpStream's hostname");
+  if (opts.sslCtx instanceof SslAbstractContext && opts.sslCtx.side !== "client") {
+    throw new TypeError("openTcpStream is a client: its sslCtx cannot be a server SslAbstractContext");
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${port}`);

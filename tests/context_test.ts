@@ -8,10 +8,10 @@ import {
   openTcpStream,
   type SocketStream,
   type SslAbstractContext,
-  type SslCtxPointer,
-  type SslPointer,
   SslCondition,
+  type SslCtxPointer,
   SslFailure,
+  type SslPointer,
   SslVerificationFailure,
   SslVersionOrCipherMismatch,
 } from "../mod.ts";

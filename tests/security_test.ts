@@ -3,13 +3,17 @@
 // refused or kept whole, and servers under attack. Each case was seen failing on the code before its fix.
 import assert from "node:assert/strict";
 import {
+  attachSsl,
   createSslClientContext,
   createSslServerContext,
   createSslSocketStream,
+  getVerificationMode,
   listenSsl,
   makeInstance,
   makeSslCtx,
+  opensslVersion,
   openTcpStream,
+  readDhparams,
   setCipherList,
   setSslCtxOptions,
   setSslLibraryPath,
@@ -17,9 +21,11 @@ import {
   SocketStream,
   type SslAbstractContext,
   SslCondition,
+  SslCtxPointer,
   SslFailure,
   SslHandshakeTimeout,
   SslPointer,
+  sslNew,
   SslVerificationFailure,
   SslVersionOrCipherMismatch,
   startUpServer,
@@ -38,6 +44,7 @@ import {
   readBytes,
   rejection,
   roundTrip,
+  serveCertificate,
   serveOnce,
   startOpensslServer,
   trustTestCa,
@@ -889,6 +896,32 @@ Deno.test("C13 numbers that reach OpenSSL are range-checked with a RangeError na
   await server[Symbol.asyncDispose]();
 });
 
+Deno.test("C a write that times out sends all of its bytes or none: nothing is cut or spliced", async () => {
+  const [client, server] = await tlsPairOverLoopback();
+  client.writeTimeout = 200;
+  const big = new Uint8Array(16 << 20).fill(0x41);
+  const first = await rejection(client.write(big), 5000, "a 16 MiB write the peer does not read");
+  assert.ok(first instanceof Deno.errors.TimedOut);
+  assert.match(first.message, /all its bytes will still be sent/);
+  const second = await rejection(client.write(encoder.encode("<END>")), 5000, "a write behind it");
+  assert.ok(second instanceof Deno.errors.TimedOut);
+  assert.match(second.message, /none of its bytes was sent/);
+  client.writeTimeout = undefined;
+  const reading = readAll(server);
+  await within(client.write(encoder.encode("<LAST>")), 20_000, "a write after the first one drained");
+  await within(client.closeWrite(), 5000, "closeWrite");
+  const received = await within(reading, 20_000, "everything the client sent");
+  assert.equal(
+    received.length,
+    big.length + 6,
+    "the first write whole, the second not at all, then the third",
+  );
+  assert.ok(received.subarray(0, big.length).every((byte) => byte === 0x41));
+  assert.equal(decoder.decode(received.subarray(big.length)), "<LAST>");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
 Deno.test("C14 close() while a large write is in flight: it rejects with BadResource, resolved writes went out whole", async () => {
   const [client, server] = await tlsPairOverLoopback();
   const first = encoder.encode("resolved before close\n");
@@ -904,6 +937,85 @@ Deno.test("C14 close() while a large write is in flight: it rejects with BadReso
   await client.closed;
   await server[Symbol.asyncDispose]();
   assertNoLiveObjects();
+});
+
+Deno.test("C names from objects' prototypes are not option or flag names", () => {
+  using ctx = makeSslCtx({ sslSide: "client" });
+  for (const flag of ["toString", "__proto__", "constructor", "valueOf"]) {
+    assert.throws(
+      () => setVerificationMode(ctx, "client", [flag as "verify-peer"]),
+      TypeError,
+      `setVerificationMode flag ${flag}`,
+    );
+  }
+  assert.deepEqual(getVerificationMode(ctx), ["verify-peer"], "a refused flag changed nothing");
+  assert.throws(() => setSslCtxOptions(ctx, { toString: true } as never), /unknown option "toString"/);
+  assert.throws(() => opensslVersion("toString" as never), RangeError);
+  assert.throws(() => makeSslCtx({ sslCtx: "constructor" as never }), TypeError);
+});
+
+Deno.test("C a pointer of one kind is not taken for the other", () => {
+  using ctx = makeSslCtx({ sslSide: "client" });
+  using ssl = sslNew(ctx);
+  assert.throws(() => SslPointer.from(ctx.pointer), /live SslCtxPointer, not an SslPointer/);
+  assert.throws(() => SslCtxPointer.from(ssl.pointer), /live SslPointer, not an SslCtxPointer/);
+});
+
+Deno.test("C subjectAltNames are read name by name: a comma inside a URI is not another name", async () => {
+  await using server = serveCertificate("san-trick");
+  const stream = await connectOutcome(server.port, { sslCtx: true, ctxConfigureCallback: trustTestCa });
+  assert.ok(stream instanceof SocketStream, String(stream));
+  assert.deepEqual(stream.peerCertificate()!.subjectAltNames, [
+    "DNS:localhost",
+    "URI:https://tenant.example/a,DNS:admin.example",
+  ]);
+  await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("C an ambiguous numeric address is refused: the resolver and OpenSSL would read it differently", async () => {
+  for (const host of ["127.0.0.010", "127.1", "2130706433", "127.0.0.256", "0127.0.0.1"]) {
+    await assert.rejects(openTcpStream(host, 1, { sslCtx: true }), TypeError, host);
+  }
+  for (const tlsextHostName of ["127.0.0.010", "[]", ""]) {
+    const [near, far] = await loopbackPair();
+    const stream = new SocketStream({ socket: near });
+    await assert.rejects(attachSsl(stream, { sslSide: "client", tlsextHostName }), TypeError, tlsextHostName);
+    assert.equal(stream.ssl, null, "a call wrong from the start changes nothing");
+    await stream.write(encoder.encode("still plain"));
+    assert.equal(decoder.decode(await within(readBytes(far, 11), 5000, "plain bytes")), "still plain");
+    await stream[Symbol.asyncDispose]();
+    far.close();
+  }
+  const [near, far] = await loopbackPair();
+  const stream = new SocketStream({ socket: near });
+  await assert.rejects(attachSsl(stream, { sslSide: "client", tlsextHostName: "a".repeat(300) }), RangeError);
+  await stream[Symbol.asyncDispose]();
+  far.close();
+  await assert.rejects(openTcpStream("local\0host", 1), TypeError);
+});
+
+Deno.test("C readDhparams refuses parameters that are not DH", async () => {
+  const ec = await new Deno.Command("openssl", {
+    args: ["ecparam", "-name", "prime256v1"],
+    stdout: "piped",
+  }).output();
+  assert.throws(() => readDhparams(decoder.decode(ec.stdout)), /not DH parameters/);
+});
+
+Deno.test("C openTcpStream refuses a server context; a server without a certificate says so", async () => {
+  using server = createSslServerContext(identity("server"));
+  await assert.rejects(
+    openTcpStream("localhost", 1, { sslCtx: server }),
+    /cannot be a server SslAbstractContext/,
+  );
+  await using bare = serveOnce(true);
+  const { output } = await sClient(bare.port, [], "x\n");
+  const served = await bare.served;
+  assert.ok(
+    served instanceof SslFailure && !(served instanceof SslVersionOrCipherMismatch),
+    `${served}; ${output}`,
+  );
+  assert.match(served.message, /this server has no certificate and key/);
 });
 
 // ---------------------------------------------------------------------------------------------------------
