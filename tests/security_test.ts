@@ -24,8 +24,8 @@ import {
   SslCtxPointer,
   SslFailure,
   SslHandshakeTimeout,
-  SslPointer,
   sslNew,
+  SslPointer,
   SslVerificationFailure,
   SslVersionOrCipherMismatch,
   startUpServer,
@@ -727,6 +727,42 @@ Deno.test("B close() from a verify callback: the connection ends cleanly, no cra
     console.log(JSON.stringify({ outcome, live: ffi.liveNativeObjects() }));
   `);
   assert.deepEqual(report.live, { sslCtx: 0, ssl: 0 });
+});
+
+Deno.test("B close() while an SNI server waits for the ClientHello, or from a configure callback: a prompt BadResource", async () => {
+  // Each of these spun the event loop forever (no timer fired again): run where a hang is a failed test.
+  const report = await childReport(
+    `
+    const outcomes = {};
+    const router = mod.createSslServerContext({ ...helpers.identity("wrong-host"), sni: { localhost: mod.createSslServerContext(helpers.identity("server")) } });
+    {
+      const [near, far] = await helpers.loopbackPair();
+      const stream = new mod.SocketStream({ socket: near });
+      const attaching = mod.attachSsl(stream, { sslCtx: router, handshakeTimeout: 5000 });
+      setTimeout(() => stream.close(), 100);
+      outcomes.routing = await attaching.then(() => "attached", (error) => error.name);
+      far.close();
+    }
+    for (const where of ["ctxConfigureCallback", "sslConfigureCallback"]) {
+      const [near, far] = await helpers.loopbackPair();
+      const stream = new mod.SocketStream({ socket: near });
+      outcomes[where] = await mod.attachSsl(stream, {
+        sslSide: "client", tlsextHostName: "localhost", handshakeTimeout: 5000, [where]: () => stream.close(),
+      }).then(() => "attached", (error) => error.name);
+      far.close();
+    }
+    console.log(JSON.stringify({ outcomes, live: ffi.liveNativeObjects().ssl }));
+  `,
+    { timeoutMs: 15_000 },
+  );
+  assert.deepEqual(report, {
+    outcomes: {
+      routing: "BadResource",
+      ctxConfigureCallback: "BadResource",
+      sslConfigureCallback: "BadResource",
+    },
+    live: 0,
+  });
 });
 
 Deno.test("B9 a pending read whose buffer is detached or shrunk fails with TypeError; the session goes on", async () => {
