@@ -47,6 +47,7 @@ import {
   serveCertificate,
   serveOnce,
   startOpensslServer,
+  tlsPair,
   trustTestCa,
   useCertificate,
   within,
@@ -782,27 +783,9 @@ Deno.test("B9 a pending read whose buffer is detached or shrunk fails with TypeE
   assertNoLiveObjects();
 });
 
-/** A module client and server over loopback, handshaken. */
-async function tlsPairOverLoopback(): Promise<[SocketStream, SocketStream]> {
-  const [clientConn, serverConn] = await loopbackPair();
-  return await within(
-    Promise.all([
-      makeInstance("socket-stream", {
-        socket: clientConn,
-        sslCtx: true,
-        sslSide: "client",
-        tlsextHostName: "localhost",
-        ctxConfigureCallback: trustTestCa,
-      }),
-      makeInstance("socket-stream", {
-        socket: serverConn,
-        sslCtx: true,
-        ctxConfigureCallback: (ctx) => useCertificate(ctx),
-      }),
-    ]),
-    5000,
-    "the loopback handshake",
-  );
+/** A module client and server over loopback, handshaken (bounded). */
+function tlsPairOverLoopback(options?: Parameters<typeof tlsPair>[0]): Promise<[SocketStream, SocketStream]> {
+  return within(tlsPair(options), 5000, "the loopback handshake");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1351,27 +1334,10 @@ Deno.test("E19 a connection with no state, or a method that cannot take the role
 });
 
 Deno.test("E19 a write after the transport was cut says the write failed", async () => {
-  const [clientConn, serverConn] = await loopbackPair();
-  const [client, server] = await within(
-    Promise.all([
-      makeInstance("socket-stream", {
-        socket: clientConn,
-        sslCtx: true,
-        sslSide: "client",
-        tlsextHostName: "localhost",
-        ctxConfigureCallback: trustTestCa,
-      }),
-      makeInstance("socket-stream", {
-        socket: serverConn,
-        sslCtx: true,
-        ctxConfigureCallback: (ctx) => useCertificate(ctx),
-      }),
-    ]),
-    5000,
-    "the handshake",
-  );
+  let serverConn: Deno.TcpConn | undefined;
+  const [client, server] = await tlsPairOverLoopback({ wrapServer: (conn) => serverConn = conn });
   // The server's TCP connection goes away under its stream, without close_notify.
-  serverConn.close();
+  serverConn!.close();
   const read = await rejection(client.read(new Uint8Array(8)), 5000, "a read after the peer left");
   assert.match(read.message, /^TLS read failed/);
   const write = await rejection(client.write(encoder.encode("late")), 5000, "a write after the peer left");
