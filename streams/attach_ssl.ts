@@ -246,7 +246,7 @@ async function route(
  * A client SSL the module makes verifies the server's chain and name unless
  * verification was turned off explicitly, and needs a name to check
  * (`tlsextHostName`); a `session` is offered only if it was made for the
- * same host with the same verification.
+ * same host, with the same context, verification and client certificate.
  *
  * Bytes already buffered on the plain stream go to TLS (STARTTLS loses
  * nothing). If setup or handshake fails, what was made is freed, the stream
