@@ -163,10 +163,10 @@ export function parseClientHello(bytes: Uint8Array): ClientHelloInfo | typeof NE
   return null;
 }
 
-/** Where `readClientHello` finds a connection's first bytes: buffered chunks that only grow, and more. */
+/** Where `readClientHello` finds a connection's first bytes: a buffer that only grows, and more. */
 export interface HelloSource {
-  /** The chunks received so far, oldest first (left in place: they belong to TLS afterwards). */
-  chunks(): readonly Uint8Array[];
+  /** The bytes received so far (left in place: they belong to TLS afterwards). */
+  bytes(): Uint8Array;
   /** Whether the transport has ended. */
   ended(): boolean;
   /** Resolves once more bytes (or the end) arrived. */
@@ -181,25 +181,11 @@ const MAX_HELLO_BYTES = MAX_CLIENT_HELLO + 4 + MAX_RECORDS * 5;
  * (not TLS, malformed, too large, or the transport ended first). The bytes stay where they are.
  */
 export async function readClientHello(source: HelloSource): Promise<ClientHelloInfo | null> {
-  let buffer = new Uint8Array(4096);
-  let used = 0;
-  let copied = 0;
   for (;;) {
-    // Each chunk is copied once, however many pulls it takes.
-    const chunks = source.chunks();
-    for (; copied < chunks.length; copied++) {
-      const chunk = chunks[copied].subarray(0, Math.max(0, MAX_HELLO_BYTES + 1 - used));
-      if (used + chunk.length > buffer.length) {
-        const grown = new Uint8Array(Math.max(buffer.length * 2, used + chunk.length));
-        grown.set(buffer.subarray(0, used));
-        buffer = grown;
-      }
-      buffer.set(chunk, used);
-      used += chunk.length;
-    }
-    const parsed = parseClientHello(buffer.subarray(0, used));
+    const bytes = source.bytes();
+    const parsed = parseClientHello(bytes);
     if (parsed !== NEED_MORE) return parsed;
-    if (source.ended() || used > MAX_HELLO_BYTES) return null;
+    if (source.ended() || bytes.length > MAX_HELLO_BYTES) return null;
     await source.pull();
   }
 }

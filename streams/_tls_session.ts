@@ -12,6 +12,7 @@ import { SslCondition } from "../ffi/errors.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
 import { type Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
+import { ByteQueue } from "./_byte_queue.ts";
 
 /**
  * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
@@ -58,6 +59,7 @@ function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
   }
 }
 
+
 /** What a session owns and what it only uses. */
 export interface SessionObjects {
   /** The SSL the engine drives. */
@@ -94,6 +96,10 @@ export class TlsSession {
   #writing = false;
   readonly #waitingWriters: (() => void)[] = [];
   #writesDone: (() => void)[] = [];
+  // One reader at a time, in call order; plaintext decrypted past a line waits here for the next one.
+  #reading = false;
+  readonly #waitingReaders: (() => void)[] = [];
+  readonly #decrypted = new ByteQueue();
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
   constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
@@ -162,31 +168,118 @@ export class TlsSession {
     }
   }
 
-  /** Decrypts into `into`: the byte count, or `null` after the peer's close_notify. */
-  async read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
-    const size = into.byteLength;
-    for (;;) {
-      // The caller's buffer may have been detached or shrunk while the read waited: nothing was read into it,
-      // and the session stays usable.
-      if (into.byteLength !== size || size === 0) {
-        throw new TypeError(
-          "The buffer of a pending read was detached or resized; no bytes were read into it",
-        );
+  /**
+   * Decrypts into `into`: the byte count, or `null` after the peer's close_notify. Reads (and `readLine`) take
+   * turns in call order, and each serves what an earlier `readLine` decrypted past its line first, so every
+   * reader sees the bytes once and in order.
+   */
+  read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
+    if (!this.#reading) {
+      if (this.#decrypted.length > 0) return Promise.resolve(this.#decrypted.takeInto(into));
+      this.#reading = true;
+      return this.#decrypt(into, deadline, true);
+    }
+    return this.#readAfterOthers(into, deadline);
+  }
+
+  async #readAfterOthers(into: Uint8Array, deadline: Deadline): Promise<number | null> {
+    await this.#afterOtherReads(deadline);
+    if (this.#decrypted.length > 0) {
+      const count = this.#decrypted.takeInto(into);
+      this.#nextReader();
+      return count;
+    }
+    return await this.#decrypt(into, deadline, true);
+  }
+
+  /**
+   * Reads the next line (to `\n`; a `\r` before it goes too), or what is left at the end, or `null` at the
+   * end. Bytes after the line stay for the next reader.
+   *
+   * @throws {SocketError} if the line (without its end) is longer than `maxLength` bytes; its bytes stay
+   *   buffered.
+   */
+  readLine(maxLength: number, deadline: Deadline = NO_DEADLINE): Promise<string | null> {
+    if (!this.#reading) {
+      this.#reading = true;
+      return this.#readLineInTurn(maxLength, deadline);
+    }
+    return this.#afterOtherReads(deadline).then(() => this.#readLineInTurn(maxLength, deadline));
+  }
+
+  // Waits for the readers before this one; on expiry leaves the queue (or passes on a turn that came meanwhile).
+  async #afterOtherReads(deadline: Deadline): Promise<void> {
+    let handed = false;
+    let resolveTurn!: () => void;
+    const turn = new Promise<void>((resolve) => resolveTurn = resolve);
+    const take = () => {
+      handed = true;
+      resolveTurn();
+    };
+    this.#waitingReaders.push(take);
+    try {
+      await deadline.race(turn);
+    } catch (error) {
+      if (handed) this.#nextReader();
+      else this.#waitingReaders.splice(this.#waitingReaders.indexOf(take), 1);
+      throw error;
+    }
+  }
+
+  #nextReader(): void {
+    const next = this.#waitingReaders.shift();
+    if (next) next();
+    else this.#reading = false;
+  }
+
+  async #readLineInTurn(maxLength: number, deadline: Deadline): Promise<string | null> {
+    try {
+      // Only new bytes are scanned for the line end; at most maxLength and one read are held while waiting.
+      // Each read is copied out exactly (a one-byte record costs one byte), so one buffer serves this call.
+      const scratch = new Uint8Array(Math.min(16 * 1024, maxLength + 2));
+      for (let scanned = 0;;) {
+        const line = this.#decrypted.takeLine(maxLength, scanned);
+        if (line !== undefined) return line;
+        scanned = this.#decrypted.length;
+        const count = await this.#decrypt(scratch, deadline, false);
+        if (count === null) return this.#decrypted.takeRest();
+        this.#decrypted.push(scratch.subarray(0, count));
       }
-      let result;
-      try {
-        result = this.engine.read(into);
-      } catch (error) {
-        if (!(error instanceof TypeError)) this.#postAlert();
-        throw error;
+    } finally {
+      this.#nextReader();
+    }
+  }
+
+  // The decrypting loop: the byte count, or `null` after the peer's close_notify. With `endsTurn`, the read's
+  // turn passes on when it settles (one async function, not a wrapper: this is the hot path).
+  async #decrypt(into: Uint8Array, deadline: Deadline, endsTurn: boolean): Promise<number | null> {
+    try {
+      const size = into.byteLength;
+      for (;;) {
+        // The caller's buffer may have been detached or shrunk while the read waited: nothing was read into it,
+        // and the session stays usable.
+        if (into.byteLength !== size || size === 0) {
+          throw new TypeError(
+            "The buffer of a pending read was detached or resized; no bytes were read into it",
+          );
+        }
+        let result;
+        try {
+          result = this.engine.read(into);
+        } catch (error) {
+          if (!(error instanceof TypeError)) this.#postAlert();
+          throw error;
+        }
+        // Bytes: #fillFrom takes the rest and sends what the reads produced.
+        if (typeof result === "number") return this.#fillFrom(into, result);
+        // Handshake flights and post-handshake replies go out, never awaited here.
+        this.#post();
+        if (result === CLOSED) return null;
+        this.engine.releaseBuffers();
+        await deadline.race(this.#pull());
       }
-      // Bytes: #fillFrom takes the rest and sends what the reads produced.
-      if (typeof result === "number") return this.#fillFrom(into, result);
-      // Handshake flights and post-handshake replies go out, never awaited here.
-      this.#post();
-      if (result === CLOSED) return null;
-      this.engine.releaseBuffers();
-      await deadline.race(this.#pull());
+    } finally {
+      if (endsTurn) this.#nextReader();
     }
   }
 
@@ -363,9 +456,13 @@ export class TlsSession {
    */
   async shutdownAndWait(retryCount: number, retryTimeout: number): Promise<DetachedBytes> {
     await this.sendCloseNotify();
-    const plaintext: Uint8Array[] = [];
+    // What readLine decrypted past its line comes first.
+    const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
     const scratch = new Uint8Array(16 * 1024);
-    for (let attempt = 0;; attempt++) {
+    // retryCount + 1 waits of retryTimeout ms each for the close_notify; data that comes meanwhile is read and
+    // kept, and does not use up a wait.
+    const end = Date.now() + (retryCount + 1) * retryTimeout;
+    for (;;) {
       // Drain what has arrived: data first, then the close_notify.
       for (;;) {
         const result = this.#step(() => this.engine.read(scratch));
@@ -377,13 +474,16 @@ export class TlsSession {
         if (result === WANT_READ) break;
         plaintext.push(scratch.slice(0, result));
       }
-      if (attempt > retryCount) {
+      const left = end - Date.now();
+      if (left <= 0 || this.engine.transportEnded) {
         throw new SslCondition(
-          `detachSsl: the peer did not answer close_notify after ${retryCount} retries ` +
-            `${retryTimeout} ms apart; the stream is closed`,
+          `detachSsl: the peer did not answer close_notify within ${
+            retryCount + 1
+          } waits of ${retryTimeout} ms` +
+            `${this.engine.transportEnded ? " (it closed the connection)" : ""}; the stream is closed`,
         );
       }
-      await settleWithin(this.#pull(), retryTimeout);
+      await settleWithin(this.#pull(), left);
     }
   }
 

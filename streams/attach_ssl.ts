@@ -207,7 +207,7 @@ async function route(
   deadline: Deadline,
 ): Promise<SslAbstractContext> {
   const hello = await readClientHello({
-    chunks: () => inner.plainChunks(),
+    bytes: () => inner.plainBytes(),
     ended: () => inner.plainEnded(),
     pull: () => deadline.race(inner.inbound.pull()),
   });
@@ -396,7 +396,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   inner.session = session;
   try {
     // STARTTLS: what the plain stream already read belongs to TLS now.
-    for (const bytes of inner.takePlain()) session.engine.feed(bytes);
+    session.engine.feed(inner.takePlain());
     if (inner.plainEnded()) session.engine.endTransport();
     if (startsHandshake) await session.handshake(deadline);
   } catch (error) {

@@ -18,6 +18,7 @@ import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
+import { ByteQueue } from "./_byte_queue.ts";
 
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
@@ -64,7 +65,7 @@ export interface StreamInternals {
   readonly outbound: Outbound;
   session: TlsSession | null;
   /** Bytes read from the transport that nobody has consumed yet (plain mode). */
-  takePlain(): Uint8Array[];
+  takePlain(): Uint8Array;
   /** Puts bytes back in front of the plain buffer (after a detach). */
   restorePlain(bytes: DetachedBytes): void;
   /** Whether the transport ended while the stream was plain. */
@@ -75,8 +76,8 @@ export interface StreamInternals {
   closing(): boolean;
   /** An `attachSsl` is reading the ClientHello to choose a context (no second attach meanwhile). */
   attaching: boolean;
-  /** The plain bytes buffered so far, left in place. */
-  plainChunks(): readonly Uint8Array[];
+  /** The plain bytes buffered so far, left in place (a view, valid until the buffer changes). */
+  plainBytes(): Uint8Array;
   /** After a fatal alert written by hand: close as after a failed handshake (half-close, drain, close). */
   lingerOnClose(): void;
   /** The connection under the stream. */
@@ -97,48 +98,6 @@ export function internalsOf(stream: SocketStream): StreamInternals {
   const found = internals.get(stream);
   if (!found) throw new TypeError("Expected a SocketStream");
   return found;
-}
-
-// Moves bytes from the head of a queue of chunks into p.
-function takeInto(queue: Uint8Array[], p: Uint8Array): number {
-  const head = queue[0];
-  const count = Math.min(head.length, p.length);
-  p.set(head.subarray(0, count));
-  if (count === head.length) queue.shift();
-  else queue[0] = head.subarray(count);
-  return count;
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-const lineDecoder = new TextDecoder();
-
-// Takes a line (without \n or \r\n) off the queue; undefined if no \n is buffered yet.
-function takeLine(queue: Uint8Array[], maxLength: number): string | undefined {
-  let length = 0;
-  for (let index = 0; index < queue.length; index++) {
-    const end = queue[index].indexOf(LF);
-    if (end < 0) {
-      length += queue[index].length;
-      continue;
-    }
-    const bytes = new Uint8Array(length + end + 1);
-    let offset = 0;
-    while (offset < bytes.length) offset += takeInto(queue, bytes.subarray(offset));
-    const stop = bytes.length >= 2 && bytes[bytes.length - 2] === CR ? bytes.length - 2 : bytes.length - 1;
-    return lineDecoder.decode(bytes.subarray(0, stop));
-  }
-  if (length > maxLength) throw new SocketError(`readLine: no line end within ${maxLength} bytes`);
-  return undefined;
-}
-
-// What is left at the end of the stream, as a last line, or null.
-function takeRest(queue: Uint8Array[]): string | null {
-  if (queue.length === 0) return null;
-  const text = queue.map((chunk) => lineDecoder.decode(chunk, { stream: true })).join("") +
-    lineDecoder.decode();
-  queue.length = 0;
-  return text;
 }
 
 function closedError(): Deno.errors.BadResource {
@@ -174,10 +133,9 @@ export class SocketStream implements Deno.Conn {
   readonly #inbound: Inbound;
   readonly #outbound: Outbound;
   readonly #internals: StreamInternals;
-  #plain: Uint8Array[] = [];
+  // Plain bytes read from the transport and not handed out yet.
+  #plain = new ByteQueue();
   #plainEnded = false;
-  // Plaintext that readLine() decrypted past the end of a line, handed out first.
-  #decrypted: Uint8Array[] = [];
   #closing = false;
   #writeClosed = false;
   readonly #closed: Promise<void>;
@@ -199,12 +157,13 @@ export class SocketStream implements Deno.Conn {
         this.inbound = inbound;
         this.outbound = outbound;
       }
-      takePlain(): Uint8Array[] {
-        return this.#stream.#plain.splice(0);
+      takePlain(): Uint8Array {
+        return this.#stream.#plain.takeAll();
       }
       restorePlain({ plaintext, rest }: DetachedBytes): void {
-        const stream = this.#stream;
-        stream.#plain.unshift(...stream.#decrypted.splice(0), ...plaintext, ...(rest.length ? [rest] : []));
+        const before = new ByteQueue();
+        for (const bytes of [...plaintext, rest]) before.push(bytes);
+        this.#stream.#plain.unshift(before.takeAll());
       }
       plainEnded(): boolean {
         return this.#stream.#plainEnded;
@@ -215,8 +174,8 @@ export class SocketStream implements Deno.Conn {
       closing(): boolean {
         return this.#stream.#closing;
       }
-      plainChunks(): readonly Uint8Array[] {
-        return this.#stream.#plain;
+      plainBytes(): Uint8Array {
+        return this.#stream.#plain.view();
       }
       lingerOnClose(): void {
         this.#stream.#linger = true;
@@ -294,7 +253,7 @@ export class SocketStream implements Deno.Conn {
     } else if (bytes === null) {
       this.#plainEnded = true;
     } else {
-      this.#plain.push(bytes.slice());
+      this.#plain.push(bytes);
     }
   }
 
@@ -454,8 +413,7 @@ export class SocketStream implements Deno.Conn {
     // async layer less per read.
     const session = this.#internals.session;
     if (
-      session && !this.#closing && this.#readTimeout === undefined && this.#decrypted.length === 0 &&
-      p instanceof Uint8Array && p.length > 0
+      session && !this.#closing && this.#readTimeout === undefined && p instanceof Uint8Array && p.length > 0
     ) {
       return session.read(p);
     }
@@ -474,11 +432,8 @@ export class SocketStream implements Deno.Conn {
       for (;;) {
         this.#assertOpen();
         const session = this.#internals.session;
-        if (session) {
-          if (this.#decrypted.length > 0) return takeInto(this.#decrypted, p);
-          return await session.read(p, deadline);
-        }
-        if (this.#plain.length > 0) return takeInto(this.#plain, p);
+        if (session) return await session.read(p, deadline);
+        if (this.#plain.length > 0) return this.#plain.takeInto(p);
         if (this.#plainEnded) return null;
         await deadline.race(this.#inbound.pull());
       }
@@ -496,7 +451,8 @@ export class SocketStream implements Deno.Conn {
    *
    * @param options `maxLength`: the longest line accepted, in bytes (default 64 KiB).
    * @returns the line without its terminator, decoded as UTF-8, or `null`.
-   * @throws {SocketError} if no line end comes within `maxLength` bytes (they stay buffered).
+   * @throws {SocketError} if the line is longer than `maxLength` bytes, or no line end comes within them
+   *   (the bytes stay buffered; at most `maxLength` and one read are held while waiting).
    * @throws {Deno.errors.TimedOut} after `readTimeout` ms; the stream stays open.
    * @example An SMTP-style STARTTLS on the server side
    * ```ts
@@ -517,21 +473,17 @@ export class SocketStream implements Deno.Conn {
     }
     this.#assertOpen();
     using deadline = this.#deadline("read", this.#readTimeout);
-    for (;;) {
+    const session = this.#internals.session;
+    if (session) return await session.readLine(maxLength, deadline);
+    // Only new bytes are scanned for the line end.
+    for (let scanned = 0;;) {
       this.#assertOpen();
-      const session = this.#internals.session;
-      const queue = session ? this.#decrypted : this.#plain;
-      const line = takeLine(queue, maxLength);
+      if (this.#internals.session) throw new SocketError("readLine: TLS was attached while it waited");
+      const line = this.#plain.takeLine(maxLength, scanned);
       if (line !== undefined) return line;
-      if (session) {
-        const chunk = new Uint8Array(16 * 1024);
-        const count = await session.read(chunk, deadline);
-        if (count === null) return takeRest(queue);
-        queue.push(chunk.subarray(0, count));
-      } else {
-        if (this.#plainEnded) return takeRest(queue);
-        await deadline.race(this.#inbound.pull());
-      }
+      if (this.#plainEnded) return this.#plain.takeRest();
+      scanned = this.#plain.length;
+      await deadline.race(this.#inbound.pull());
     }
   }
 
@@ -613,8 +565,7 @@ export class SocketStream implements Deno.Conn {
     }
     session?.free();
     this.#internals.session = null;
-    this.#plain = [];
-    this.#decrypted = [];
+    this.#plain = new ByteQueue();
     this.#resolveClosed();
   }
 
