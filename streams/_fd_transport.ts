@@ -1,15 +1,31 @@
 /**
  * A raw socket descriptor as a transport (LispWorks' `:socket` handle): the
- * bytes move through libc `read` / `write` on Deno's blocking thread pool,
- * while the TLS engine stays on the main thread over its memory BIOs, so
- * reading and writing can overlap and OpenSSL's callbacks run where
- * JavaScript does.
+ * bytes move through non-blocking `recv` / `send` on the main thread, and a
+ * descriptor that is not ready waits in one `poll` shared by all of them
+ * (`_fd_poller.ts`), while the TLS engine stays on the main thread over its
+ * memory BIOs, so reading and writing can overlap and OpenSSL's callbacks run
+ * where JavaScript does.
  *
  * @module
  */
 
-import { AF, FCNTL, loadLibc, SHUT, SOCKOPT } from "../ffi/_libc.ts";
+import { AF, ERRNO, errno, FCNTL, loadLibc, MSG, SHUT, SOCKOPT } from "../ffi/_libc.ts";
+import { poller } from "./_fd_poller.ts";
 import { describe } from "../ffi/pointers.ts";
+
+// RFC 5952: lower-case hex, the longest run of two or more zero groups (the first of equal ones) as "::".
+function ipv6Text(groups: number[]): string {
+  let best = { start: -1, length: 1 };
+  for (let start = 0; start < 8;) {
+    let end = start;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - start > best.length) best = { start, length: end - start };
+    start = end > start ? end : start + 1;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (best.start < 0) return hex.join(":");
+  return `${hex.slice(0, best.start).join(":")}::${hex.slice(best.start + best.length).join(":")}`;
+}
 
 function addressOf(fd: number, which: "getsockname" | "getpeername"): Deno.Addr {
   const libc = loadLibc();
@@ -23,12 +39,8 @@ function addressOf(fd: number, which: "getsockname" | "getpeername"): Deno.Addr 
     return { transport: "tcp", hostname: storage.subarray(4, 8).join("."), port: view.getUint16(2, false) };
   }
   if (family === AF.INET6) {
-    const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(8 + 2 * i, false).toString(16));
-    return {
-      transport: "tcp",
-      hostname: groups.join(":").replace(/\b(?:0+:){2,}/, ":"),
-      port: view.getUint16(2, false),
-    };
+    const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(8 + 2 * i, false));
+    return { transport: "tcp", hostname: ipv6Text(groups), port: view.getUint16(2, false) };
   }
   if (family === AF.UNIX) {
     const path = new TextDecoder().decode(storage.subarray(2, length[0])).replace(/\0.*$/s, "");
@@ -37,87 +49,105 @@ function addressOf(fd: number, which: "getsockname" | "getpeername"): Deno.Addr 
   return { transport: "tcp", hostname: "", port: 0 };
 }
 
+// Descriptors a stream owns now: one number is never wrapped twice, so it is never closed twice.
+const owned = new Set<number>();
+
+function socketOption(fd: number, option: number): number | null {
+  const value = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  const ok = loadLibc().getsockopt(
+    fd,
+    SOCKOPT.SOL_SOCKET,
+    option,
+    new Uint8Array(value.buffer),
+    new Uint8Array(length.buffer),
+  );
+  return ok === 0 ? value[0] : null;
+}
+
+/**
+ * Checks that `fd` can be wrapped, touching nothing: an open, connected stream socket that no stream owns.
+ *
+ * @throws {TypeError} for anything else (a file, a pipe, a listening socket, a descriptor already wrapped).
+ * @throws {RangeError} for a number no descriptor can have.
+ */
+export function checkDescriptor(fd: unknown): asserts fd is number {
+  if (!Number.isInteger(fd)) {
+    throw new TypeError(
+      `socket must be a Deno.Conn or a socket descriptor (an integer >= 0), got ${describe(fd)}`,
+    );
+  }
+  const number = fd as number;
+  if (number < 0 || number > 0x7fffffff) {
+    throw new RangeError(`socket as a descriptor must be from 0 to 2147483647, got ${number}`);
+  }
+  if (owned.has(number)) throw new TypeError(`socket ${number} is already owned by a SocketStream`);
+  if (loadLibc().fcntl(number, FCNTL.F_GETFL, 0) < 0) {
+    throw new TypeError(`socket ${number} is not an open descriptor`);
+  }
+  // Only a stream socket: never take over a file, a pipe or the runtime's own descriptors.
+  if (socketOption(number, SOCKOPT.SO_TYPE) !== SOCKOPT.SOCK_STREAM) {
+    throw new TypeError(`socket ${number} is not a stream socket`);
+  }
+  if (socketOption(number, SOCKOPT.SO_ACCEPTCONN) === 1) {
+    throw new TypeError(`socket ${number} is a listening socket; accept a connection on it and pass that`);
+  }
+}
+
 /** A socket descriptor that behaves like a `Deno.Conn` for the module. */
 export class FdTransport implements Deno.Conn {
   readonly #fd: number;
-  #reading: Promise<unknown> | null = null;
-  readonly #writing = new Set<Promise<unknown>>();
   #closed = false;
 
   /**
-   * Takes ownership of `fd` and puts it in blocking mode (its reads and writes
-   * run off the main thread).
+   * Takes ownership of `fd` (see `checkDescriptor`). Its flags are left as they are: every read and write is
+   * non-blocking by itself (`MSG_DONTWAIT`), and waiting is the shared poller's.
    *
-   * @throws {TypeError} for a value that is not a descriptor, or on Windows.
+   * @throws {TypeError} for a value that is not a descriptor this can take, or on Windows.
    */
   constructor(fd: number) {
-    if (!Number.isInteger(fd)) {
-      throw new TypeError(
-        `socket must be a Deno.Conn or a socket descriptor (an integer >= 0), got ${describe(fd)}`,
-      );
-    }
-    if (fd < 0 || fd > 0x7fffffff) {
-      throw new RangeError(`socket as a descriptor must be from 0 to 2147483647, got ${fd}`);
-    }
-    const libc = loadLibc();
-    const flags = libc.fcntl(fd, FCNTL.F_GETFL, 0);
-    if (flags < 0) throw new TypeError(`socket ${fd} is not an open descriptor`);
-    // Only a stream socket: never take over a file, a pipe or the runtime's own descriptors.
-    const type = new Int32Array(1);
-    const length = new Uint32Array([4]);
-    if (
-      libc.getsockopt(
-          fd,
-          SOCKOPT.SOL_SOCKET,
-          SOCKOPT.SO_TYPE,
-          new Uint8Array(type.buffer),
-          new Uint8Array(length.buffer),
-        ) !==
-        0 || type[0] !== SOCKOPT.SOCK_STREAM
-    ) {
-      throw new TypeError(`socket ${fd} is not a stream socket`);
-    }
-    if ((flags & FCNTL.O_NONBLOCK) !== 0) libc.fcntl(fd, FCNTL.F_SETFL, flags & ~FCNTL.O_NONBLOCK);
+    checkDescriptor(fd);
     this.#fd = fd;
+    owned.add(fd);
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
-    const reading = loadLibc().read(this.#fd, p, BigInt(p.length));
-    this.#reading = reading;
-    const count = Number(await reading.finally(() => this.#reading = null));
-    if (count < 0) {
+    const libc = loadLibc();
+    for (;;) {
       if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
-      throw new Deno.errors.ConnectionReset(`read(2) failed on socket ${this.#fd}`);
+      const count = Number(libc.recv(this.#fd, p, BigInt(p.length), MSG.DONTWAIT));
+      if (count > 0) return count;
+      if (count === 0) return p.length === 0 ? 0 : null;
+      const error = errno();
+      if (error !== ERRNO.EAGAIN && error !== ERRNO.EINTR) {
+        if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
+        throw new Deno.errors.ConnectionReset(`recv(2) failed on socket ${this.#fd} (errno ${error})`);
+      }
+      await poller.wait(this.#fd, "read");
     }
-    return count === 0 ? null : count;
   }
 
   async write(p: Uint8Array): Promise<number> {
-    if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
-    const writing = loadLibc().write(this.#fd, p, BigInt(p.length));
-    this.#writing.add(writing);
-    let count: number;
-    try {
-      count = Number(await writing);
-    } finally {
-      this.#writing.delete(writing);
+    const libc = loadLibc();
+    for (;;) {
+      if (this.#closed) throw new Deno.errors.BadResource(`socket ${this.#fd} is closed`);
+      const count = Number(libc.send(this.#fd, p, BigInt(p.length), MSG.DONTWAIT | MSG.NOSIGNAL));
+      if (count >= 0) return count;
+      const error = errno();
+      if (error !== ERRNO.EAGAIN && error !== ERRNO.EINTR) {
+        throw new Deno.errors.BrokenPipe(`send(2) failed on socket ${this.#fd} (errno ${error})`);
+      }
+      await poller.wait(this.#fd, "write");
     }
-    if (count < 0) throw new Deno.errors.BrokenPipe(`write(2) failed on socket ${this.#fd}`);
-    return count;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const libc = loadLibc();
-    // Wake a read or write blocked in another thread. The number is closed only once no call that holds it is
-    // left: a write still queued on the thread pool would otherwise go to whatever descriptor reuses it.
-    libc.shutdown(this.#fd, SHUT.RDWR);
-    const fd = this.#fd;
-    const pending = [this.#reading, ...this.#writing].filter((call) => call !== null);
-    if (pending.length === 0) libc.close(fd);
-    else Promise.allSettled(pending).then(() => libc.close(fd));
+    // Wakes what waits on it; the number is closed once no poll holds it, so it is never reused under one.
+    loadLibc().shutdown(this.#fd, SHUT.RDWR);
+    poller.close(this.#fd);
+    owned.delete(this.#fd);
   }
 
   closeWrite(): Promise<void> {

@@ -59,7 +59,6 @@ function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
   }
 }
 
-
 /** What a session owns and what it only uses. */
 export interface SessionObjects {
   /** The SSL the engine drives. */

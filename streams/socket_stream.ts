@@ -195,6 +195,9 @@ export class SocketStream implements Deno.Conn {
    * @throws {RangeError} for a negative or non-finite timeout.
    */
   constructor(options: SocketStreamOptions) {
+    // Options first: a descriptor is taken only by a constructor that will succeed.
+    const readTimeout = checkTimeout("readTimeout", options?.readTimeout);
+    const writeTimeout = checkTimeout("writeTimeout", options?.writeTimeout);
     const given = options?.socket as unknown;
     const socket = typeof given === "number" ? new FdTransport(given) : given;
     if (
@@ -203,8 +206,8 @@ export class SocketStream implements Deno.Conn {
     ) {
       throw new TypeError("SocketStream needs socket: a Deno.Conn or a socket descriptor");
     }
-    this.#readTimeout = checkTimeout("readTimeout", options.readTimeout);
-    this.#writeTimeout = checkTimeout("writeTimeout", options.writeTimeout);
+    this.#readTimeout = readTimeout;
+    this.#writeTimeout = writeTimeout;
     this.#conn = socket as Deno.Conn;
     this.#outbound = new Outbound(this.#conn);
     this.#inbound = new Inbound(this.#conn, (bytes) => this.#deliver(bytes));
