@@ -693,12 +693,20 @@ export class SocketStream implements Deno.Conn {
 
   /**
    * Sends what is written to it; each write resolves when the bytes are on
-   * the transport. Closing it calls `closeWrite()`, aborting it `close()`.
+   * the transport. Closing it calls `closeWrite()`, aborting it `close()`; a
+   * write that fails closes the stream too, as `Deno.Conn`'s writable does.
    */
   get writable(): WritableStream<Uint8Array> {
     this.#writable ??= new WritableStream({
       write: async (chunk) => {
-        await this.write(chunk);
+        try {
+          await this.write(chunk);
+        } catch (error) {
+          // As Deno.Conn's writable: a write that fails errors the stream and closes the connection, so a pipe
+          // whose destination is gone leaks nothing.
+          this.close();
+          throw error;
+        }
       },
       close: () => this.closeWrite(),
       abort: () => this.close(),

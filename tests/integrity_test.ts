@@ -1,0 +1,376 @@
+// Data integrity and resources: nothing lost, reordered or stalled when closeWrite, detachSsl, readLine, reads,
+// timeouts and raw descriptors meet at the wrong moment. Each case was seen failing on the code before its fix.
+import assert from "node:assert/strict";
+import {
+  createSslServerContext,
+  createSslSocketStream,
+  detachSsl,
+  listenSsl,
+  makeInstance,
+  openTcpStream,
+  SocketError,
+  SocketStream,
+  SslCondition,
+} from "../mod.ts";
+import { liveNativeObjects } from "../ffi/mod.ts";
+import {
+  decoder,
+  encoder,
+  fixtureText,
+  identity,
+  listenLoopback,
+  loopbackPair,
+  readAll,
+  readBytes,
+  rejection,
+  tlsPair,
+  trustTestCa,
+  within,
+  wrapConn,
+} from "./_helpers.ts";
+import { runChild } from "./_child.ts";
+
+/** A module client and server over loopback, handshaken (bounded). */
+function pair(options?: Parameters<typeof tlsPair>[0]): Promise<[SocketStream, SocketStream]> {
+  return within(tlsPair(options), 5000, "the loopback handshake");
+}
+
+/** Resolves after `ms`. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test("1 closeWrite() while a write is in flight: the write finishes, then close_notify; reading goes on", async () => {
+  // Deno's own TLS server counts what arrives before the close_notify, then answers.
+  const listener = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: fixtureText("server.pem"),
+    key: fixtureText("server.key"),
+  });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    const received = await readAll(conn);
+    await conn.write(encoder.encode(`got ${received.length}`));
+    conn.close();
+    return received;
+  })();
+  const client = await within(
+    openTcpStream("127.0.0.1", listener.addr.port, {
+      sslCtx: true,
+      tlsextHostName: "localhost",
+      ctxConfigureCallback: trustTestCa,
+    }),
+    5000,
+    "the handshake",
+  );
+  const data = new Uint8Array(4_000_000).fill(0x61);
+  const writing = client.write(data);
+  await client.closeWrite();
+  assert.equal(await within(writing, 10_000, "the write in flight"), data.length);
+  const received = await within(serving, 10_000, "the server's count");
+  assert.equal(received.length, data.length, "every byte before the close_notify");
+  assert.equal(
+    decoder.decode(await within(readAll(client), 5000, "the answer after closeWrite")),
+    "got 4000000",
+  );
+  await client[Symbol.asyncDispose]();
+  listener.close();
+});
+
+Deno.test("1 detachSsl() while a write is in flight: the write finishes first, and the stream goes on in plaintext", async () => {
+  const [client, server] = await pair();
+  const data = new Uint8Array(4_000_000).fill(0x62);
+  const writing = client.write(data);
+  const detaching = detachSsl(client);
+  // The server reads to the client's close_notify, then detaches too and answers in plaintext.
+  const received = await within(readAll(server), 10_000, "the server's reads to the close_notify");
+  await within(detachSsl(server), 5000, "the server's detach");
+  await server.write(encoder.encode("plain now"));
+  assert.equal(await within(writing, 10_000, "the write in flight"), data.length);
+  await within(detaching, 10_000, "the client's detach");
+  assert.equal(received.length, data.length);
+  assert.equal(client.ssl, null);
+  assert.equal(decoder.decode(await within(readBytes(client, 9), 5000, "plaintext")), "plain now");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("2 readLine holds at most maxLength and a record while it waits, whatever the records' sizes", async () => {
+  // The server's transport hands over one 1-byte TLS 1.3 record (23 bytes on the wire) per read, so every
+  // record reaches readLine on its own.
+  const [client, server] = await pair({
+    wrapServer: (conn) => wrapConn(conn, { read: (p) => conn.read(p.subarray(0, Math.min(p.length, 23))) }),
+  });
+  const before = Deno.memoryUsage().rss;
+  const byte = encoder.encode("x");
+  const writing = (async () => {
+    for (let i = 0; i < 10_000; i++) await client.write(byte);
+    await client.write(encoder.encode("\n"));
+  })();
+  const line = await within(server.readLine(), 60_000, "the long line");
+  await writing;
+  const grown = Deno.memoryUsage().rss - before;
+  assert.equal(line, "x".repeat(10_000));
+  // Holding each record's 16 KiB read buffer would take 160 MiB here.
+  assert.ok(grown < 32 * 1024 * 1024, `memory grew by ${(grown / 1048576).toFixed(1)} MiB for a 10 KB line`);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("2 maxLength holds also when the whole line is already buffered; its bytes stay for the next read", async () => {
+  for (const plain of [false, true]) {
+    const [client, server] = plain
+      ? (await loopbackPair()).map((socket) => new SocketStream({ socket })) as [SocketStream, SocketStream]
+      : await pair();
+    const long = "y".repeat(100);
+    await client.write(encoder.encode(`${long}\r\nshort\n`));
+    // Let it all arrive first.
+    assert.equal(decoder.decode(await within(readBytes(server, 1), 5000, "the first byte")), "y");
+    const failure = await rejection(
+      server.readLine({ maxLength: 10 }),
+      5000,
+      "a 99-byte line with maxLength 10",
+    );
+    assert.ok(failure instanceof SocketError, String(failure));
+    assert.match(failure.message, /more than maxLength \(10\)|no line end within 10 bytes/);
+    assert.equal(await within(server.readLine({ maxLength: 200 }), 5000, "the same line"), long.slice(1));
+    assert.equal(await within(server.readLine({ maxLength: 10 }), 5000, "the next line"), "short");
+    await client[Symbol.asyncDispose]();
+    await server[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("3 thirty-two idle descriptor streams do not stall the process's other blocking work", async () => {
+  // A socketpair per stream; the far ends say nothing. Run in a child: a stalled pool would hang it.
+  const result = await runChild(
+    `
+    const libc = Deno.dlopen("libc.so.6", { socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" } }).symbols;
+    const pairs = [];
+    const streams = [];
+    for (let i = 0; i < 40; i++) {
+      const fds = new Int32Array(2);
+      libc.socketpair(1, 1, 0, new Uint8Array(fds.buffer));
+      pairs.push(fds);
+      const stream = new mod.SocketStream({ socket: fds[0] });
+      stream.read(new Uint8Array(16)).catch(() => {});
+      streams.push(stream);
+    }
+    const started = Date.now();
+    await Deno.readTextFile("/etc/hostname");
+    const readFile = Date.now() - started;
+    // One more, whose peer speaks: it is read at once.
+    const fds = new Int32Array(2);
+    libc.socketpair(1, 1, 0, new Uint8Array(fds.buffer));
+    const talker = new mod.SocketStream({ socket: fds[0] });
+    const peer = new mod.SocketStream({ socket: fds[1] });
+    await peer.write(new TextEncoder().encode("hello"));
+    const got = new Uint8Array(5);
+    await talker.read(got);
+    for (const stream of [...streams, talker, peer]) stream.close();
+    console.log(JSON.stringify({ readFile, got: new TextDecoder().decode(got) }));
+  `,
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+  const report = JSON.parse(result.stdout.trim().split("\n").at(-1)!);
+  assert.equal(report.got, "hello");
+  assert.ok(report.readFile < 2000, `Deno.readTextFile took ${report.readFile} ms`);
+});
+
+Deno.test("4 handshakeTimeout: null means no limit, in makeInstance, openTcpStream, listenSsl and createSslSocketStream", async () => {
+  using context = createSslServerContext(identity("server"));
+  const pending: [string, Promise<unknown>, () => void][] = [];
+  // Servers that face a silent client.
+  {
+    const [near, far] = await loopbackPair();
+    pending.push([
+      "makeInstance",
+      makeInstance("socket-stream", { socket: far, sslCtx: context, handshakeTimeout: null }),
+      () => near.close(),
+    ]);
+  }
+  {
+    const [near, far] = await loopbackPair();
+    pending.push([
+      "createSslSocketStream",
+      createSslSocketStream(far, context, { handshakeTimeout: null, errorp: true }),
+      () => near.close(),
+    ]);
+  }
+  const errors: unknown[] = [];
+  const listener = listenSsl({
+    port: 0,
+    hostname: "127.0.0.1",
+    sslCtx: context,
+    handshakeTimeout: null,
+    onError: (error) => errors.push(error),
+  });
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  // A client facing a silent server.
+  const { listener: quiet, port } = listenLoopback();
+  const accepted = quiet.accept();
+  pending.push([
+    "openTcpStream",
+    openTcpStream("127.0.0.1", port, { sslCtx: true, tlsextHostName: "localhost", handshakeTimeout: null }),
+    () => accepted.then((conn) => conn.close()),
+  ]);
+  const settled = new Set<string>();
+  for (const [name, promise] of pending) promise.then(() => settled.add(name), () => settled.add(name));
+  await sleep(300);
+  assert.deepEqual([...settled], [], "nothing timed out at once");
+  assert.deepEqual(errors, []);
+  for (const [, , end] of pending) end();
+  for (const [name, promise] of pending) {
+    const failure = await rejection(promise, 5000, `${name} once its peer left`);
+    assert.ok(failure instanceof SslCondition, `${name}: ${failure}`);
+  }
+  silent.close();
+  await listener[Symbol.asyncDispose]();
+  quiet.close();
+});
+
+Deno.test("5 read, readLine and readable see every byte once and in order, on TLS as on plain streams", async () => {
+  const [client, server] = await pair();
+  const line = server.readLine();
+  const buffer = new Uint8Array(64);
+  const read = server.read(buffer);
+  await client.write(encoder.encode("L1\nL2\n"));
+  assert.equal(await within(line, 5000, "the line"), "L1");
+  const count = await within(read, 5000, "the read pending while readLine ran (L2 is buffered)");
+  assert.equal(decoder.decode(buffer.subarray(0, count!)), "L2\n");
+  await client.write(encoder.encode("L3\n"));
+  assert.equal(await within(server.readLine(), 5000, "the next line"), "L3");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("6 detachSsl keeps waiting for close_notify while data still arrives, and keeps the data", async () => {
+  const [client, server] = await pair();
+  const data = new Uint8Array(1 << 20).fill(0x63);
+  // The server sends 1 MiB in small pieces, then detaches (its close_notify follows the data).
+  const sending = (async () => {
+    for (let offset = 0; offset < data.length; offset += 16 * 1024) {
+      await server.write(data.subarray(offset, offset + 16 * 1024));
+      await sleep(1);
+    }
+    await detachSsl(server);
+    await server.write(encoder.encode("after"));
+  })();
+  await sleep(5);
+  await within(detachSsl(client), 10_000, "the client's detach while data arrives");
+  await within(sending, 10_000, "the server's data and detach");
+  const received = await within(readBytes(client, data.length + 5), 10_000, "all of it, in plaintext now");
+  assert.equal(received.length, data.length + 5);
+  assert.ok(received.subarray(0, data.length).every((byte) => byte === 0x63));
+  assert.equal(decoder.decode(received.subarray(data.length)), "after");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("7 a writable whose write fails closes its stream: a pipe to a peer that left leaks nothing", async () => {
+  const before = liveNativeObjects().ssl;
+  const streams: SocketStream[] = [];
+  for (let i = 0; i < 5; i++) {
+    let serverConn: Deno.TcpConn | undefined;
+    const [client, server] = await pair({ wrapServer: (conn) => serverConn = conn });
+    streams.push(client);
+    // The destination's peer goes away without a word; writes to it fail after a while.
+    serverConn!.close();
+    await server[Symbol.asyncDispose]().catch(() => {});
+    const source = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(64 * 1024)),
+    });
+    await rejection(source.pipeTo(client.writable), 10_000, "a pipe to a peer that left");
+    await within(client.closed, 5000, "the stream to close itself");
+  }
+  assert.equal(liveNativeObjects().ssl, before, "every SSL freed");
+});
+
+Deno.test("8 a raw descriptor is never wrapped twice; a listening one is refused; bad options leave it untouched", async () => {
+  const libc = Deno.dlopen("libc.so.6", {
+    socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+    socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+    bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+    listen: { parameters: ["i32", "i32"], result: "i32" },
+    fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  try {
+    const fds = new Int32Array(2);
+    assert.equal(libc.symbols.socketpair(1, 1, 0, new Uint8Array(fds.buffer)), 0);
+    const first = new SocketStream({ socket: fds[0] });
+    assert.throws(() => new SocketStream({ socket: fds[0] }), /already owned by a SocketStream/);
+    first.close();
+    await first.closed;
+    // Its number may now belong to someone else: closing the stream again closes nothing.
+    const reused = new Int32Array(2);
+    assert.equal(libc.symbols.socketpair(1, 1, 0, new Uint8Array(reused.buffer)), 0);
+    first.close();
+    assert.ok(libc.symbols.fcntl(reused[0], 3, 0) >= 0, "the reused descriptor is still open");
+    // A listening socket.
+    const listening = libc.symbols.socket(2, 1, 0);
+    const address = new Uint8Array(16);
+    new DataView(address.buffer).setUint16(0, 2, true);
+    address.set([127, 0, 0, 1], 4);
+    assert.equal(libc.symbols.bind(listening, address, 16), 0);
+    assert.equal(libc.symbols.listen(listening, 1), 0);
+    await assert.rejects(makeInstance("socket-stream", { socket: listening }), /a listening socket/);
+    // Wrong options: a RangeError before the descriptor is touched (its O_NONBLOCK stays).
+    const flags = libc.symbols.fcntl(fds[1], 3, 0) | 0x800;
+    libc.symbols.fcntl(fds[1], 4, flags);
+    assert.throws(() => new SocketStream({ socket: fds[1], readTimeout: -1 }), RangeError);
+    assert.equal(libc.symbols.fcntl(fds[1], 3, 0), flags, "flags untouched");
+    const second = new SocketStream({ socket: fds[1] });
+    second.close();
+    await second.closed;
+    for (const fd of [reused[0], reused[1], listening]) libc.symbols.close(fd);
+  } finally {
+    libc.close();
+  }
+});
+
+Deno.test("8 an IPv6 peer's address reads as RFC 5952 writes it: ::1, not :1", async () => {
+  const listener = Deno.listen({ hostname: "::1", port: 0 });
+  const accepted = listener.accept();
+  const conn = await Deno.connect({ hostname: "::1", port: listener.addr.port });
+  const far = await accepted;
+  // The descriptor behind the accepted connection, through /proc (its number is Deno's own).
+  const libc = Deno.dlopen("libc.so.6", { dup: { parameters: ["i32"], result: "i32" } });
+  try {
+    const fd = findSocketFd(far.localAddr as Deno.NetAddr, far.remoteAddr as Deno.NetAddr);
+    const stream = new SocketStream({ socket: libc.symbols.dup(fd) });
+    assert.equal((stream.localAddr as Deno.NetAddr).hostname, "::1");
+    assert.equal((stream.remoteAddr as Deno.NetAddr).hostname, "::1");
+    stream.close();
+    await stream.closed;
+  } finally {
+    libc.close();
+    conn.close();
+    far.close();
+    listener.close();
+  }
+});
+
+/** This process's descriptor of the connection `local` to `remote` (Linux: /proc/self/fd and /proc/net/tcp6). */
+function findSocketFd(local: Deno.NetAddr, remote: Deno.NetAddr): number {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set(
+    Deno.readTextFileSync("/proc/net/tcp6").split("\n").slice(1)
+      .map((line) => line.trim().split(/\s+/))
+      .filter((fields) =>
+        fields[1]?.endsWith(`:${hex(local.port)}`) && fields[2]?.endsWith(`:${hex(remote.port)}`)
+      )
+      .map((fields) => fields[9]),
+  );
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
+      const inode = target.match(/^socket:\[(\d+)\]$/)?.[1];
+      if (inode && inodes.has(inode)) return Number(entry.name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`no descriptor for the connection from port ${local.port} to ${remote.port}`);
+}
