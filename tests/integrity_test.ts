@@ -331,46 +331,37 @@ Deno.test("8 a raw descriptor is never wrapped twice; a listening one is refused
 });
 
 Deno.test("8 an IPv6 peer's address reads as RFC 5952 writes it: ::1, not :1", async () => {
-  const listener = Deno.listen({ hostname: "::1", port: 0 });
-  const accepted = listener.accept();
-  const conn = await Deno.connect({ hostname: "::1", port: listener.addr.port });
-  const far = await accepted;
-  // The descriptor behind the accepted connection, through /proc (its number is Deno's own).
-  const libc = Deno.dlopen("libc.so.6", { dup: { parameters: ["i32"], result: "i32" } });
+  const libc = Deno.dlopen("libc.so.6", {
+    socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+    bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+    listen: { parameters: ["i32", "i32"], result: "i32" },
+    getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+    accept: { parameters: ["i32", "pointer", "pointer"], result: "i32", nonblocking: true },
+    close: { parameters: ["i32"], result: "i32" },
+  });
+  // A libc listener on [::1]:0 (struct sockaddr_in6: family, port, flow info, address, scope).
+  const listening = libc.symbols.socket(10, 1, 0);
+  const address = new Uint8Array(28);
+  new DataView(address.buffer).setUint16(0, 10, true);
+  address[23] = 1;
   try {
-    const fd = findSocketFd(far.localAddr as Deno.NetAddr, far.remoteAddr as Deno.NetAddr);
-    const stream = new SocketStream({ socket: libc.symbols.dup(fd) });
+    assert.equal(libc.symbols.bind(listening, address, 28), 0);
+    assert.equal(libc.symbols.listen(listening, 1), 0);
+    const length = new Uint32Array([28]);
+    libc.symbols.getsockname(listening, address, new Uint8Array(length.buffer));
+    const port = new DataView(address.buffer).getUint16(2, false);
+    const accepting = libc.symbols.accept(listening, null, null);
+    const conn = await Deno.connect({ hostname: "::1", port });
+    const fd = await within(accepting, 5000, "accept");
+    const stream = new SocketStream({ socket: fd });
     assert.equal((stream.localAddr as Deno.NetAddr).hostname, "::1");
     assert.equal((stream.remoteAddr as Deno.NetAddr).hostname, "::1");
+    assert.equal((stream.remoteAddr as Deno.NetAddr).port, (conn.localAddr as Deno.NetAddr).port);
     stream.close();
     await stream.closed;
-  } finally {
-    libc.close();
     conn.close();
-    far.close();
-    listener.close();
+  } finally {
+    libc.symbols.close(listening);
+    libc.close();
   }
 });
-
-/** This process's descriptor of the connection `local` to `remote` (Linux: /proc/self/fd and /proc/net/tcp6). */
-function findSocketFd(local: Deno.NetAddr, remote: Deno.NetAddr): number {
-  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
-  const inodes = new Set(
-    Deno.readTextFileSync("/proc/net/tcp6").split("\n").slice(1)
-      .map((line) => line.trim().split(/\s+/))
-      .filter((fields) =>
-        fields[1]?.endsWith(`:${hex(local.port)}`) && fields[2]?.endsWith(`:${hex(remote.port)}`)
-      )
-      .map((fields) => fields[9]),
-  );
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    try {
-      const target = Deno.readLinkSync(`/proc/self/fd/${entry.name}`);
-      const inode = target.match(/^socket:\[(\d+)\]$/)?.[1];
-      if (inode && inodes.has(inode)) return Number(entry.name);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no descriptor for the connection from port ${local.port} to ${remote.port}`);
-}
