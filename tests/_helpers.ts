@@ -278,33 +278,42 @@ export async function loopbackPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
 }
 
 /**
- * Watches OpenSSL free SSL_CTX and SSL objects, through ex_data free
- * callbacks that OpenSSL itself calls from SSL_CTX_free / SSL_free.
+ * Watches OpenSSL make and free SSL_CTX and SSL objects, through ex_data new and free callbacks that OpenSSL
+ * itself calls from SSL_CTX_new / SSL_new and SSL_CTX_free / SSL_free: a count that does not trust the
+ * module's own bookkeeping.
  */
 export class FreeWatcher implements Disposable {
   readonly freedCtx: bigint[] = [];
   readonly freedSsl: bigint[] = [];
+  /** Objects made while watched and not freed yet, by kind. */
+  readonly live = { ctx: new Set<bigint>(), ssl: new Set<bigint>() };
   readonly #callbacks: { close(): void }[] = [];
   readonly #indexes: [number, number][] = [];
 
   constructor() {
     const { libcrypto } = loadOpenssl();
     for (
-      const [classIndex, list] of [[CRYPTO_EX_INDEX_SSL_CTX, this.freedCtx], [
-        CRYPTO_EX_INDEX_SSL,
-        this.freedSsl,
-      ]] as const
+      const [classIndex, freed, live] of [
+        [CRYPTO_EX_INDEX_SSL_CTX, this.freedCtx, this.live.ctx],
+        [CRYPTO_EX_INDEX_SSL, this.freedSsl, this.live.ssl],
+      ] as const
     ) {
-      // void free_func(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
-      const callback = new Deno.UnsafeCallback(
-        { parameters: ["pointer", "pointer", "pointer", "i32", "i64", "pointer"], result: "void" } as const,
-        (parent) => {
-          list.push(Deno.UnsafePointer.value(parent));
-        },
-      );
-      const index = libcrypto.CRYPTO_get_ex_new_index(classIndex, 0n, null, null, null, callback.pointer);
+      // void new_func / free_func(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+      const definition = {
+        parameters: ["pointer", "pointer", "pointer", "i32", "i64", "pointer"],
+        result: "void",
+      } as const;
+      const made = new Deno.UnsafeCallback(definition, (parent) => {
+        live.add(Deno.UnsafePointer.value(parent));
+      });
+      const gone = new Deno.UnsafeCallback(definition, (parent) => {
+        const address = Deno.UnsafePointer.value(parent);
+        freed.push(address);
+        live.delete(address);
+      });
+      const index = libcrypto.CRYPTO_get_ex_new_index(classIndex, 0n, null, made.pointer, null, gone.pointer);
       assert.ok(index >= 0);
-      this.#callbacks.push(callback);
+      this.#callbacks.push(made, gone);
       this.#indexes.push([classIndex, index]);
     }
   }
@@ -312,6 +321,16 @@ export class FreeWatcher implements Disposable {
   /** Whether OpenSSL freed the object at `pointer` while watched. */
   sawFreed(address: bigint, kind: "ctx" | "ssl"): boolean {
     return (kind === "ctx" ? this.freedCtx : this.freedSsl).includes(address);
+  }
+
+  /** Asserts that OpenSSL freed every SSL and SSL_CTX made while watched, and the module agrees. */
+  assertAllFreed(): void {
+    assert.deepEqual(
+      { sslCtx: this.live.ctx.size, ssl: this.live.ssl.size },
+      { sslCtx: 0, ssl: 0 },
+      "OpenSSL still holds SSL / SSL_CTX objects made during the test",
+    );
+    assertNoLiveObjects();
   }
 
   [Symbol.dispose](): void {

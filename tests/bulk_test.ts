@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { loadOpenssl } from "../ffi/mod.ts";
 import type { SocketStream } from "../mod.ts";
-import { assertNoLiveObjects, patternBytes, readAll, sha256, tlsPair, xorshift } from "./_helpers.ts";
+import { FreeWatcher, patternBytes, readAll, sha256, tlsPair, xorshift } from "./_helpers.ts";
 
 const SIZE = 16 * 1024 * 1024;
 
@@ -26,6 +26,7 @@ async function writeInRandomSizes(
 }
 
 Deno.test("16 MiB each way at the same time, random write sizes, checksums match", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const up = patternBytes(SIZE, 11);
   const down = patternBytes(SIZE, 22);
@@ -48,7 +49,7 @@ Deno.test("16 MiB each way at the same time, random write sizes, checksums match
   assert.equal(await sha256(sent.slice()), await sha256(down));
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("one-byte writes arrive in order", async () => {
@@ -77,6 +78,7 @@ function bioCapacities(stream: SocketStream): { read: number; write: number } {
 }
 
 Deno.test("the memory BIOs stay near a record's size through large reads and writes", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const data = patternBytes(4 * 1024 * 1024, 5);
   // 1 MiB writes and 1 MiB reads: large transport reads and large SSL writes at both ends.
@@ -104,5 +106,5 @@ Deno.test("the memory BIOs stay near a record's size through large reads and wri
   }
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { makeInstance, openTcpStream, SslHandshakeTimeout, SslUnexpectedEof } from "../mod.ts";
 import {
-  assertNoLiveObjects,
   encoder,
   freePort,
+  FreeWatcher,
   listenLoopback,
   readBytes,
   readUntil,
@@ -18,6 +18,7 @@ import {
 const trust = { ctxConfigureCallback: trustTestCa };
 
 Deno.test("a peer that closes TCP without close_notify mid-stream gives SslUnexpectedEof", async () => {
+  using objects = new FreeWatcher();
   let serverConn: Deno.TcpConn | undefined;
   const [client, server] = await tlsPair({ wrapServer: (conn) => serverConn = conn });
   await server.write(encoder.encode("half a messa"));
@@ -31,10 +32,11 @@ Deno.test("a peer that closes TCP without close_notify mid-stream gives SslUnexp
   });
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("openssl s_server killed mid-stream gives SslUnexpectedEof", async () => {
+  using objects = new FreeWatcher();
   const { peer, port } = await startOpensslServer(["-rev"]);
   await using _peer = peer;
   {
@@ -45,10 +47,11 @@ Deno.test("openssl s_server killed mid-stream gives SslUnexpectedEof", async () 
     peer.process.kill("SIGKILL");
     await assert.rejects(stream.read(new Uint8Array(10)), SslUnexpectedEof);
   }
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("a clean close_notify is end of stream: read resolves null", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   await server.write(encoder.encode("the end"));
   server.close();
@@ -56,10 +59,11 @@ Deno.test("a clean close_notify is end of stream: read resolves null", async () 
   assert.equal(await client.read(new Uint8Array(10)), null);
   await server.closed;
   await client[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("a peer that never answers gives SslHandshakeTimeout in time, and nothing leaks", async () => {
+  using objects = new FreeWatcher();
   const { listener, port } = listenLoopback();
   const silent = listener.accept();
   const started = performance.now();
@@ -69,7 +73,7 @@ Deno.test("a peer that never answers gives SslHandshakeTimeout in time, and noth
   );
   const elapsed = performance.now() - started;
   assert.ok(elapsed >= 290 && elapsed < 3000, `timed out after ${elapsed} ms`);
-  assertNoLiveObjects();
+  objects.assertAllFreed();
   const conn = await silent;
   // The client closed its socket: the silent server sees the ClientHello, then the end.
   const got = await readBytes(conn, 100_000);
@@ -79,6 +83,7 @@ Deno.test("a peer that never answers gives SslHandshakeTimeout in time, and noth
 });
 
 Deno.test("aborting the signal cancels the handshake with the signal's reason", async () => {
+  using objects = new FreeWatcher();
   const { listener, port } = listenLoopback();
   const silent = listener.accept();
   const controller = new AbortController();
@@ -87,7 +92,7 @@ Deno.test("aborting the signal cancels the handshake with the signal's reason", 
     openTcpStream("localhost", port, { sslCtx: true, signal: controller.signal }),
     /user gave up/,
   );
-  assertNoLiveObjects();
+  objects.assertAllFreed();
   (await silent).close();
   listener.close();
 });
@@ -102,14 +107,16 @@ Deno.test("an already aborted signal rejects before connecting", async () => {
 });
 
 Deno.test("a refused connect rejects with Deno.errors.ConnectionRefused", async () => {
+  using objects = new FreeWatcher();
   await assert.rejects(
     openTcpStream("127.0.0.1", freePort(), { sslCtx: true }),
     Deno.errors.ConnectionRefused,
   );
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("a server whose client sends its ClientHello and hangs up gets SslUnexpectedEof", async () => {
+  using objects = new FreeWatcher();
   const { listener, port } = listenLoopback();
   const serving = listener.accept().then((socket) =>
     makeInstance("socket-stream", {
@@ -126,7 +133,7 @@ Deno.test("a server whose client sends its ClientHello and hangs up gets SslUnex
   await assert.rejects(serving, SslUnexpectedEof);
   clientConn.close();
   listener.close();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 async function captureClientHello(): Promise<Uint8Array> {

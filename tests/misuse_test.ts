@@ -26,9 +26,10 @@ import {
   sslConnectionVerify,
   sslNew,
 } from "../mod.ts";
-import { assertNoLiveObjects, loopbackPair, tlsPair } from "./_helpers.ts";
+import { FreeWatcher, loopbackPair, tlsPair } from "./_helpers.ts";
 
 Deno.test("every helper refuses a freed SslCtxPointer or SslPointer with a TypeError", () => {
+  using objects = new FreeWatcher();
   const ctx = makeSslCtx();
   const ssl = sslNew(ctx);
   destroySsl(ssl);
@@ -47,7 +48,7 @@ Deno.test("every helper refuses a freed SslCtxPointer or SslPointer with a TypeE
     ["destroySslCtx", () => destroySslCtx(ctx)],
   ];
   for (const [name, call] of calls) assert.throws(call, TypeError, name);
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("every helper refuses a wrong type with a TypeError naming what it needs", () => {
@@ -62,6 +63,7 @@ Deno.test("every helper refuses a wrong type with a TypeError naming what it nee
 });
 
 Deno.test("a closed stream refuses reads, writes, handshakes, attach, detach and inspection", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
@@ -82,7 +84,7 @@ Deno.test("a closed stream refuses reads, writes, handshakes, attach, detach and
     assert.equal(stream.ssl, null);
     stream.close(); // still idempotent
   }
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 for (const side of ["client", "server"] as const) {
@@ -90,6 +92,7 @@ for (const side of ["client", "server"] as const) {
   const pick = <T>(pair: [T, T]): [T, T] => side === "client" ? pair : [pair[1], pair[0]];
 
   Deno.test(`close() on a ${side} while a read and a write are pending settles both and leaks nothing`, async () => {
+    using objects = new FreeWatcher();
     const [victim, peer] = pick(await tlsPair());
     const reading = victim.read(new Uint8Array(10));
     // The peer does not read: this write fills the socket buffers and waits.
@@ -101,10 +104,11 @@ for (const side of ["client", "server"] as const) {
     assert.equal(write.status, "rejected");
     await victim.closed;
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 
   Deno.test(`cancelling a ${side}'s readable closes the stream with close_notify`, async () => {
+    using objects = new FreeWatcher();
     const [victim, peer] = pick(await tlsPair());
     const reader = victim.readable.getReader();
     const pending = reader.read();
@@ -113,10 +117,11 @@ for (const side of ["client", "server"] as const) {
     await victim.closed;
     assert.equal(await peer.read(new Uint8Array(1)), null, "the peer got close_notify");
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 
   Deno.test(`bytes after the peer's close_notify do not reach a ${side}'s reader`, async () => {
+    using objects = new FreeWatcher();
     const [victim, peer] = pick(await tlsPair());
     await peer.write(new TextEncoder().encode("data"));
     // close_notify without waiting, then the peer goes on in plaintext: junk after the end.
@@ -128,11 +133,12 @@ for (const side of ["client", "server"] as const) {
     assert.equal(await victim.read(buffer), null, "the end stays the end");
     await victim[Symbol.asyncDispose]();
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 }
 
 Deno.test("wrong options of the entry points are TypeError or RangeError naming them", async () => {
+  using objects = new FreeWatcher();
   await assert.rejects(openTcpStream("", 443), /hostname/);
   await assert.rejects(openTcpStream("localhost", 70000), RangeError);
   await assert.rejects(openTcpStream("localhost", 1, { timeout: -1 }), /timeout/);
@@ -152,5 +158,5 @@ Deno.test("wrong options of the entry points are TypeError or RangeError naming 
   await assert.rejects(makeInstance("socket-stream", null as never), TypeError);
   b.close();
   await stream[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });

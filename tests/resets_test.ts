@@ -10,8 +10,8 @@ import {
   SslUnexpectedEof,
 } from "../mod.ts";
 import {
-  assertNoLiveObjects,
   fixtureText,
+  FreeWatcher,
   identity,
   listenLoopback,
   patternBytes,
@@ -34,6 +34,7 @@ async function resetWithUnreadBytes(conn: Deno.Conn): Promise<void> {
 }
 
 Deno.test("a server that resets during the handshake: the client gets a typed error", async () => {
+  using objects = new FreeWatcher();
   const { listener, port } = listenLoopback();
   const resetting = listener.accept().then((conn) => resetWithUnreadBytes(conn));
   {
@@ -48,7 +49,7 @@ Deno.test("a server that resets during the handshake: the client gets a typed er
   }
   await resetting;
   listener.close();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("a client that resets during the handshake: the server gets a typed error", async () => {
@@ -64,6 +65,7 @@ Deno.test("a client that resets during the handshake: the server gets a typed er
 
 for (const side of ["client", "server"] as const) {
   Deno.test(`a ${side} whose peer resets mid-stream gets a typed error on its next read or write`, async () => {
+    using objects = new FreeWatcher();
     let raw: Deno.TcpConn | undefined;
     const [client, server] = await tlsPair(
       side === "client" ? { wrapServer: (conn) => raw = conn } : { wrapClient: (conn) => raw = conn },
@@ -88,11 +90,12 @@ for (const side of ["client", "server"] as const) {
     assert.ok(isTyped(outcome), String(outcome));
     await victim[Symbol.asyncDispose]();
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 }
 
 Deno.test("records of the largest legal size (16 KiB of plaintext) and one byte over go through intact", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   for (const size of [16 * 1024, 16 * 1024 + 1, 4 * 16 * 1024]) {
     const payload = patternBytes(size, size);
@@ -106,11 +109,12 @@ Deno.test("records of the largest legal size (16 KiB of plaintext) and one byte 
   }
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 for (const side of ["client", "server"] as const) {
   Deno.test(`a ${side} whose peer closes TCP without close_notify mid-stream gets SslUnexpectedEof after the data`, async () => {
+    using objects = new FreeWatcher();
     let raw: Deno.TcpConn | undefined;
     const [client, server] = await tlsPair(
       side === "client" ? { wrapServer: (conn) => raw = conn } : { wrapClient: (conn) => raw = conn },
@@ -123,10 +127,11 @@ for (const side of ["client", "server"] as const) {
     await assert.rejects(victim.read(buffer), SslUnexpectedEof);
     await victim[Symbol.asyncDispose]();
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 
   Deno.test(`a ${side} that receives one byte per transport read still handshakes and reads intact data`, async () => {
+    using objects = new FreeWatcher();
     const trickle = (conn: Deno.TcpConn) => wrapConn(conn, { read: (p) => conn.read(p.subarray(0, 1)) });
     const [client, server] = await tlsPair(
       side === "client" ? { wrapClient: trickle } : { wrapServer: trickle },
@@ -137,6 +142,6 @@ for (const side of ["client", "server"] as const) {
     assert.deepEqual(await readBytes(victim, payload.length), payload);
     await victim[Symbol.asyncDispose]();
     await peer[Symbol.asyncDispose]();
-    assertNoLiveObjects();
+    objects.assertAllFreed();
   });
 }

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { SocketError, SocketStream } from "../mod.ts";
 import {
-  assertNoLiveObjects,
   decoder,
   encoder,
+  FreeWatcher,
   loopbackPair,
   patternBytes,
   readAll,
@@ -15,6 +15,7 @@ import {
 } from "./_helpers.ts";
 
 Deno.test("readable and writable carry TLS data, and closing the writable half-closes", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const writer = client.writable.getWriter();
   await writer.write(encoder.encode("through "));
@@ -28,10 +29,11 @@ Deno.test("readable and writable carry TLS data, and closing the writable half-c
   assert.equal(decoder.decode(await readBytes(client, 5)), "reply");
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("a readable piped into a writable echoes, with backpressure", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const echo = server.readable.pipeTo(server.writable);
   const data = new Uint8Array(1024 * 1024).fill(7);
@@ -43,10 +45,11 @@ Deno.test("a readable piped into a writable echoes, with backpressure", async ()
   assert.equal(echoed.length, data.length);
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("readable serves BYOB readers into their own buffer, byte for byte", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const sent = patternBytes(300_000);
   const sending = server.write(sent).then(() => server.closeWrite());
@@ -66,10 +69,11 @@ Deno.test("readable serves BYOB readers into their own buffer, byte for byte", a
   reader.releaseLock();
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("readable chunks never pin a larger buffer than they fill, and stay within 64 KiB", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const reader = client.readable.getReader();
   // A bulk transfer grows the chunks...
@@ -95,10 +99,11 @@ Deno.test("readable chunks never pin a larger buffer than they fill, and stay wi
   reader.releaseLock();
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("close() is idempotent and returns at once; read, write and handshake then fail", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const result = client.close();
   assert.equal(result, undefined);
@@ -112,10 +117,11 @@ Deno.test("close() is idempotent and returns at once; read, write and handshake 
   assert.equal(client.protocol, null);
   assert.equal(await server.read(new Uint8Array(1)), null, "the peer got close_notify");
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("close() while a read is pending settles the read and leaks nothing", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair();
   const pending = client.read(new Uint8Array(10));
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -123,7 +129,7 @@ Deno.test("close() while a read is pending settles the read and leaks nothing", 
   await assert.rejects(pending, Deno.errors.BadResource);
   await client.closed;
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("readTimeout rejects a read with TimedOut and the stream stays usable", async () => {
@@ -201,6 +207,7 @@ Deno.test("each handshake flight goes out in one socket write", async () => {
 });
 
 Deno.test("a transport that delivers one byte per read still handshakes and carries data", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair({
     wrapServer: (conn) => wrapConn(conn, { read: (p) => conn.read(p.subarray(0, 1)) }),
   });
@@ -208,10 +215,11 @@ Deno.test("a transport that delivers one byte per read still handshakes and carr
   assert.equal(decoder.decode(await readBytes(server, 12)), "drip by drip");
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
 
 Deno.test("writeTimeout rejects a write the peer does not drain with TimedOut", async () => {
+  using objects = new FreeWatcher();
   const [client, server] = await tlsPair({ client: { writeTimeout: 200 } });
   const big = new Uint8Array(64 * 1024 * 1024);
   await assert.rejects(client.write(big), Deno.errors.TimedOut);
@@ -219,5 +227,5 @@ Deno.test("writeTimeout rejects a write the peer does not drain with TimedOut", 
   client.close();
   server.close();
   await Promise.all([client.closed, server.closed]);
-  assertNoLiveObjects();
+  objects.assertAllFreed();
 });
