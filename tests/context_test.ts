@@ -30,6 +30,7 @@ import {
   serveOnce,
   startGnutlsServer,
   startOpensslServer,
+  within,
 } from "./_helpers.ts";
 
 const serverIdentity = { ...identity("server") };
@@ -41,8 +42,9 @@ const trustCa = { ca: fixtureText("ca.pem") };
  */
 async function clientFailure(port: number, sslCtx: SslAbstractContext): Promise<unknown> {
   try {
-    await using stream = await openTcpStream("localhost", port, { sslCtx });
-    await stream.read(new Uint8Array(1));
+    await using stream = await within(openTcpStream("localhost", port, { sslCtx }), 5000, "the handshake");
+    // A server that let the client in sends nothing: the read would wait forever.
+    await within(stream.read(new Uint8Array(1)), 5000, "the server's refusal after the handshake");
     return null;
   } catch (error) {
     return error;

@@ -9,6 +9,7 @@ import {
   listenLoopback,
   readBytes,
   readUntil,
+  rejection,
   startOpensslServer,
   tlsPair,
   trustTestCa,
@@ -67,12 +68,14 @@ Deno.test("a peer that never answers gives SslHandshakeTimeout in time, and noth
   const { listener, port } = listenLoopback();
   const silent = listener.accept();
   const started = performance.now();
-  await assert.rejects(
+  const failure = await rejection(
     openTcpStream("localhost", port, { sslCtx: true, handshakeTimeout: 300 }),
-    SslHandshakeTimeout,
+    2000,
+    "the 300 ms handshake timeout",
   );
+  assert.ok(failure instanceof SslHandshakeTimeout, String(failure));
   const elapsed = performance.now() - started;
-  assert.ok(elapsed >= 290 && elapsed < 3000, `timed out after ${elapsed} ms`);
+  assert.ok(elapsed >= 290 && elapsed < 800, `timed out after ${elapsed} ms, not 300`);
   objects.assertAllFreed();
   const conn = await silent;
   // The client closed its socket: the silent server sees the ClientHello, then the end.
@@ -88,10 +91,12 @@ Deno.test("aborting the signal cancels the handshake with the signal's reason", 
   const silent = listener.accept();
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error("user gave up")), 100);
-  await assert.rejects(
+  const failure = await rejection(
     openTcpStream("localhost", port, { sslCtx: true, signal: controller.signal }),
-    /user gave up/,
+    2000,
+    "the abort at 100 ms",
   );
+  assert.match(failure.message, /user gave up/);
   objects.assertAllFreed();
   (await silent).close();
   listener.close();

@@ -10,7 +10,9 @@ import {
   patternBytes,
   readAll,
   readBytes,
+  rejection,
   tlsPair,
+  within,
   wrapConn,
 } from "./_helpers.ts";
 
@@ -135,9 +137,10 @@ Deno.test("close() while a read is pending settles the read and leaks nothing", 
 Deno.test("readTimeout rejects a read with TimedOut and the stream stays usable", async () => {
   const [client, server] = await tlsPair({ client: { readTimeout: 100 } });
   assert.equal(client.readTimeout, 100);
-  await assert.rejects(client.read(new Uint8Array(10)), Deno.errors.TimedOut);
+  const failure = await rejection(client.read(new Uint8Array(10)), 2000, "the 100 ms read timeout");
+  assert.ok(failure instanceof Deno.errors.TimedOut, String(failure));
   await server.write(encoder.encode("late"));
-  assert.equal(decoder.decode(await readBytes(client, 4)), "late");
+  assert.equal(decoder.decode(await within(readBytes(client, 4), 5000, "the late bytes")), "late");
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
 });
@@ -145,9 +148,10 @@ Deno.test("readTimeout rejects a read with TimedOut and the stream stays usable"
 Deno.test("readTimeout works on a plain stream too, without losing the bytes that come later", async () => {
   const [a, b] = await loopbackPair();
   const stream = new SocketStream({ socket: a, readTimeout: 50 });
-  await assert.rejects(stream.read(new Uint8Array(10)), Deno.errors.TimedOut);
+  const failure = await rejection(stream.read(new Uint8Array(10)), 2000, "the 50 ms read timeout");
+  assert.ok(failure instanceof Deno.errors.TimedOut, String(failure));
   await b.write(encoder.encode("after"));
-  assert.equal(decoder.decode(await readBytes(stream, 5)), "after");
+  assert.equal(decoder.decode(await within(readBytes(stream, 5), 5000, "the later bytes")), "after");
   b.close();
   await stream[Symbol.asyncDispose]();
 });
@@ -222,7 +226,8 @@ Deno.test("writeTimeout rejects a write the peer does not drain with TimedOut", 
   using objects = new FreeWatcher();
   const [client, server] = await tlsPair({ client: { writeTimeout: 200 } });
   const big = new Uint8Array(64 * 1024 * 1024);
-  await assert.rejects(client.write(big), Deno.errors.TimedOut);
+  const failure = await rejection(client.write(big), 3000, "the 200 ms write timeout");
+  assert.ok(failure instanceof Deno.errors.TimedOut, String(failure));
   // The stream is still open; closing it cuts what is queued.
   client.close();
   server.close();
