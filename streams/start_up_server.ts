@@ -21,8 +21,6 @@ export interface StartUpServerOptions {
    * @default {"0.0.0.0"}
    */
   address?: string;
-  /** Accepted for LispWorks code; Deno's listener sets its own backlog. */
-  backlog?: number;
   /** Called once with the listening address. */
   announce?: (addr: Deno.NetAddr) => void;
   /** Aborting it stops the server gracefully. */

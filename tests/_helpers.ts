@@ -545,3 +545,22 @@ export async function rejection(promise: Promise<unknown>, ms: number, what: str
   }
   throw new Error(`${what} succeeded; it should have failed`);
 }
+
+/** Runs `openssl s_client` to the port with `args`; resolves with what it printed once it exits. */
+export async function runSClient(
+  port: number,
+  args: string[],
+  input = "",
+): Promise<{ code: number; output: string }> {
+  const child = new Deno.Command("openssl", {
+    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", fixture("ca.pem"), ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(encoder.encode(input));
+  await writer.close();
+  const { code, stdout, stderr } = await within(child.output(), 10_000, `openssl s_client ${args.join(" ")}`);
+  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
+}

@@ -44,6 +44,7 @@ import {
   readBytes,
   rejection,
   roundTrip,
+  runSClient,
   serveCertificate,
   serveOnce,
   startOpensslServer,
@@ -70,21 +71,6 @@ async function connectOutcome(
   } catch (error) {
     return error as Error;
   }
-}
-
-/** Runs `openssl s_client` to the port with `args`; resolves with what it printed once it exits. */
-async function sClient(port: number, args: string[], input = ""): Promise<{ code: number; output: string }> {
-  const child = new Deno.Command("openssl", {
-    args: ["s_client", "-connect", `127.0.0.1:${port}`, "-CAfile", fixture("ca.pem"), ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(encoder.encode(input));
-  await writer.close();
-  const { code, stdout, stderr } = await within(child.output(), 10_000, `openssl s_client ${args.join(" ")}`);
-  return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -118,7 +104,7 @@ for (const version of ["-tls1_2", "-tls1_3"]) {
   Deno.test(`A1 SNI: a client without a certificate asking for the mutual-TLS context is refused (s_client ${version})`, async () => {
     using contexts = sniContexts();
     await using server = serveOnce(contexts.fallback);
-    const { output } = await sClient(server.port, ["-servername", "localhost", version], "hello\n");
+    const { output } = await runSClient(server.port, ["-servername", "localhost", version], "hello\n");
     const served = await within(server.served, 5000, "the server's handshake");
     assert.ok(served instanceof Error, `the server must refuse: s_client printed ${output}`);
     if (version === "-tls1_2") {
@@ -201,7 +187,7 @@ Deno.test("A1 SNI: the raw SSL_CTX of a context with sni refuses a name it would
   await using server = serveOnce(contexts.fallback.ctx, {
     sslConfigureCallback: (ssl) => libssl.SSL_set_accept_state(ssl.pointer),
   });
-  const { output } = await sClient(server.port, ["-servername", "localhost"], "x\n");
+  const { output } = await runSClient(server.port, ["-servername", "localhost"], "x\n");
   const served = await server.served;
   assert.ok(served instanceof SslFailure, `refused; s_client printed ${output}`);
   assert.match(output, /unrecognized name/i);
@@ -389,9 +375,9 @@ async function assertResumes(sslCtx: SslAbstractContext | ReturnType<typeof make
   try {
     for (const version of ["-tls1_3", "-tls1_2"]) {
       const client = ["-cert", fixture("client.pem"), "-key", fixture("client.key"), "-ign_eof", version];
-      const first = await sClient(listener.addr.port, [...client, "-sess_out", `${directory}/s`], "one\n");
+      const first = await runSClient(listener.addr.port, [...client, "-sess_out", `${directory}/s`], "one\n");
       assert.match(first.output, /New, TLSv1\.[23]/, first.output);
-      const second = await sClient(listener.addr.port, [...client, "-sess_in", `${directory}/s`], "two\n");
+      const second = await runSClient(listener.addr.port, [...client, "-sess_in", `${directory}/s`], "two\n");
       assert.match(second.output, /Reused, TLSv1\.[23]/, `${version}: ${second.output}`);
       assert.doesNotMatch(second.output, /internal error/);
     }
@@ -438,8 +424,8 @@ Deno.test("A3 a client certificate required per connection is not bypassed by a 
   const directory = await Deno.makeTempDir();
   try {
     for (const version of ["-tls1_3", "-tls1_2"]) {
-      await sClient(open.addr.port, ["-ign_eof", version, "-sess_out", `${directory}/s`], "x\n");
-      const { output } = await sClient(
+      await runSClient(open.addr.port, ["-ign_eof", version, "-sess_out", `${directory}/s`], "x\n");
+      const { output } = await runSClient(
         admin.addr.port,
         ["-ign_eof", version, "-sess_in", `${directory}/s`],
         "y\n",
@@ -467,7 +453,7 @@ for (const symbol of [true, "default", "v23"] as const) {
     assert.ok(failure instanceof SslVersionOrCipherMismatch, String(failure));
     // As a server: an s_client that offers only TLS 1.1 is refused.
     await using server = serveOnce(symbol, { ctxConfigureCallback: (ctx) => useCertificate(ctx) });
-    const { output } = await sClient(server.port, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
+    const { output } = await runSClient(server.port, ["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     const served = await server.served;
     assert.ok(served instanceof SslVersionOrCipherMismatch, `${served}; s_client printed ${output}`);
   });
@@ -1028,7 +1014,7 @@ Deno.test("C openTcpStream refuses a server context; a server without a certific
     /cannot be a server SslAbstractContext/,
   );
   await using bare = serveOnce(true);
-  const { output } = await sClient(bare.port, [], "x\n");
+  const { output } = await runSClient(bare.port, [], "x\n");
   const served = await bare.served;
   assert.ok(
     served instanceof SslFailure && !(served instanceof SslVersionOrCipherMismatch),
@@ -1232,7 +1218,7 @@ Deno.test("D18 module-built contexts offer forward-secret AEAD suites only at TL
     ], ["ECDHE-ECDSA-AES128-GCM-SHA256", true]] as const
   ) {
     await using server = serveOnce(true, { ctxConfigureCallback: (ctx) => useCertificate(ctx) });
-    const { output } = await sClient(server.port, ["-tls1_2", "-cipher", cipher], "x\n");
+    const { output } = await runSClient(server.port, ["-tls1_2", "-cipher", cipher], "x\n");
     const served = await server.served;
     assert.equal(served instanceof SocketStream, accepted, `${cipher}: ${served}; ${output}`);
   }
@@ -1259,7 +1245,7 @@ Deno.test("D18 module-built contexts offer forward-secret AEAD suites only at TL
 Deno.test("E19 a server refusing a client certificate reports SslVerificationFailure with the code, and no host-name advice", async () => {
   using context = createSslServerContext({ ...identity("server"), ...trustCa, requireClientCert: true });
   await using server = serveOnce(context);
-  const { output } = await sClient(server.port, [
+  const { output } = await runSClient(server.port, [
     "-cert",
     fixture("untrusted-client.pem"),
     "-key",

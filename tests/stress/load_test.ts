@@ -28,8 +28,14 @@ async function round(
   assert.ok(results.every((digest) => digest === expected), "every echo came back intact");
 }
 
+// Its memory checks read glibc's mallinfo2: where it is missing the test cannot check what it promises, so it
+// is ignored, and says why in its name, rather than pass.
+const heapReadable = nativeHeapReadable();
+
 Deno.test({
-  name: `${CONNECTIONS} concurrent connections echo 1 MiB each with nothing lost, five rounds, memory flat`,
+  name: `${CONNECTIONS} concurrent connections echo 1 MiB each with nothing lost, five rounds, memory flat` +
+    (heapReadable ? "" : " (ignored: glibc's mallinfo2 and malloc_trim are not available to check memory)"),
+  ignore: !heapReadable,
   fn: async () => {
     const before = liveNativeObjects();
     const rss: number[] = [];
@@ -92,10 +98,6 @@ Deno.test({
       await listener[Symbol.asyncDispose]();
     }
     assert.deepEqual(liveNativeObjects(), before);
-    if (!nativeHeapReadable()) {
-      console.log("mallinfo2/malloc_trim not available: memory reported, not checked");
-      return;
-    }
     // What the module keeps: the C heap in use besides ArrayBuffers (OpenSSL, Deno's native side) is where
     // round 2 left it (round 1 warms up caches). Growing 1.5 MiB over three rounds of 1000 connections is 512
     // bytes per connection and fails; a clean run moves by 0.2 MiB or less, and one malloc(1024) per connection
