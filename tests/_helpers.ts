@@ -15,6 +15,30 @@ import {
   SSL_FILETYPE_PEM,
 } from "../ffi/mod.ts";
 
+/**
+ * The backstop for waits without a bound of their own: every test in a file that imports these helpers fails,
+ * with its name, once it has run this long, instead of holding the run until CI's limit. Waits that can hang
+ * have their own, tighter bounds (`within`, `rejection`), which name what they waited for.
+ */
+const TEST_LIMIT_MS = 180_000;
+
+{
+  type TestFn = (t: Deno.TestContext) => void | Promise<void>;
+  const register = Deno.test as unknown as (...args: unknown[]) => void;
+  const bound = (name: string, fn: TestFn): TestFn => (t) =>
+    within(Promise.resolve(fn(t)), TEST_LIMIT_MS, `the test "${name}" to finish (a wait in it has no bound)`);
+  (Deno as unknown as { test: unknown }).test = (...args: unknown[]) => {
+    const fnAt = args.findIndex((arg) => typeof arg === "function");
+    const options = args.find((arg) => typeof arg === "object" && arg !== null) as
+      | { name?: string; fn?: TestFn }
+      | undefined;
+    const name = typeof args[0] === "string" ? args[0] : options?.name ?? "unnamed";
+    if (fnAt >= 0) args[fnAt] = bound(name, args[fnAt] as TestFn);
+    else if (options?.fn) args[args.indexOf(options)] = { ...options, fn: bound(name, options.fn) };
+    return register(...args);
+  };
+}
+
 export const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 
