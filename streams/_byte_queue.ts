@@ -13,7 +13,8 @@ const KEEP_WHEN_EMPTY = 4 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;
-const decoder = new TextDecoder();
+// ignoreBOM: a line that starts with U+FEFF keeps it (it is the peer's data, not this decoder's marker).
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A first-in, first-out queue of bytes. */
 export class ByteQueue {

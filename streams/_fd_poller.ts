@@ -21,8 +21,15 @@ interface Waiting {
 /** The pollfd size: int fd, short events, short revents. */
 const POLLFD = 8;
 
+/** How often descriptors that nobody keeps the process alive for are polled (without blocking). */
+const UNREFERENCED_POLL_MS = 25;
+
 class Poller {
   readonly #waiting = new Map<number, Waiting>();
+  // Descriptors whose streams were unref()'d: waiting for them must not keep the event loop alive.
+  readonly #unreferenced = new Set<number>();
+  // Ends the pause between non-blocking polls early (something changed).
+  #interrupt: (() => void) | null = null;
   // Descriptors to close once the poll in flight (which may hold them) has returned.
   readonly #toClose = new Set<number>();
   #polling = false;
@@ -39,10 +46,18 @@ class Poller {
     });
   }
 
+  /** Whether waiting for `fd` keeps the event loop alive (a stream's `ref()` / `unref()`). */
+  setReferenced(fd: number, referenced: boolean): void {
+    if (referenced) this.#unreferenced.delete(fd);
+    else this.#unreferenced.add(fd);
+    if (this.#polling) this.#wake();
+  }
+
   /** Wakes whoever waits on `fd` and closes it once no poll holds it. */
   close(fd: number): void {
     const entry = this.#waiting.get(fd);
     this.#waiting.delete(fd);
+    this.#unreferenced.delete(fd);
     for (const wake of [...entry?.read ?? [], ...entry?.write ?? []]) wake();
     if (this.#polling) {
       this.#toClose.add(fd);
@@ -59,6 +74,23 @@ class Poller {
 
   #wake(): void {
     if (this.#wakeWrite >= 0) loadLibc().write(this.#wakeWrite, new Uint8Array(1), 1n);
+    this.#interrupt?.();
+  }
+
+  // A pause that does not keep the event loop alive, ended early by #wake.
+  #pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#interrupt = null;
+        resolve();
+      }, UNREFERENCED_POLL_MS);
+      Deno.unrefTimer(timer);
+      this.#interrupt = () => {
+        clearTimeout(timer);
+        this.#interrupt = null;
+        resolve();
+      };
+    });
   }
 
   #openWakePipe(): void {
@@ -95,7 +127,10 @@ class Poller {
         });
         view.setInt32(fds.length * POLLFD, this.#wakeRead, true);
         view.setInt16(fds.length * POLLFD + 4, POLL.IN, true);
-        await libc.poll(set, BigInt(fds.length + 1), -1);
+        // Blocking (on the thread pool) while any waiting stream keeps the process alive; otherwise a quick
+        // look now and then, with a timer that lets the process end.
+        const referenced = fds.some((fd) => !this.#unreferenced.has(fd));
+        await libc.poll(set, BigInt(fds.length + 1), referenced ? -1 : 0);
         // The poll has returned: nothing holds the descriptors waiting to be closed any more.
         for (const fd of this.#toClose) libc.close(fd);
         this.#toClose.clear();
@@ -115,6 +150,7 @@ class Poller {
           if (entry.read.length === 0 && entry.write.length === 0) this.#waiting.delete(fd);
           for (const wake of wakes) wake();
         });
+        if (!referenced && this.#waiting.size > 0) await this.#pause();
       }
     } finally {
       this.#polling = false;

@@ -163,9 +163,13 @@ export class FdTransport implements Deno.Conn {
     return addressOf(this.#fd, "getpeername");
   }
 
-  ref(): void {}
+  ref(): void {
+    if (!this.#closed) poller.setReferenced(this.#fd, true);
+  }
 
-  unref(): void {}
+  unref(): void {
+    if (!this.#closed) poller.setReferenced(this.#fd, false);
+  }
 
   get readable(): ReadableStream<Uint8Array<ArrayBuffer>> {
     return new ReadableStream({

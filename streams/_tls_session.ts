@@ -10,9 +10,10 @@
 import { markAttached, markDetached, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { SslCondition } from "../ffi/errors.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
-import { type Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
+import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
+import { Turns } from "./_turns.ts";
 
 /**
  * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
@@ -59,6 +60,23 @@ function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
   }
 }
 
+/** The most plaintext `detachSsl` keeps while it waits for the peer's close_notify. */
+const DETACH_KEEP = 16 * 1024 * 1024;
+
+// A deadline `ms` from now (none for Infinity), failing with `error()`.
+function deadlineIn(ms: number, error: () => Error): Deadline {
+  return Number.isFinite(ms) && ms <= MAX_TIMEOUT_MS
+    ? new Deadline({ timeoutMs: ms, onTimeout: error })
+    : NO_DEADLINE;
+}
+
+/** A write in progress: what is left to encrypt, and whether its caller stopped waiting. */
+interface WriteJob {
+  data: Uint8Array;
+  offset: number;
+  abandoned: boolean;
+}
+
 /** What a session owns and what it only uses. */
 export interface SessionObjects {
   /** The SSL the engine drives. */
@@ -91,13 +109,14 @@ export class TlsSession {
   #freed = false;
   #alertSent = false;
   #closeNotifySent = false;
+  // Set by close(): writes whose callers still wait stop at their next record; abandoned ones finish first.
+  #closing = false;
   // One write at a time, whole: a write holds the turn until its last record is queued; others wait in order.
-  #writing = false;
-  readonly #waitingWriters: (() => void)[] = [];
-  #writesDone: (() => void)[] = [];
+  readonly #writeTurns = new Turns();
+  // Writes whose callers timed out, going on in the background (close() lets them finish before close_notify).
+  readonly #abandoned = new Set<Promise<unknown>>();
   // One reader at a time, in call order; plaintext decrypted past a line waits here for the next one.
-  #reading = false;
-  readonly #waitingReaders: (() => void)[] = [];
+  readonly #readTurns = new Turns();
   readonly #decrypted = new ByteQueue();
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
@@ -173,19 +192,20 @@ export class TlsSession {
    * reader sees the bytes once and in order.
    */
   read(into: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number | null> {
-    if (!this.#reading) {
-      if (this.#decrypted.length > 0) return Promise.resolve(this.#decrypted.takeInto(into));
-      this.#reading = true;
-      return this.#decrypt(into, deadline, true);
+    if (this.#readTurns.tryTake()) {
+      if (this.#decrypted.length === 0) return this.#decrypt(into, deadline, true);
+      const count = this.#decrypted.takeInto(into);
+      this.#readTurns.release();
+      return Promise.resolve(count);
     }
     return this.#readAfterOthers(into, deadline);
   }
 
   async #readAfterOthers(into: Uint8Array, deadline: Deadline): Promise<number | null> {
-    await this.#afterOtherReads(deadline);
+    await this.#readTurns.take(deadline);
     if (this.#decrypted.length > 0) {
       const count = this.#decrypted.takeInto(into);
-      this.#nextReader();
+      this.#readTurns.release();
       return count;
     }
     return await this.#decrypt(into, deadline, true);
@@ -198,37 +218,9 @@ export class TlsSession {
    * @throws {SocketError} if the line (without its end) is longer than `maxLength` bytes; its bytes stay
    *   buffered.
    */
-  readLine(maxLength: number, deadline: Deadline = NO_DEADLINE): Promise<string | null> {
-    if (!this.#reading) {
-      this.#reading = true;
-      return this.#readLineInTurn(maxLength, deadline);
-    }
-    return this.#afterOtherReads(deadline).then(() => this.#readLineInTurn(maxLength, deadline));
-  }
-
-  // Waits for the readers before this one; on expiry leaves the queue (or passes on a turn that came meanwhile).
-  async #afterOtherReads(deadline: Deadline): Promise<void> {
-    let handed = false;
-    let resolveTurn!: () => void;
-    const turn = new Promise<void>((resolve) => resolveTurn = resolve);
-    const take = () => {
-      handed = true;
-      resolveTurn();
-    };
-    this.#waitingReaders.push(take);
-    try {
-      await deadline.race(turn);
-    } catch (error) {
-      if (handed) this.#nextReader();
-      else this.#waitingReaders.splice(this.#waitingReaders.indexOf(take), 1);
-      throw error;
-    }
-  }
-
-  #nextReader(): void {
-    const next = this.#waitingReaders.shift();
-    if (next) next();
-    else this.#reading = false;
+  async readLine(maxLength: number, deadline: Deadline = NO_DEADLINE): Promise<string | null> {
+    await this.#readTurns.take(deadline);
+    return await this.#readLineInTurn(maxLength, deadline);
   }
 
   async #readLineInTurn(maxLength: number, deadline: Deadline): Promise<string | null> {
@@ -245,7 +237,7 @@ export class TlsSession {
         this.#decrypted.push(scratch.subarray(0, count));
       }
     } finally {
-      this.#nextReader();
+      this.#readTurns.release();
     }
   }
 
@@ -278,7 +270,7 @@ export class TlsSession {
         await deadline.race(this.#pull());
       }
     } finally {
-      if (endsTurn) this.#nextReader();
+      if (endsTurn) this.#readTurns.release();
     }
   }
 
@@ -305,96 +297,89 @@ export class TlsSession {
    * Encrypts all of `data`; resolves when its records are on the transport. Writes go out whole and in call
    * order: a write that starts while another is in flight waits for its turn. `deadline` bounds the caller's
    * wait, not the bytes: a write that expires before its turn sends nothing; one that expires after it has
-   * started still sends every byte, in order, and later writes follow them (nothing is cut or spliced). Once
-   * close_notify is sent, a write that has not finished rejects with `BadResource`.
+   * started still sends every byte, in order (from a copy: the caller may reuse its buffer), and later writes
+   * follow them, nothing cut or spliced. Once `close()` began, a write whose caller still waits stops at its
+   * next record and rejects with `BadResource`.
    */
   write(data: Uint8Array, deadline: Deadline = NO_DEADLINE): Promise<number> {
-    if (!this.#writing) {
-      this.#writing = true;
-      const writing = this.#writeInTurn(data);
-      return deadline === NO_DEADLINE ? writing : this.#whileWriting(writing, deadline);
+    if (this.#writeTurns.tryTake()) {
+      const job: WriteJob = { data, offset: 0, abandoned: false };
+      const writing = this.#writeInTurn(job);
+      return deadline === NO_DEADLINE ? writing : this.#whileWriting(writing, job, deadline);
     }
     return this.#writeAfterOthers(data, deadline);
   }
 
   async #writeAfterOthers(data: Uint8Array, deadline: Deadline): Promise<number> {
-    let handed = false;
-    let resolveTurn!: () => void;
-    const turn = new Promise<void>((resolve) => resolveTurn = resolve);
-    const take = () => {
-      handed = true;
-      resolveTurn();
-    };
-    this.#waitingWriters.push(take);
     try {
-      await deadline.race(turn);
+      await this.#writeTurns.take(deadline);
     } catch (error) {
-      // Timed out while waiting: leave the queue (or pass on a turn that came at the same time); nothing sent.
-      if (handed) this.#nextWriter();
-      else this.#waitingWriters.splice(this.#waitingWriters.indexOf(take), 1);
+      // Timed out waiting for the writes before it: none of its bytes was sent.
       throw error instanceof Deno.errors.TimedOut
         ? new Deno.errors.TimedOut(
           `${error.message}, waiting for the writes before it; none of its bytes was sent`,
         )
         : error;
     }
-    return await this.#whileWriting(this.#writeInTurn(data), deadline);
+    const job: WriteJob = { data, offset: 0, abandoned: false };
+    return await this.#whileWriting(this.#writeInTurn(job), job, deadline);
   }
 
-  // The caller waits for a started write until its deadline; the write itself goes on.
-  async #whileWriting(writing: Promise<number>, deadline: Deadline): Promise<number> {
+  // The caller waits for a started write until its deadline; then the write goes on from a copy of what is
+  // left, since the caller, told it timed out, may reuse its buffer.
+  async #whileWriting(writing: Promise<number>, job: WriteJob, deadline: Deadline): Promise<number> {
     try {
       return await deadline.race(writing);
     } catch (error) {
-      throw error instanceof Deno.errors.TimedOut
-        ? new Deno.errors.TimedOut(
-          `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
-        )
-        : error;
+      if (!(error instanceof Deno.errors.TimedOut)) throw error;
+      job.data = job.data.slice(job.offset);
+      job.offset = 0;
+      job.abandoned = true;
+      this.#abandoned.add(writing);
+      writing.then(() => this.#abandoned.delete(writing), () => this.#abandoned.delete(writing));
+      throw new Deno.errors.TimedOut(
+        `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
+      );
     }
-  }
-
-  // Hands the turn to the next waiting write, or frees it.
-  #nextWriter(): void {
-    const next = this.#waitingWriters.shift();
-    if (next) return next();
-    this.#writing = false;
-    for (const done of this.#writesDone.splice(0)) done();
   }
 
   /** Resolves once no write is in flight or waiting. */
   writesDone(): Promise<void> {
-    if (!this.#writing) return Promise.resolve();
-    return new Promise((resolve) => this.#writesDone.push(resolve));
+    return this.#writeTurns.idle();
   }
 
   // Holds the turn (see write) from its start to its end, when it hands the turn on. One async function with
   // the loop inside, not a wrapper around another: this is the hot path.
-  async #writeInTurn(data: Uint8Array): Promise<number> {
+  async #writeInTurn(job: WriteJob): Promise<number> {
+    const total = job.data.byteLength;
     try {
-      const size = data.byteLength;
-      let offset = 0;
+      let size = job.data.byteLength;
       // Another round also when the last one filled its buffer: more ciphertext may wait.
       let full = false;
-      while (offset < data.length || full) {
+      while (job.offset < job.data.length || full) {
+        // An abandoned write continues from its own copy.
+        if (job.data.byteLength !== size && job.abandoned) size = job.data.byteLength;
         // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
         // socket write.
         const gathered = borrowBuffer();
-        const before = offset;
+        const before = job.offset;
         let produced = 0;
         let wantRead = false;
         try {
-          while (offset < data.length && produced + RECORD_ROOM <= gathered.length) {
-            if (this.#closeNotifySent) {
+          while (job.offset < job.data.length && produced + RECORD_ROOM <= gathered.length) {
+            if (this.#closeNotifySent || (this.#closing && !job.abandoned)) {
               throw new Deno.errors.BadResource(
-                `The SocketStream was closed while this write was in flight; ${offset} of ${size} bytes were sent`,
+                `The SocketStream was closed while this write was in flight; ${
+                  total - (job.data.length - job.offset)
+                } of ${total} bytes were sent`,
               );
             }
-            if (data.byteLength !== size) {
+            if (job.data.byteLength !== size) {
               throw new TypeError(
-                `The buffer of a pending write was detached or resized; ${offset} of ${size} bytes were sent`,
+                `The buffer of a pending write was detached or resized; ${job.offset} of ${size} bytes were sent`,
               );
             }
+            const { data, offset } = job;
             const end = Math.min(offset + RECORD_PLAINTEXT, data.length);
             const result = this.engine.write(
               offset === 0 && end === data.length ? data : data.subarray(offset, end),
@@ -403,7 +388,7 @@ export class TlsSession {
               wantRead = true;
               break;
             }
-            offset += result;
+            job.offset += result;
             produced += this.engine.takeOutputInto(gathered, produced);
           }
           // Whatever else waits (a record that did not fit, post-handshake messages) goes in if there is room.
@@ -417,11 +402,24 @@ export class TlsSession {
           throw error;
         }
         if (produced > 0) {
-          await this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered));
+          try {
+            await this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered));
+          } catch (error) {
+            // The transport's own write was cut by close(): the same error as a write stopped at a record.
+            if (this.#closing && error instanceof Deno.errors.Interrupted) {
+              throw new Deno.errors.BadResource(
+                `The SocketStream was closed while this write was in flight; ${
+                  total - (job.data.length - before)
+                } of ${total} bytes were sent`,
+                { cause: error },
+              );
+            }
+            throw error;
+          }
         } else {
           returnBuffer(gathered);
           // Output that cannot be taken is not ours to loop on.
-          if (!wantRead && offset === before) break;
+          if (!wantRead && job.offset === before) break;
         }
         if (wantRead) {
           // Mid-handshake: our flight goes out, the peer's comes in.
@@ -429,10 +427,23 @@ export class TlsSession {
           await this.#pull();
         }
       }
-      return data.length;
+      return total;
     } finally {
-      this.#nextWriter();
+      this.#writeTurns.release();
     }
+  }
+
+  /**
+   * close() began: writes whose callers still wait stop at their next record (`BadResource`). Resolves true
+   * once the writes whose callers timed out (promised to go on) have finished, false if they did not within
+   * `ms`: then the transport must be cut without close_notify, so the peer sees the truncation instead of a
+   * clean end.
+   */
+  async beginClose(ms: number): Promise<boolean> {
+    this.#closing = true;
+    if (this.#abandoned.size === 0) return true;
+    await settleWithin(Promise.allSettled([...this.#abandoned]), ms);
+    return this.#abandoned.size === 0;
   }
 
   /**
@@ -447,42 +458,83 @@ export class TlsSession {
   }
 
   /**
-   * Sends close_notify and waits for the peer's: up to `retryCount` more
-   * transport reads after the first, each allowed `retryTimeout` ms. Data the
-   * peer sent before its close_notify and bytes after it are handed back.
+   * Sends close_notify and waits for the peer's: `retryCount` + 1 waits of `retryTimeout` ms (`Infinity`: no
+   * limit). A reader in progress finishes first (the bytes it is waiting for are its own); data the peer sent
+   * before its close_notify (at most `DETACH_KEEP` bytes) and bytes after it are handed back, in order.
    *
-   * @throws {SslCondition} if the peer's close_notify does not come.
+   * @throws {SslCondition} if the peer's close_notify does not come, or it sends more than that meanwhile.
    */
   async shutdownAndWait(retryCount: number, retryTimeout: number): Promise<DetachedBytes> {
-    await this.sendCloseNotify();
-    // What readLine decrypted past its line comes first.
-    const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
-    const scratch = new Uint8Array(16 * 1024);
-    // retryCount + 1 waits of retryTimeout ms each for the close_notify; data that comes meanwhile is read and
-    // kept, and does not use up a wait.
-    const end = Date.now() + (retryCount + 1) * retryTimeout;
-    for (;;) {
-      // Drain what has arrived: data first, then the close_notify.
+    const limit = (retryCount + 1) * retryTimeout;
+    const end = Date.now() + limit;
+    const failed = (why: string) =>
+      new SslCondition(
+        `detachSsl: the peer did not answer close_notify within ${
+          retryCount + 1
+        } waits of ${retryTimeout} ms${why}; ` +
+          "the stream is closed",
+      );
+    // Our close_notify goes out; if the peer has already left, its close_notify may still be here to read.
+    await this.sendCloseNotify().catch(() => {});
+    {
+      using waiting = deadlineIn(limit, () => failed(" (a read in progress did not finish)"));
+      await this.#readTurns.take(waiting);
+    }
+    try {
+      // What readLine decrypted past its line comes first.
+      const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
+      let kept = plaintext.reduce((sum, bytes) => sum + bytes.length, 0);
+      const scratch = new Uint8Array(16 * 1024);
       for (;;) {
-        const result = this.#step(() => this.engine.read(scratch));
-        if (result === CLOSED) {
-          this.engine.shutdown();
-          await this.#flush();
-          return { plaintext, rest: this.engine.takeUnconsumedInput() };
+        // Drain what has arrived: data first, then the close_notify.
+        for (;;) {
+          const result = this.#step(() => this.engine.read(scratch));
+          if (result === CLOSED) {
+            this.engine.shutdown();
+            await this.#flush().catch(() => {});
+            return { plaintext, rest: this.engine.takeUnconsumedInput() };
+          }
+          if (result === WANT_READ) break;
+          kept += result;
+          if (kept > DETACH_KEEP) throw failed(` (it sent more than ${DETACH_KEEP} bytes instead)`);
+          plaintext.push(scratch.slice(0, result));
         }
+        const left = end - Date.now();
+        if (left <= 0 || this.engine.transportEnded) {
+          throw failed(this.engine.transportEnded ? " (it closed the connection)" : "");
+        }
+        await settleWithin(this.#pull(), Math.min(left, MAX_TIMEOUT_MS));
+      }
+    } finally {
+      this.#readTurns.release();
+    }
+  }
+
+  /**
+   * Sends close_notify without waiting for the peer's (`detachSsl` with `retryCount: null`): what a reader
+   * left buffered and what the engine can still decrypt from bytes already received is handed back; bytes
+   * still encrypted are not plaintext and are dropped, and what the peer sends later is read as plain.
+   */
+  async shutdownNow(): Promise<DetachedBytes> {
+    await this.#readTurns.take(NO_DEADLINE);
+    try {
+      await this.sendCloseNotify().catch(() => {});
+      const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
+      const scratch = new Uint8Array(16 * 1024);
+      for (;;) {
+        let result;
+        try {
+          result = this.engine.read(scratch);
+        } catch {
+          break;
+        }
+        if (result === CLOSED) return { plaintext, rest: this.engine.takeUnconsumedInput() };
         if (result === WANT_READ) break;
         plaintext.push(scratch.slice(0, result));
       }
-      const left = end - Date.now();
-      if (left <= 0 || this.engine.transportEnded) {
-        throw new SslCondition(
-          `detachSsl: the peer did not answer close_notify within ${
-            retryCount + 1
-          } waits of ${retryTimeout} ms` +
-            `${this.engine.transportEnded ? " (it closed the connection)" : ""}; the stream is closed`,
-        );
-      }
-      await settleWithin(this.#pull(), left);
+      return { plaintext, rest: new Uint8Array(0) };
+    } finally {
+      this.#readTurns.release();
     }
   }
 

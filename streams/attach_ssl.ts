@@ -86,16 +86,17 @@ export interface SslOptions {
 /** Options of `detachSsl`. */
 export interface DetachSslOptions {
   /**
-   * Further transport reads to wait for the peer's close_notify; `null` sends
-   * ours and does not wait.
+   * Further waits for the peer's close_notify; `null` sends ours and does not wait (what the peer sends
+   * afterwards is read as plain bytes).
    * @default {5}
    */
   retryCount?: number | null;
   /**
-   * Milliseconds each of those waits may take.
+   * Milliseconds each wait may take; `null` for no limit. Data that arrives meanwhile is kept (up to 16 MiB)
+   * and does not use up a wait.
    * @default {100}
    */
-  retryTimeout?: number;
+  retryTimeout?: number | null;
 }
 
 function checkCallback(name: string, value: unknown): void {
@@ -286,16 +287,17 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
 
   let context: SslCtxSpec = sslCtx;
   if (sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
-    inner.attaching = true;
+    const attached = inner.beginAttach();
     try {
       context = await route(sslCtx, inner, deadline);
     } catch (error) {
+      attached();
       stream.close();
       await stream.closed;
       throw error;
-    } finally {
-      inner.attaching = false;
     }
+    // Plain readers and writers that waited see the session once it is set below (there is no await between).
+    attached();
     if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed");
   }
 
@@ -409,7 +411,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
 
 /**
  * Takes TLS off a stream and leaves it plain, LispWorks' `detach-ssl`: sends
- * close_notify, waits for the peer's (`retryCount` more reads, `retryTimeout`
+ * close_notify, waits for the peer's (`retryCount` + 1 waits of `retryTimeout`
  * ms each), frees what `attachSsl` made and keeps every byte the peer sent
  * after its close_notify for the next plain read. On a plain stream it
  * returns at once.
@@ -429,11 +431,13 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  */
 export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {}): Promise<void> {
   if (!(stream instanceof SocketStream)) throw new TypeError("detachSsl needs a SocketStream");
+  if (typeof opts !== "object" || opts === null) throw new TypeError("detachSsl's options must be an object");
   const { retryCount = 5, retryTimeout = 100 } = opts;
   if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
     throw new RangeError(`retryCount must be an integer >= 0 or null, got ${retryCount}`);
   }
-  checkTimeout("retryTimeout", retryTimeout);
+  // null, as for every timeout: no limit.
+  const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;
   const inner = internalsOf(stream);
   const session = inner.session;
   if (!session) return;
@@ -443,12 +447,9 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   try {
     // Writes in flight finish first: their bytes go out before the close_notify.
     await session.writesDone();
-    if (retryCount === null) {
-      await session.sendCloseNotify();
-      leftover = { plaintext: [], rest: new Uint8Array(0) };
-    } else {
-      leftover = await session.shutdownAndWait(retryCount, retryTimeout);
-    }
+    leftover = retryCount === null
+      ? await session.shutdownNow()
+      : await session.shutdownAndWait(retryCount, waitMs);
   } catch (error) {
     stream.close();
     await stream.closed;

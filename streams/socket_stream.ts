@@ -19,6 +19,7 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
+import { Turns } from "./_turns.ts";
 
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
@@ -74,8 +75,13 @@ export interface StreamInternals {
   endPlain(): void;
   /** Whether `close()` was called. */
   closing(): boolean;
-  /** An `attachSsl` is reading the ClientHello to choose a context (no second attach meanwhile). */
-  attaching: boolean;
+  /**
+   * An `attachSsl` is reading the ClientHello to choose a context: no second attach, and plain reads and
+   * writes wait (the bytes belong to TLS, and a write now would go out in the clear).
+   */
+  readonly attaching: boolean;
+  /** Marks the start of that read; the returned function marks its end. */
+  beginAttach(): () => void;
   /** The plain bytes buffered so far, left in place (a view, valid until the buffer changes). */
   plainBytes(): Uint8Array;
   /** After a fatal alert written by hand: close as after a failed handshake (half-close, drain, close). */
@@ -133,8 +139,12 @@ export class SocketStream implements Deno.Conn {
   readonly #inbound: Inbound;
   readonly #outbound: Outbound;
   readonly #internals: StreamInternals;
-  // Plain bytes read from the transport and not handed out yet.
+  // Plain bytes read from the transport and not handed out yet; plain readers and writers take turns.
   #plain = new ByteQueue();
+  readonly #plainReads = new Turns();
+  readonly #plainWrites = new Turns();
+  // Settles when the attachSsl reading the ClientHello is done; null when none is.
+  #attached: Promise<void> | null = null;
   #plainEnded = false;
   #closing = false;
   #writeClosed = false;
@@ -148,7 +158,6 @@ export class SocketStream implements Deno.Conn {
     // connection about half a KiB. Declared here, they may use the stream's private fields.
     class Internals implements StreamInternals {
       session: TlsSession | null = null;
-      attaching = false;
       readonly #stream: SocketStream;
       readonly inbound: Inbound;
       readonly outbound: Outbound;
@@ -179,6 +188,17 @@ export class SocketStream implements Deno.Conn {
       }
       lingerOnClose(): void {
         this.#stream.#linger = true;
+      }
+      get attaching(): boolean {
+        return this.#stream.#attached !== null;
+      }
+      beginAttach(): () => void {
+        const { promise, resolve } = Promise.withResolvers<void>();
+        this.#stream.#attached = promise;
+        return () => {
+          this.#stream.#attached = null;
+          resolve();
+        };
       }
       get transport(): Deno.Conn {
         return this.#stream.#conn;
@@ -423,26 +443,52 @@ export class SocketStream implements Deno.Conn {
     if (!(p instanceof Uint8Array)) {
       return Promise.reject(new TypeError(`read() needs a Uint8Array, got ${describe(p)}`));
     }
-    return this.#read(p);
+    return this.#read(p, this.#readTimeout);
   }
 
-  async #read(p: Uint8Array): Promise<number | null> {
+  async #read(p: Uint8Array, timeoutMs: number | undefined): Promise<number | null> {
     this.#assertOpen();
     if (p.length === 0) return 0;
     // A plain try/finally rather than `using`: this is the hot path, and without a timeout there is nothing to end.
-    const deadline = this.#deadline("read", this.#readTimeout);
+    const deadline = this.#deadline("read", timeoutMs);
     try {
       for (;;) {
         this.#assertOpen();
         const session = this.#internals.session;
         if (session) return await session.read(p, deadline);
+        if (this.#attached) {
+          await deadline.race(this.#attached);
+          continue;
+        }
+        const count = await this.#readPlain(p, deadline);
+        if (count !== undefined) return count;
+      }
+    } finally {
+      if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
+    }
+  }
+
+  // One plain read in its turn: the count, null at the end, or undefined when TLS began meanwhile (read again).
+  async #readPlain(p: Uint8Array, deadline: Deadline): Promise<number | null | undefined> {
+    await this.#plainReads.take(deadline);
+    try {
+      for (;;) {
+        this.#assertOpen();
+        if (this.#internals.session || this.#attached) return undefined;
         if (this.#plain.length > 0) return this.#plain.takeInto(p);
         if (this.#plainEnded) return null;
         await deadline.race(this.#inbound.pull());
       }
     } finally {
-      if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
+      this.#plainReads.release();
     }
+  }
+
+  // A readable's pull: no readTimeout (a rejected pull would error the ReadableStream for good, while the
+  // stream itself stays open); cancel the reader, or pass a signal to pipeTo, to stop waiting.
+  #readForStream(p: Uint8Array): Promise<number | null> {
+    if (!(p instanceof Uint8Array)) return Promise.reject(new TypeError("read() needs a Uint8Array"));
+    return this.#read(p, undefined);
   }
 
   /**
@@ -476,17 +522,30 @@ export class SocketStream implements Deno.Conn {
     }
     this.#assertOpen();
     using deadline = this.#deadline("read", this.#readTimeout);
-    const session = this.#internals.session;
-    if (session) return await session.readLine(maxLength, deadline);
-    // Only new bytes are scanned for the line end.
-    for (let scanned = 0;;) {
-      this.#assertOpen();
-      if (this.#internals.session) throw new SocketError("readLine: TLS was attached while it waited");
-      const line = this.#plain.takeLine(maxLength, scanned);
-      if (line !== undefined) return line;
-      if (this.#plainEnded) return this.#plain.takeRest();
-      scanned = this.#plain.length;
-      await deadline.race(this.#inbound.pull());
+    for (;;) {
+      const session = this.#internals.session;
+      if (session) return await session.readLine(maxLength, deadline);
+      if (this.#attached) {
+        await deadline.race(this.#attached);
+        continue;
+      }
+      await this.#plainReads.take(deadline);
+      try {
+        // Only new bytes are scanned for the line end; holding the turn, nobody else takes any.
+        for (let scanned = 0;;) {
+          this.#assertOpen();
+          if (this.#internals.session || this.#attached) {
+            throw new SocketError("readLine: TLS was attached while it waited for a plain line");
+          }
+          const line = this.#plain.takeLine(maxLength, Math.min(scanned, this.#plain.length));
+          if (line !== undefined) return line;
+          if (this.#plainEnded) return this.#plain.takeRest();
+          scanned = this.#plain.length;
+          await deadline.race(this.#inbound.pull());
+        }
+      } finally {
+        this.#plainReads.release();
+      }
     }
   }
 
@@ -518,12 +577,49 @@ export class SocketStream implements Deno.Conn {
     }
     const deadline = this.#deadline("write", this.#writeTimeout);
     try {
-      const session = this.#internals.session;
-      if (session) return await session.write(p, deadline);
-      await deadline.race(this.#outbound.enqueue(p.slice()));
-      return p.length;
+      for (;;) {
+        this.#assertOpen();
+        const session = this.#internals.session;
+        if (session) return await session.write(p, deadline);
+        // While attachSsl reads the ClientHello, a write waits: sent now, it would go out in the clear.
+        if (!this.#attached) return await this.#writePlain(p, deadline);
+        await deadline.race(this.#attached);
+      }
     } finally {
       if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
+    }
+  }
+
+  // Plain writes take turns as TLS ones do: one that times out waiting sends nothing, one that timed out once
+  // started still sends all of its bytes (from a copy, made only when there is a timeout to run out).
+  async #writePlain(p: Uint8Array, deadline: Deadline): Promise<number> {
+    try {
+      await this.#plainWrites.take(deadline);
+    } catch (error) {
+      throw error instanceof Deno.errors.TimedOut
+        ? new Deno.errors.TimedOut(
+          `${error.message}, waiting for the writes before it; none of its bytes was sent`,
+        )
+        : error;
+    }
+    const sending = this.#outbound.enqueue(deadline === NO_DEADLINE ? p : p.slice());
+    const release = () => this.#plainWrites.release();
+    sending.then(release, release);
+    try {
+      await deadline.race(sending);
+      return p.length;
+    } catch (error) {
+      if (error instanceof Deno.errors.TimedOut) {
+        throw new Deno.errors.TimedOut(
+          `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
+        );
+      }
+      if (this.#closing && error instanceof Deno.errors.Interrupted) {
+        throw new Deno.errors.BadResource("The SocketStream was closed while this write was in flight", {
+          cause: error,
+        });
+      }
+      throw error;
     }
   }
 
@@ -546,19 +642,23 @@ export class SocketStream implements Deno.Conn {
       return;
     }
     this.#closing = true;
-    const session = this.#internals.session;
-    if (session) {
-      try {
-        session.sendCloseNotify().catch(() => {});
-      } catch {
-        // A freed or failed session has nothing to send.
-      }
-    }
-    this.#finishClose(session);
+    this.#finishClose(this.#internals.session);
   }
 
   async #finishClose(session: TlsSession | null): Promise<void> {
-    await settleWithin(this.#outbound.drained(), CLOSE_DRAIN_MS);
+    const started = Date.now();
+    if (session) {
+      // Writes whose callers still wait stop; those that timed out were promised to go on, and finish first.
+      // If they cannot, the transport is cut without close_notify: the peer sees a truncation, not a clean end.
+      if (await session.beginClose(CLOSE_DRAIN_MS)) {
+        try {
+          session.sendCloseNotify().catch(() => {});
+        } catch {
+          // A freed or failed session has nothing to send.
+        }
+      }
+    }
+    await settleWithin(this.#outbound.drained(), Math.max(0, CLOSE_DRAIN_MS - (Date.now() - started)));
     if (this.#linger || session?.alertSent) await this.#drainAfterAlert();
     this.#inbound.stop();
     try {
@@ -673,7 +773,9 @@ export class SocketStream implements Deno.Conn {
         const request = controller.byobRequest;
         if (request?.view) {
           const view = request.view;
-          const count = await this.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+          const count = await this.#readForStream(
+            new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+          );
           if (count === null) {
             controller.close();
             request.respond(0);
@@ -682,7 +784,7 @@ export class SocketStream implements Deno.Conn {
           }
           return;
         }
-        const count = await this.read(chunks.buffer);
+        const count = await this.#readForStream(chunks.buffer);
         if (count === null) controller.close();
         else controller.enqueue(chunks.take(count));
       },

@@ -2,6 +2,7 @@
 // timeouts and raw descriptors meet at the wrong moment. Each case was seen failing on the code before its fix.
 import assert from "node:assert/strict";
 import {
+  attachSsl,
   createSslServerContext,
   createSslSocketStream,
   detachSsl,
@@ -364,4 +365,225 @@ Deno.test("8 an IPv6 peer's address reads as RFC 5952 writes it: ::1, not :1", a
     libc.symbols.close(listening);
     libc.close();
   }
+});
+
+// A second review, of the fixes above.
+
+Deno.test("a write that timed out and goes on is not cut by close(): the peer gets every byte, then close_notify", async () => {
+  for (const through of ["write", "writable"] as const) {
+    const [client, server] = await pair();
+    server.writeTimeout = 200;
+    const data = new Uint8Array(8 << 20).fill(0x64);
+    const writing = through === "write" ? server.write(data) : (() => {
+      const writer = server.writable.getWriter();
+      return writer.write(data).finally(() => writer.releaseLock());
+    })();
+    const failure = await rejection(writing, 5000, `a ${through} the peer does not read yet`);
+    assert.match(failure.message, /the write goes on/);
+    // The peer starts reading; the sender closes (the writable closed itself when its write failed).
+    const reading = readAll(client);
+    server.close();
+    const received = await within(reading, 10_000, "everything, then the close_notify");
+    assert.equal(received.length, data.length, `${through}: all of the write, then a clean end`);
+    await server.closed;
+    await client[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("plain streams: readers take turns in call order, with and without timeouts", async () => {
+  const [near, far] = await loopbackPair();
+  const stream = new SocketStream({ socket: near });
+  const line = stream.readLine();
+  const buffer = new Uint8Array(3);
+  const read = stream.read(buffer);
+  await far.write(encoder.encode("abcdef"));
+  await sleep(50);
+  await far.write(encoder.encode("gh\nij\n"));
+  assert.equal(
+    await within(line, 5000, "the line"),
+    "abcdefgh",
+    "the read called second took nothing from it",
+  );
+  const count = await within(read, 5000, "the read after the line");
+  assert.equal(decoder.decode(buffer.subarray(0, count!)), "ij\n");
+  // A read with a timeout, then one without: the first call gets the first bytes.
+  stream.readTimeout = 2000;
+  const first = new Uint8Array(3);
+  const firstRead = stream.read(first);
+  stream.readTimeout = undefined;
+  const second = new Uint8Array(3);
+  const secondRead = stream.read(second);
+  await far.write(encoder.encode("one"));
+  await sleep(20);
+  await far.write(encoder.encode("two"));
+  await within(Promise.all([firstRead, secondRead]), 5000, "both reads");
+  assert.deepEqual([decoder.decode(first), decoder.decode(second)], ["one", "two"]);
+  far.close();
+  await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("while an SNI server reads the ClientHello, a write waits for TLS instead of going out in the clear", async () => {
+  using other = createSslServerContext(identity("server"));
+  using router = createSslServerContext({ ...identity("server"), sni: { localhost: other } });
+  const [near, far] = await loopbackPair();
+  const server = new SocketStream({ socket: near });
+  const attaching = attachSsl(server, { sslCtx: router, handshakeTimeout: 5000 });
+  const writing = server.write(encoder.encode("SECRET"));
+  // The client reads raw bytes for a moment before it starts TLS: nothing may come in the clear.
+  const client = new SocketStream({ socket: far, readTimeout: 200 });
+  const early = await rejection(client.read(new Uint8Array(100)), 2000, "cleartext before the handshake");
+  assert.ok(early instanceof Deno.errors.TimedOut, `cleartext arrived: ${early}`);
+  client.readTimeout = undefined;
+  await within(
+    Promise.all([
+      attachSsl(client, {
+        sslSide: "client",
+        tlsextHostName: "localhost",
+        ctxConfigureCallback: trustTestCa,
+      }),
+      attaching,
+    ]),
+    5000,
+    "both handshakes",
+  );
+  assert.equal(await within(writing, 5000, "the write"), 6);
+  assert.equal(decoder.decode(await within(readBytes(client, 6), 5000, "the secret, over TLS")), "SECRET");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl while a readLine waits: the line gets its bytes, then the plain ones follow in order", async () => {
+  const [client, server] = await pair();
+  await client.write(encoder.encode("abc"));
+  const line = server.readLine();
+  await sleep(50);
+  const detaching = detachSsl(server);
+  await client.write(encoder.encode("def\n"));
+  await within(detachSsl(client), 5000, "the client's detach");
+  await client.write(encoder.encode("PLAIN\n"));
+  assert.equal(await within(line, 5000, "the pending line"), "abcdef");
+  await within(detaching, 5000, "the server's detach");
+  assert.equal(await within(server.readLine(), 5000, "the plain line"), "PLAIN");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("plain writes that time out say what happened: none sent while waiting, all sent once started", async () => {
+  const [near, far] = await loopbackPair();
+  const stream = new SocketStream({ socket: near, writeTimeout: 200 });
+  const big = new Uint8Array(8 << 20).fill(0x41);
+  const first = await rejection(stream.write(big), 5000, "a write the peer does not read");
+  assert.match(first.message, /the write goes on: all its bytes will still be sent/);
+  const second = await rejection(stream.write(encoder.encode("BBBB")), 5000, "a write behind it");
+  assert.match(second.message, /none of its bytes was sent/);
+  stream.writeTimeout = undefined;
+  const reading = readAll(far);
+  await within(stream.write(encoder.encode("END")), 10_000, "the last write");
+  await stream.closeWrite();
+  const received = await within(reading, 10_000, "everything");
+  assert.equal(received.length, big.length + 3);
+  assert.equal(decoder.decode(received.subarray(big.length)), "END");
+  far.close();
+  await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl with retryCount null keeps the plaintext already received", async () => {
+  const [client, server] = await pair();
+  await client.write(encoder.encode("a\nb\n"));
+  assert.equal(await within(server.readLine(), 5000, "the first line"), "a");
+  await within(detachSsl(server, { retryCount: null }), 5000, "the detach");
+  assert.equal(await within(server.readLine(), 5000, "the buffered line"), "b");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl keeps at most 16 MiB from a peer that floods instead of answering close_notify", async () => {
+  const [client, server] = await pair();
+  const flooding = (async () => {
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < 40; i++) await client.write(chunk);
+  })().catch(() => {});
+  await sleep(20);
+  const failure = await rejection(
+    detachSsl(server, { retryCount: 5, retryTimeout: 2000 }),
+    20_000,
+    "the detach",
+  );
+  assert.match(failure.message, /sent more than 16777216 bytes instead/);
+  await within(server.closed, 5000, "the stream to close");
+  client.close();
+  await flooding;
+  await client.closed;
+});
+
+Deno.test("detachSsl when the peer already detached, sent more and left: detached, and its bytes are there", async () => {
+  const [client, server] = await pair();
+  await within(detachSsl(client, { retryCount: null }), 5000, "the client's detach");
+  await client.write(encoder.encode("BYE\n"));
+  await client[Symbol.asyncDispose]();
+  await sleep(50);
+  await within(detachSsl(server), 5000, "the server's detach");
+  assert.equal(await within(server.readLine(), 5000, "the plain line"), "BYE");
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl's retryTimeout null waits without a limit", async () => {
+  const [client, server] = await pair();
+  const detaching = detachSsl(server, { retryTimeout: null });
+  await sleep(700); // longer than the default six waits of 100 ms
+  await within(detachSsl(client), 5000, "the client's detach");
+  await within(detaching, 5000, "the server's detach");
+  assert.equal(server.ssl, null);
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("readable is not bound by readTimeout: its reader waits, as a Deno.Conn's does", async () => {
+  const [client, server] = await pair();
+  server.readTimeout = 100;
+  const reader = server.readable.getReader();
+  const reading = reader.read();
+  await sleep(300);
+  await client.write(encoder.encode("later"));
+  const { value } = await within(reading, 5000, "the reader's chunk");
+  assert.equal(decoder.decode(value), "later");
+  reader.releaseLock();
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("readLine keeps a U+FEFF at the start of a line: it is the peer's data", async () => {
+  const [client, server] = await pair();
+  await client.write(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0x69, 0x0a]));
+  assert.equal(await within(server.readLine(), 5000, "the line"), "\ufeffhi");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("a write cut by close() rejects with BadResource, also when the transport's own write was under way", async () => {
+  const [client, server] = await pair();
+  const writing = client.write(new Uint8Array(16 << 20));
+  await sleep(50);
+  client.close();
+  const failure = await rejection(writing, 5000, "the write in flight");
+  assert.ok(failure instanceof Deno.errors.BadResource, String(failure));
+  await client.closed;
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("unref() on a descriptor stream lets the process end while a read waits", async () => {
+  const result = await runChild(
+    `
+    const libc = Deno.dlopen("libc.so.6", { socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" } }).symbols;
+    const fds = new Int32Array(2);
+    libc.socketpair(1, 1, 0, new Uint8Array(fds.buffer));
+    const stream = new mod.SocketStream({ socket: fds[0] });
+    stream.read(new Uint8Array(8)).catch(() => {});
+    stream.unref();
+    console.log("ending");
+  `,
+    { timeoutMs: 10_000 },
+  );
+  assert.equal(result.code, 0, `the process did not end: ${result.stdout}${result.stderr}`);
+  assert.match(result.stdout, /ending/);
 });

@@ -1,0 +1,77 @@
+/**
+ * Turns in call order: one holder at a time, the others queued first come, first served. Reads take turns,
+ * and writes take turns, so every reader sees the bytes once and in order and every write goes out whole.
+ *
+ * @module
+ */
+
+import type { Deadline } from "./_deadline.ts";
+
+/** A first-come, first-served turn. */
+export class Turns {
+  #held = false;
+  // A queue with a moving head: taking from the front of an array would cost O(n) per turn.
+  #queue: (() => void)[] = [];
+  #head = 0;
+  #idle: (() => void)[] = [];
+
+  /** Whether someone holds the turn. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Takes the turn if nobody holds it; the caller must `release()` it. */
+  tryTake(): boolean {
+    if (this.#held) return false;
+    this.#held = true;
+    return true;
+  }
+
+  /**
+   * Resolves once the caller holds the turn (it must `release()` it). If `deadline` expires first, the caller
+   * leaves the queue, or passes on a turn that reached it meanwhile, and the deadline's error is thrown.
+   */
+  async take(deadline: Deadline): Promise<void> {
+    if (this.tryTake()) return;
+    let handed = false;
+    let resolveTurn!: () => void;
+    const turn = new Promise<void>((resolve) => resolveTurn = resolve);
+    const give = () => {
+      handed = true;
+      resolveTurn();
+    };
+    this.#queue.push(give);
+    try {
+      await deadline.race(turn);
+    } catch (error) {
+      if (handed) this.release();
+      else this.#queue[this.#queue.indexOf(give, this.#head)] = skip;
+      throw error;
+    }
+  }
+
+  /** Passes the turn to the next in line, or frees it. */
+  release(): void {
+    while (this.#head < this.#queue.length) {
+      const next = this.#queue[this.#head++];
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      if (next !== skip) return next();
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#held = false;
+    for (const idle of this.#idle.splice(0)) idle();
+  }
+
+  /** Resolves once nobody holds the turn or waits for it. */
+  idle(): Promise<void> {
+    if (!this.#held) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+}
+
+// A queued taker that left.
+function skip(): void {}
