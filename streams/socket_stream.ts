@@ -747,7 +747,8 @@ export class SocketStream implements Deno.Conn {
    * the stream. A default reader gets chunks of up to 64 KiB, each its own
    * memory; a BYOB reader (`getReader({ mode: "byob" })`) gets the bytes in
    * the buffer it brings, which saves a fresh array per chunk and is as fast
-   * as `read()`.
+   * as `read()`. Its reader is not bound by `readTimeout` (a rejected pull would
+   * error it for good): cancel it, or give `pipeTo` a signal.
    *
    * @example Read into one reused buffer
    * ```ts
