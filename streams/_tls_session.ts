@@ -13,7 +13,7 @@ import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_
 import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
-import { Turns } from "./_turns.ts";
+import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 /**
  * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
@@ -311,16 +311,7 @@ export class TlsSession {
   }
 
   async #writeAfterOthers(data: Uint8Array, deadline: Deadline): Promise<number> {
-    try {
-      await this.#writeTurns.take(deadline);
-    } catch (error) {
-      // Timed out waiting for the writes before it: none of its bytes was sent.
-      throw error instanceof Deno.errors.TimedOut
-        ? new Deno.errors.TimedOut(
-          `${error.message}, waiting for the writes before it; none of its bytes was sent`,
-        )
-        : error;
-    }
+    await takeWriteTurn(this.#writeTurns, deadline);
     const job: WriteJob = { data, offset: 0, abandoned: false };
     return await this.#whileWriting(this.#writeInTurn(job), job, deadline);
   }
@@ -337,9 +328,7 @@ export class TlsSession {
       job.abandoned = true;
       this.#abandoned.add(writing);
       writing.then(() => this.#abandoned.delete(writing), () => this.#abandoned.delete(writing));
-      throw new Deno.errors.TimedOut(
-        `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
-      );
+      throw goesOn(error);
     }
   }
 

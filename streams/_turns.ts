@@ -75,3 +75,23 @@ export class Turns {
 
 // A queued taker that left.
 function skip(): void {}
+
+/** Waits for a write's turn; a timeout there means none of its bytes was sent, and the error says so. */
+export async function takeWriteTurn(turns: Turns, deadline: Deadline): Promise<void> {
+  try {
+    await turns.take(deadline);
+  } catch (error) {
+    throw error instanceof Deno.errors.TimedOut
+      ? new Deno.errors.TimedOut(
+        `${error.message}, waiting for the writes before it; none of its bytes was sent`,
+      )
+      : error;
+  }
+}
+
+/** The error for a write that timed out after it started: it goes on, and the error says so. */
+export function goesOn(error: Deno.errors.TimedOut): Deno.errors.TimedOut {
+  return new Deno.errors.TimedOut(
+    `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
+  );
+}

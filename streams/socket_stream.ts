@@ -19,7 +19,7 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
-import { Turns } from "./_turns.ts";
+import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
@@ -593,15 +593,7 @@ export class SocketStream implements Deno.Conn {
   // Plain writes take turns as TLS ones do: one that times out waiting sends nothing, one that timed out once
   // started still sends all of its bytes (from a copy, made only when there is a timeout to run out).
   async #writePlain(p: Uint8Array, deadline: Deadline): Promise<number> {
-    try {
-      await this.#plainWrites.take(deadline);
-    } catch (error) {
-      throw error instanceof Deno.errors.TimedOut
-        ? new Deno.errors.TimedOut(
-          `${error.message}, waiting for the writes before it; none of its bytes was sent`,
-        )
-        : error;
-    }
+    await takeWriteTurn(this.#plainWrites, deadline);
     const sending = this.#outbound.enqueue(deadline === NO_DEADLINE ? p : p.slice());
     const release = () => this.#plainWrites.release();
     sending.then(release, release);
@@ -609,11 +601,7 @@ export class SocketStream implements Deno.Conn {
       await deadline.race(sending);
       return p.length;
     } catch (error) {
-      if (error instanceof Deno.errors.TimedOut) {
-        throw new Deno.errors.TimedOut(
-          `${error.message}; the write goes on: all its bytes will still be sent, in order, before later writes`,
-        );
-      }
+      if (error instanceof Deno.errors.TimedOut) throw goesOn(error);
       if (this.#closing && error instanceof Deno.errors.Interrupted) {
         throw new Deno.errors.BadResource("The SocketStream was closed while this write was in flight", {
           cause: error,
