@@ -1,15 +1,7 @@
 // Options that a mutation review found no test would miss: each case fails when its option is ignored (or,
-// for timings, when it is several times off).
+// for timings, when it is several times off). startUpServer's gracePeriod is checked in server_test.ts.
 import assert from "node:assert/strict";
-import {
-  createSslServerContext,
-  createSslSocketStream,
-  detachSsl,
-  listenSsl,
-  openTcpStream,
-  SslCondition,
-  startUpServer,
-} from "../mod.ts";
+import { createSslServerContext, detachSsl, listenSsl, openTcpStream, SslCondition } from "../mod.ts";
 import {
   identity,
   listenLoopback,
@@ -20,39 +12,6 @@ import {
   trustTestCa,
   within,
 } from "./_helpers.ts";
-
-Deno.test("startUpServer's gracePeriod: open connections are cut after it, not at once and not after the default", async () => {
-  using context = createSslServerContext(identity("server"));
-  const stop = new AbortController();
-  const listening = Promise.withResolvers<number>();
-  const server = startUpServer({
-    service: 0,
-    address: "127.0.0.1",
-    signal: stop.signal,
-    gracePeriod: 400,
-    announce: (addr) => listening.resolve(addr.port),
-    function: async (conn) => {
-      await using stream = await createSslSocketStream(conn, context, { errorp: true });
-      await stream.read(new Uint8Array(1)).catch(() => null);
-    },
-  });
-  const port = await within(listening.promise, 5000, "the server's port");
-  const lingering = await within(
-    openTcpStream("localhost", port, { sslCtx: true, ctxConfigureCallback: trustTestCa }),
-    5000,
-    "the handshake",
-  );
-  const stopped = performance.now();
-  stop.abort();
-  const summary = await within(server, 10_000, "the server to stop");
-  const elapsed = performance.now() - stopped;
-  assert.deepEqual(summary, { served: 1, cut: 1 });
-  assert.ok(
-    elapsed >= 380 && elapsed < 2500,
-    `cut ${elapsed} ms after the abort, with a grace period of 400`,
-  );
-  await lingering[Symbol.asyncDispose]();
-});
 
 Deno.test("detachSsl's retryCount and retryTimeout: retryCount + 1 waits of retryTimeout ms for a peer that never answers", async () => {
   const [client, server] = await within(tlsPair(), 5000, "the handshake");

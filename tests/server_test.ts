@@ -28,6 +28,7 @@ import {
   Peer,
   readUntil,
   trustTestCa,
+  within,
   wrapConn,
 } from "./_helpers.ts";
 
@@ -274,9 +275,16 @@ Deno.test("abort stops startUpServer; connections still open after the grace per
     await quick.write(encoder.encode("x"));
     await quick[Symbol.asyncDispose]();
     await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = performance.now();
     stop.abort();
-    const summary = await server;
+    const summary = await within(server, 10_000, "the server to stop");
+    const elapsed = performance.now() - stopped;
     assert.deepEqual(summary, { served: 2, cut: 1 });
+    // Cut after the grace period: not at once, and not after the default 5 s.
+    assert.ok(
+      elapsed >= 190 && elapsed < 2500,
+      `cut ${elapsed} ms after the abort, with a grace period of 200`,
+    );
     // The cut client sees a clean close_notify, not a truncation.
     assert.equal(await lingering.read(new Uint8Array(1)), null);
     await lingering[Symbol.asyncDispose]();
