@@ -487,7 +487,9 @@ export class SocketStream implements Deno.Conn {
   // A readable's pull: no readTimeout (a rejected pull would error the ReadableStream for good, while the
   // stream itself stays open); cancel the reader, or pass a signal to pipeTo, to stop waiting.
   #readForStream(p: Uint8Array): Promise<number | null> {
-    if (!(p instanceof Uint8Array)) return Promise.reject(new TypeError("read() needs a Uint8Array"));
+    const session = this.#internals.session;
+    // As in read(): the common case goes straight to the session.
+    if (session && !this.#closing && p.length > 0) return session.read(p);
     return this.#read(p, undefined);
   }
 
