@@ -64,7 +64,15 @@ export { setSslCtxOptions, type SslCtxOptions } from "./ffi/options.ts";
 export { setCipherList, setCiphersuites, setGroups } from "./ffi/ciphers.ts";
 export { type PasswordCallback, type PasswordOptions, setSslCtxPasswordCallback } from "./ffi/password.ts";
 export { DhParams, readDhparams, setSslCtxDh } from "./ffi/dh.ts";
-export { doRandSeed, ensureSsl, setSslLibraryPath, type SslLibraryPath } from "./ffi/library.ts";
+export {
+  doRandSeed,
+  ensureSsl,
+  type OpensslLibraries,
+  setSslLibraryPath,
+  type SslLibraryPath,
+} from "./ffi/library.ts";
+// What ensureSsl returns refers to these; ffi/mod.ts has the rest of the raw OpenSSL surface.
+export { type Libcrypto, libcryptoSymbols, type Libssl, libsslSymbols } from "./ffi/symbols.ts";
 export {
   destroySsl,
   destroySslCtx,
