@@ -58,6 +58,7 @@ export {
   type VerificationFlag,
   type VerificationMode,
   type VerifyCallback,
+  type VerifyFlags,
   type VerifyInfo,
 } from "./ffi/verification.ts";
 export { setSslCtxOptions, type SslCtxOptions } from "./ffi/options.ts";
@@ -84,7 +85,8 @@ export {
 } from "./ffi/ssl_ctx.ts";
 export { type CtxOrSsl, NativePointer, SslCtxPointer, SslPointer } from "./ffi/pointers.ts";
 export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
-export type { PeerCertificate } from "./ffi/certificate.ts";
+export type { PeerCertificate, PublicKeyInfo } from "./ffi/certificate.ts";
+export type { PemOrDer } from "./ffi/_pem.ts";
 export {
   SocketError,
   SslClosed,

@@ -178,11 +178,11 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       : nameCodes.has(verifyCode)
       ? "connect to the name the certificate is for, or pass that name as tlsextHostName"
       : "trust its CA (ca, SSL_CERT_FILE or opensslTrustedFile) or have the server present a valid certificate";
+    const note = takeVerifyNote(context.ssl);
+    const who = server ? "client" : "server";
     return new SslVerificationFailure(
-      `${operation} failed: the ${
-        server ? "client" : "server"
-      }'s certificate did not verify: ${verifyMessage} ` +
-        `(X509 error ${verifyCode}); ${advice}`,
+      `${operation} failed: the ${who}'s certificate did not verify: ${verifyMessage} ` +
+        `(X509 error ${verifyCode}); ${note ?? advice}`,
       { ...init, verifyCode, verifyMessage },
     );
   }
@@ -297,6 +297,22 @@ export function sslCallFailed(context: FailureContext): SslCondition {
 }
 
 const nameCodes = new Set([62, 63, 64]); // X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL_, _IP_ADDRESS_MISMATCH
+
+// What a verify callback of the module's found, by SSL address, for the error that follows.
+const verifyNotes = new Map<bigint, string>();
+
+/** Records why the module's verify callback refused the peer of `ssl` (the error message then says it). */
+export function noteVerifyFailure(ssl: Deno.PointerValue, text: string): void {
+  if (ssl !== null) verifyNotes.set(Deno.UnsafePointer.value(ssl), text);
+}
+
+function takeVerifyNote(ssl: Deno.PointerValue): string | undefined {
+  if (ssl === null) return undefined;
+  const address = Deno.UnsafePointer.value(ssl);
+  const note = verifyNotes.get(address);
+  verifyNotes.delete(address);
+  return note;
+}
 
 /**
  * The error for a call on a session that had already failed: the same class, naming this call and the

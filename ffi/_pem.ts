@@ -7,6 +7,7 @@
 
 import { callFailed, clearErrors } from "./_error_queue.ts";
 import { cString } from "./_cstring.ts";
+import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
 
 /** Runs `body` with a memory BIO holding a copy of `pem`. */
@@ -64,4 +65,171 @@ export function readPrivateKey(
   } finally {
     if (native) libcrypto.CRYPTO_free(native, null, 0);
   }
+}
+
+/** Certificates or CRLs as the options take them: PEM text, DER or PEM bytes, or a list of those. */
+export type PemOrDer = string | Uint8Array | readonly (string | Uint8Array)[];
+
+const PEM_START = new TextEncoder().encode("-----BEGIN");
+
+function isPemBytes(bytes: Uint8Array): boolean {
+  // PEM may follow a few bytes of text (a comment, a BOM, blank lines): look at the start.
+  const head = new TextDecoder().decode(bytes.subarray(0, 256));
+  return head.includes(new TextDecoder().decode(PEM_START));
+}
+
+function itemsOf(input: PemOrDer): (string | Uint8Array)[] {
+  return typeof input === "string" || input instanceof Uint8Array ? [input] : [...input];
+}
+
+/** Whether `value` is what `PemOrDer` allows (non-empty). */
+export function isPemOrDer(value: unknown): value is PemOrDer {
+  const ok = (item: unknown) =>
+    (typeof item === "string" && item !== "") || (item instanceof Uint8Array && item.length > 0);
+  return ok(value) || (Array.isArray(value) && value.length > 0 && value.every(ok));
+}
+
+/** Every certificate in `input` (PEM text, DER bytes, or a list): `X509 *`s the caller frees. */
+export function readCertificatesAny(input: PemOrDer, what: string): Deno.PointerObject[] {
+  const { libcrypto } = loadOpenssl();
+  const out: Deno.PointerObject[] = [];
+  try {
+    for (const [index, item] of itemsOf(input).entries()) {
+      const label = Array.isArray(input) ? `${what}[${index}]` : what;
+      if (typeof item === "string" || isPemBytes(item)) {
+        out.push(...readCertificates(item, label));
+        continue;
+      }
+      clearErrors();
+      const x509 = withPemBio(item, (bio) => libcrypto.d2i_X509_bio(bio, null));
+      if (x509 === null) throw callFailed(`Reading ${label} (neither PEM nor a DER certificate)`);
+      out.push(x509);
+    }
+    return out;
+  } catch (error) {
+    for (const x509 of out) libcrypto.X509_free(x509);
+    throw error;
+  }
+}
+
+/** Every CRL in `input` (PEM text, DER bytes, or a list): `X509_CRL *`s the caller frees. */
+export function readCrls(input: PemOrDer, what: string): Deno.PointerObject[] {
+  const { libcrypto } = loadOpenssl();
+  const out: Deno.PointerObject[] = [];
+  try {
+    for (const [index, item] of itemsOf(input).entries()) {
+      const label = Array.isArray(input) ? `${what}[${index}]` : what;
+      clearErrors();
+      if (typeof item === "string" || isPemBytes(item)) {
+        const found = withPemBio(item, (bio) => {
+          const crls: Deno.PointerObject[] = [];
+          for (;;) {
+            const crl = libcrypto.PEM_read_bio_X509_CRL(bio, null, null, null);
+            if (crl === null) break;
+            crls.push(crl);
+          }
+          return crls;
+        });
+        if (found.length === 0) throw callFailed(`Reading ${label} (no PEM CRL found)`);
+        clearErrors();
+        out.push(...found);
+      } else {
+        const crl = withPemBio(item, (bio) => libcrypto.d2i_X509_CRL_bio(bio, null));
+        if (crl === null) throw callFailed(`Reading ${label} (neither PEM nor a DER CRL)`);
+        out.push(crl);
+      }
+    }
+    return out;
+  } catch (error) {
+    for (const crl of out) libcrypto.X509_CRL_free(crl);
+    throw error;
+  }
+}
+
+/** What a PKCS#12 bundle holds: the caller frees the key, the certificate and the chain. */
+export interface Pkcs12Contents {
+  key: Deno.PointerObject;
+  certificate: Deno.PointerObject;
+  chain: Deno.PointerObject[];
+}
+
+/**
+ * Opens a PKCS#12 bundle (its bytes, or a file OpenSSL reads itself) with `password` (empty if none: nothing
+ * ever prompts).
+ *
+ * @throws {SslCondition} naming the bundle: unreadable, a wrong password, or no key or certificate in it.
+ */
+export function readPkcs12(
+  source: Uint8Array | { file: string },
+  password: string,
+  what: string,
+): Pkcs12Contents {
+  const { libcrypto } = loadOpenssl();
+  clearErrors();
+  const p12 = source instanceof Uint8Array
+    ? withPemBio(source, (bio) => libcrypto.d2i_PKCS12_bio(bio, null))
+    : (() => {
+      const bio = libcrypto.BIO_new_file(cString(source.file, what), cString("rb"));
+      if (bio === null) throw callFailed(`Opening ${what} ${source.file}`);
+      try {
+        return libcrypto.d2i_PKCS12_bio(bio, null);
+      } finally {
+        libcrypto.BIO_free(bio);
+      }
+    })();
+  if (p12 === null) throw callFailed(`Reading ${what} (not a PKCS#12 bundle)`);
+  const cells = [new BigUint64Array(1), new BigUint64Array(1), new BigUint64Array(1)];
+  try {
+    const ok = libcrypto.PKCS12_parse(
+      p12,
+      cString(password, `the password for ${what}`),
+      cells[0],
+      cells[1],
+      cells[2],
+    );
+    if (ok !== 1) {
+      throw callFailed(
+        `Opening ${what}: wrong password, or a legacy bundle (RC2, 3DES) that OpenSSL 3 reads only with its ` +
+          "legacy provider",
+      );
+    }
+  } finally {
+    libcrypto.PKCS12_free(p12);
+  }
+  const [key, certificate, stack] = cells.map((cell) => Deno.UnsafePointer.create(cell[0]));
+  const chain: Deno.PointerObject[] = [];
+  if (stack !== null) {
+    for (let item = libcrypto.OPENSSL_sk_pop(stack); item !== null; item = libcrypto.OPENSSL_sk_pop(stack)) {
+      chain.unshift(item);
+    }
+    libcrypto.OPENSSL_sk_free(stack);
+  }
+  if (key === null || certificate === null) {
+    if (key) libcrypto.EVP_PKEY_free(key);
+    if (certificate) libcrypto.X509_free(certificate);
+    for (const x509 of chain) libcrypto.X509_free(x509);
+    throw new SslCondition(`${what} holds no private key and certificate`);
+  }
+  return { key, certificate, chain };
+}
+
+/** Every CRL in a PEM file that OpenSSL reads itself: `X509_CRL *`s the caller frees. */
+export function readCrlFile(path: string, what: string): Deno.PointerObject[] {
+  const { libcrypto } = loadOpenssl();
+  clearErrors();
+  const bio = libcrypto.BIO_new_file(cString(path, what), cString("rb"));
+  if (bio === null) throw callFailed(`Opening ${what} ${path}`);
+  const crls: Deno.PointerObject[] = [];
+  try {
+    for (;;) {
+      const crl = libcrypto.PEM_read_bio_X509_CRL(bio, null, null, null);
+      if (crl === null) break;
+      crls.push(crl);
+    }
+  } finally {
+    libcrypto.BIO_free(bio);
+  }
+  if (crls.length === 0) throw callFailed(`Reading ${what} ${path} (no PEM CRL found)`);
+  clearErrors();
+  return crls;
 }

@@ -1,6 +1,7 @@
 /**
  * Reading an X509 certificate into a plain object: subject, issuer, names,
- * serial, validity, fingerprint, DER and PEM.
+ * serial, validity, fingerprints, the public key and its pin, key usages, DER
+ * and PEM.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { readCString } from "./_cstring.ts";
 import { clearErrors } from "./_error_queue.ts";
 import { loadOpenssl } from "./library.ts";
 import { BIO_pending } from "./macros.ts";
+import { sha256 } from "./_digest.ts";
 
 /**
  * A certificate as the peer presented it. The shape follows Node's
@@ -30,10 +32,85 @@ export interface PeerCertificate {
   validTo: Date;
   /** SHA-256 of the DER, as colon-separated upper-case hex pairs. */
   fingerprint256: string;
+  /** SHA-1 of the DER, as colon-separated upper-case hex pairs (Node's `fingerprint`). */
+  fingerprint: string;
+  /**
+   * The SHA-256 pin of the SubjectPublicKeyInfo, `"sha256/<base64>"`, as HPKP and curl's `--pinnedpubkey`
+   * write it: the form the `pins` option takes.
+   */
+  spkiSha256: string;
+  /** The public key: its type ("RSA", "EC", "Ed25519", ...), size in bits and, for EC, its curve. */
+  publicKey: PublicKeyInfo;
+  /**
+   * The key usage extension's bits by name ("digitalSignature", "keyEncipherment", ...), or `null` when the
+   * certificate has none (any usage).
+   */
+  keyUsage: string[] | null;
+  /**
+   * The extended key usage by name ("serverAuth", "clientAuth", ...), or `null` when the certificate has
+   * none (any usage).
+   */
+  extKeyUsage: string[] | null;
   /** The certificate in DER. */
   der: Uint8Array;
   /** The certificate in PEM. */
   pem: string;
+}
+
+/** A certificate's public key. */
+export interface PublicKeyInfo {
+  /** "RSA", "RSA-PSS", "EC", "Ed25519", "Ed448", "DSA", or OpenSSL's name for another type. */
+  type: string;
+  /** The key size in bits. */
+  bits: number;
+  /** The named curve of an EC key ("prime256v1", "secp384r1", ...). */
+  curve?: string;
+}
+
+// EVP_PKEY_* identifiers (evp.h / obj_mac.h).
+const KEY_TYPES: Record<number, string> = {
+  6: "RSA",
+  912: "RSA-PSS",
+  408: "EC",
+  1087: "Ed25519",
+  1088: "Ed448",
+  116: "DSA",
+  28: "DH",
+  920: "DHX",
+  1034: "X25519",
+  1035: "X448",
+};
+
+// X509v3 key usage bits (x509v3.h: KU_*), as the extension names them.
+const KEY_USAGE: [number, string][] = [
+  [0x0080, "digitalSignature"],
+  [0x0040, "nonRepudiation"],
+  [0x0020, "keyEncipherment"],
+  [0x0010, "dataEncipherment"],
+  [0x0008, "keyAgreement"],
+  [0x0004, "keyCertSign"],
+  [0x0002, "cRLSign"],
+  [0x0001, "encipherOnly"],
+  [0x8000, "decipherOnly"],
+];
+
+// Extended key usage bits (x509v3.h: XKU_*), by OpenSSL's short names.
+const EXT_KEY_USAGE: [number, string][] = [
+  [0x01, "serverAuth"],
+  [0x02, "clientAuth"],
+  [0x04, "emailProtection"],
+  [0x08, "codeSigning"],
+  [0x10, "msSGC"],
+  [0x20, "OCSPSigning"],
+  [0x40, "timeStamping"],
+  [0x80, "DVCS"],
+  [0x100, "anyExtendedKeyUsage"],
+];
+
+const ABSENT = 0xffffffff;
+
+function namesOf(bits: number, table: [number, string][]): string[] | null {
+  return bits === ABSENT ? null : table.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name);
 }
 
 const NAME_FLAGS = XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB;
@@ -155,13 +232,50 @@ function derOf(x509: Deno.PointerObject): Uint8Array<ArrayBuffer> {
   return memoryBioBytes((bio) => loadOpenssl().libcrypto.i2d_X509_bio(bio, x509));
 }
 
-function fingerprintOf(x509: Deno.PointerObject): string {
+function fingerprintOf(x509: Deno.PointerObject, sha1 = false): string {
   const { libcrypto } = loadOpenssl();
   const digest = new Uint8Array(64);
   const length = new Uint32Array(1);
-  if (libcrypto.X509_digest(x509, libcrypto.EVP_sha256(), digest, length) !== 1) return "";
+  const md = sha1 ? libcrypto.EVP_sha1() : libcrypto.EVP_sha256();
+  if (libcrypto.X509_digest(x509, md, digest, length) !== 1) return "";
   return Array.from(digest.subarray(0, length[0]), (byte) => byte.toString(16).padStart(2, "0").toUpperCase())
     .join(":");
+}
+
+/** The DER SubjectPublicKeyInfo's SHA-256, as "sha256/<base64>" (an `X509 *`, not freed here). */
+export function spkiPinOf(x509: Deno.PointerObject): string {
+  const { libcrypto } = loadOpenssl();
+  const key = libcrypto.X509_get0_pubkey(x509);
+  if (key === null) return "";
+  const length = libcrypto.i2d_PUBKEY(key, null);
+  if (length <= 0) return "";
+  const native = libcrypto.CRYPTO_malloc(BigInt(length), null, 0);
+  if (native === null) return "";
+  try {
+    libcrypto.i2d_PUBKEY(key, new BigUint64Array([Deno.UnsafePointer.value(native)]));
+    const der = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, length)).slice();
+    return `sha256/${btoa(String.fromCharCode(...sha256(der)))}`;
+  } finally {
+    libcrypto.CRYPTO_free(native, null, 0);
+  }
+}
+
+function publicKeyOf(x509: Deno.PointerObject): PublicKeyInfo {
+  const { libcrypto } = loadOpenssl();
+  const key = libcrypto.X509_get0_pubkey(x509);
+  if (key === null) return { type: "unknown", bits: 0 };
+  const id = libcrypto.EVP_PKEY_get_base_id(key);
+  const info: PublicKeyInfo = { type: KEY_TYPES[id] ?? `NID ${id}`, bits: libcrypto.EVP_PKEY_get_bits(key) };
+  if (info.type === "EC") {
+    const name = new Uint8Array(80);
+    const length = new BigUint64Array(1);
+    if (
+      libcrypto.EVP_PKEY_get_group_name(key, name, BigInt(name.length), new Uint8Array(length.buffer)) === 1
+    ) {
+      info.curve = new TextDecoder().decode(name.subarray(0, Number(length[0])));
+    }
+  }
+  return info;
 }
 
 function pemOf(der: Uint8Array): string {
@@ -184,6 +298,11 @@ export function describeCertificate(x509: Deno.PointerObject): PeerCertificate {
     validFrom: timeOf(libcrypto.X509_get0_notBefore(x509)),
     validTo: timeOf(libcrypto.X509_get0_notAfter(x509)),
     fingerprint256: fingerprintOf(x509),
+    fingerprint: fingerprintOf(x509, true),
+    spkiSha256: spkiPinOf(x509),
+    publicKey: publicKeyOf(x509),
+    keyUsage: namesOf(libcrypto.X509_get_key_usage(x509), KEY_USAGE),
+    extKeyUsage: namesOf(libcrypto.X509_get_extended_key_usage(x509), EXT_KEY_USAGE),
     der,
     pem: pemOf(der),
   };

@@ -211,6 +211,12 @@ export const libsslSymbols = {
   SSL_SESSION_get0_id_context: { parameters: ["pointer", "buffer"], result: "pointer" },
   // X509 *SSL_SESSION_get0_peer(SSL_SESSION *s);
   SSL_SESSION_get0_peer: { parameters: ["pointer"], result: "pointer" },
+  // int SSL_get_ex_data_X509_STORE_CTX_idx(void);
+  SSL_get_ex_data_X509_STORE_CTX_idx: { parameters: [], result: "i32" },
+  // void SSL_CTX_set_verify_depth(SSL_CTX *ctx, int depth);
+  SSL_CTX_set_verify_depth: { parameters: ["pointer", "i32"], result: "void" },
+  // X509_VERIFY_PARAM *SSL_CTX_get0_param(SSL_CTX *ctx);
+  SSL_CTX_get0_param: { parameters: ["pointer"], result: "pointer" },
   // SSL_verify_cb SSL_get_verify_callback(const SSL *ssl);
   SSL_get_verify_callback: { parameters: ["pointer"], result: "pointer" },
   // X509 *SSL_get_certificate(const SSL *ssl);  -- not a new reference
@@ -312,6 +318,50 @@ export const libcryptoSymbols = {
   ASN1_STRING_get0_data: { parameters: ["pointer"], result: "pointer" },
   // int ASN1_STRING_length(const ASN1_STRING *x);
   ASN1_STRING_length: { parameters: ["pointer"], result: "i32" },
+  // uint32_t X509_get_key_usage(X509 *x);  -- UINT32_MAX without the extension
+  X509_get_key_usage: { parameters: ["pointer"], result: "u32" },
+  // uint32_t X509_get_extended_key_usage(X509 *x);  -- UINT32_MAX without the extension
+  X509_get_extended_key_usage: { parameters: ["pointer"], result: "u32" },
+  // EVP_PKEY *X509_get0_pubkey(const X509 *x);
+  X509_get0_pubkey: { parameters: ["pointer"], result: "pointer" },
+  // int i2d_PUBKEY(const EVP_PKEY *a, unsigned char **pp);
+  i2d_PUBKEY: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int EVP_PKEY_get_base_id(const EVP_PKEY *pkey);
+  EVP_PKEY_get_base_id: { parameters: ["pointer"], result: "i32" },
+  // int EVP_PKEY_get_group_name(const EVP_PKEY *pkey, char *name, size_t name_sz, size_t *gname_len);
+  EVP_PKEY_get_group_name: { parameters: ["pointer", "buffer", "usize", "buffer"], result: "i32" },
+  // const EVP_MD *EVP_sha1(void);
+  EVP_sha1: { parameters: [], result: "pointer" },
+  // STACK_OF(X509) *X509_STORE_CTX_get0_chain(const X509_STORE_CTX *ctx);
+  X509_STORE_CTX_get0_chain: { parameters: ["pointer"], result: "pointer" },
+  // void *X509_STORE_CTX_get_ex_data(const X509_STORE_CTX *ctx, int idx);
+  X509_STORE_CTX_get_ex_data: { parameters: ["pointer", "i32"], result: "pointer" },
+  // int X509_VERIFY_PARAM_clear_flags(X509_VERIFY_PARAM *param, unsigned long flags);
+  X509_VERIFY_PARAM_clear_flags: { parameters: ["pointer", "u64"], result: "i32" },
+  // int X509_VERIFY_PARAM_set_flags(X509_VERIFY_PARAM *param, unsigned long flags);
+  X509_VERIFY_PARAM_set_flags: { parameters: ["pointer", "u64"], result: "i32" },
+  // int X509_STORE_add_crl(X509_STORE *store, X509_CRL *x);  -- takes its own reference
+  X509_STORE_add_crl: { parameters: ["pointer", "pointer"], result: "i32" },
+  // X509_CRL *PEM_read_bio_X509_CRL(BIO *bp, X509_CRL **x, pem_password_cb *cb, void *u);
+  PEM_read_bio_X509_CRL: { parameters: ["pointer", "pointer", "pointer", "pointer"], result: "pointer" },
+  // X509_CRL *d2i_X509_CRL_bio(BIO *bp, X509_CRL **crl);
+  d2i_X509_CRL_bio: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // void X509_CRL_free(X509_CRL *a);
+  X509_CRL_free: { parameters: ["pointer"], result: "void" },
+  // X509 *d2i_X509_bio(BIO *bp, X509 **x509);
+  d2i_X509_bio: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // PKCS12 *d2i_PKCS12_bio(BIO *bp, PKCS12 **p12);
+  d2i_PKCS12_bio: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // int PKCS12_parse(PKCS12 *p12, const char *pass, EVP_PKEY **pkey, X509 **cert, STACK_OF(X509) **ca);
+  PKCS12_parse: { parameters: ["pointer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  // void PKCS12_free(PKCS12 *a);
+  PKCS12_free: { parameters: ["pointer"], result: "void" },
+  // void *OPENSSL_sk_pop(OPENSSL_STACK *st);
+  OPENSSL_sk_pop: { parameters: ["pointer"], result: "pointer" },
+  // void OPENSSL_sk_free(OPENSSL_STACK *st);
+  OPENSSL_sk_free: { parameters: ["pointer"], result: "void" },
+  // BIO *BIO_new_file(const char *filename, const char *mode);  -- OpenSSL opens the file itself
+  BIO_new_file: { parameters: ["buffer", "buffer"], result: "pointer" },
   // X509_STORE *X509_STORE_new(void);
   X509_STORE_new: { parameters: [], result: "pointer" },
   // void X509_STORE_free(X509_STORE *store);

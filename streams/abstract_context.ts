@@ -10,7 +10,16 @@ import { alpnSelectCallback, encodeAlpn } from "../ffi/_alpn.ts";
 import { checkNoNul, cString, readCString } from "../ffi/_cstring.ts";
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
 import { callbackFor, releaseWhenFreed } from "../ffi/_lifetimes.ts";
-import { readCertificates, readPrivateKey } from "../ffi/_pem.ts";
+import {
+  isPemOrDer,
+  type PemOrDer,
+  readCertificates,
+  readCertificatesAny,
+  readCrlFile,
+  readCrls,
+  readPkcs12,
+  readPrivateKey,
+} from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
 import {
   SSL_AD_UNRECOGNIZED_NAME,
@@ -34,7 +43,13 @@ import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.t
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkHostName } from "./_host_name.ts";
 import { functionId, markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
-import { nativeVerifyCallback, type VerifyCallback } from "../ffi/verification.ts";
+import {
+  checkPins,
+  nativeVerifyCallback,
+  type VerifyCallback,
+  verifyFlagBits,
+  type VerifyFlags,
+} from "../ffi/verification.ts";
 
 /** What client and server contexts share. */
 export interface SslContextOptions {
@@ -50,8 +65,44 @@ export interface SslContextOptions {
   password?: string;
   /** Asked for the password of an encrypted private key. */
   passwordCallback?: PasswordCallback;
-  /** Extra trusted CAs as PEM text, added to the trust store. */
-  ca?: string;
+  /**
+   * A PKCS#12 bundle (`.p12` / `.pfx` bytes) holding the certificate, its key and any chain certificates,
+   * opened with `password` (empty if none; nothing ever prompts). Instead of cert/key or certFile/keyFile.
+   */
+  pfx?: Uint8Array;
+  /** A PKCS#12 file, read by OpenSSL itself, as `pfx`. */
+  pfxFile?: string;
+  /**
+   * Extra trusted CAs, added to the trust store: PEM text (one or more certificates), DER or PEM bytes, or a
+   * list of those.
+   */
+  ca?: PemOrDer;
+  /**
+   * Certificate revocation lists (PEM text, DER or PEM bytes, or a list), checked as `crlCheck` says: a
+   * revoked certificate fails with `SslVerificationFailure` code 23.
+   */
+  crl?: PemOrDer;
+  /** A PEM file of CRLs, as `crl`. */
+  crlFile?: string;
+  /**
+   * What the CRLs cover: the peer's own certificate ("leaf"), or every certificate of its chain ("chain",
+   * where a CA without a CRL fails with code 3). The default with a CRL is "leaf".
+   */
+  crlCheck?: "leaf" | "chain";
+  /**
+   * The most intermediate CAs a peer's chain may have; a longer one fails with code 22. OpenSSL's default
+   * is 100.
+   */
+  verifyDepth?: number;
+  /** OpenSSL's verification flags by name, e.g. `{ partialChain: true }` (see `VerifyFlags`). */
+  verifyFlags?: VerifyFlags;
+  /**
+   * SHA-256 pins of SubjectPublicKeyInfos, `"sha256/<base64>"` (HPKP's and curl's `--pinnedpubkey` form;
+   * `PeerCertificate.spkiSha256` gives it): the handshake fails, naming the pins and the keys seen, unless a
+   * certificate of the verified chain matches one. Checked during the handshake, before any byte is sent;
+   * it needs verification on (a server: `requestClientCert` or `requireClientCert`).
+   */
+  pins?: readonly string[];
   /** A PEM file of trusted CAs, instead of the system store. */
   opensslTrustedFile?: string;
   /** A hashed directory of trusted CAs (`openssl rehash`), instead of the system store. */
@@ -123,6 +174,14 @@ export interface SslServerContextOptions extends SslContextOptions {
 }
 
 const SHARED_KEYS = [
+  "pfx",
+  "pfxFile",
+  "crl",
+  "crlFile",
+  "crlCheck",
+  "verifyDepth",
+  "verifyFlags",
+  "pins",
   "certFile",
   "keyFile",
   "cert",
@@ -180,7 +239,8 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
       "keyFile",
       "cert",
       "key",
-      "ca",
+      "pfxFile",
+      "crlFile",
       "opensslTrustedFile",
       "opensslTrustedDirectory",
       "ciphers",
@@ -215,6 +275,40 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
     throw new RangeError(`${name}: SSLv3 is not available in OpenSSL 3`);
   }
   if (options.alpnProtocols !== undefined) encodeAlpn(options.alpnProtocols);
+  for (const key of ["ca", "crl"] as const) {
+    if (options[key] !== undefined && !isPemOrDer(options[key])) {
+      throw new TypeError(
+        `${key} must be PEM text, DER or PEM bytes, or a non-empty list of those, got ${
+          describe(options[key])
+        }`,
+      );
+    }
+  }
+  if (options.pfx !== undefined && (!(options.pfx instanceof Uint8Array) || options.pfx.length === 0)) {
+    throw new TypeError(`pfx must be the bytes of a PKCS#12 bundle, got ${describe(options.pfx)}`);
+  }
+  const identities = [options.certFile, options.cert, options.pfx, options.pfxFile].filter((x) =>
+    x !== undefined
+  );
+  if (identities.length > 1) {
+    throw new TypeError(`${name}: give one of certFile/keyFile, cert/key, pfx or pfxFile`);
+  }
+  if (options.crlCheck !== undefined && options.crlCheck !== "leaf" && options.crlCheck !== "chain") {
+    throw new TypeError(`crlCheck must be "leaf" or "chain", got ${describe(options.crlCheck)}`);
+  }
+  if (options.crlCheck !== undefined && options.crl === undefined && options.crlFile === undefined) {
+    throw new TypeError(`${name}: crlCheck needs crl or crlFile`);
+  }
+  if (
+    options.verifyDepth !== undefined &&
+    (!Number.isInteger(options.verifyDepth) || options.verifyDepth < 0 || options.verifyDepth > 100)
+  ) {
+    throw new RangeError(
+      `verifyDepth must be an integer from 0 to 100, got ${describe(options.verifyDepth)}`,
+    );
+  }
+  if (options.verifyFlags !== undefined) verifyFlagBits(options.verifyFlags);
+  if (options.pins !== undefined) checkPins(options.pins);
   if (options.tlsextHostName !== undefined) checkHostName(options.tlsextHostName, "tlsextHostName");
   if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
     throw new TypeError(`${name}: certFile and keyFile go together`);
@@ -397,6 +491,21 @@ function loadIdentity(ctx: SslCtxPointer, options: SslContextOptions, name: stri
     } finally {
       libcrypto.EVP_PKEY_free(key);
     }
+  } else if (options.pfx !== undefined || options.pfxFile !== undefined) {
+    const what = options.pfxFile === undefined ? `${name}: pfx` : `${name}: pfxFile ${options.pfxFile}`;
+    const bundle = readPkcs12(options.pfx ?? { file: options.pfxFile! }, options.password ?? "", what);
+    try {
+      if (libssl.SSL_CTX_use_certificate(raw, bundle.certificate) !== 1) {
+        throw callFailed(`${what}: its certificate`);
+      }
+      if (libssl.SSL_CTX_use_PrivateKey(raw, bundle.key) !== 1) throw callFailed(`${what}: its key`);
+      for (const intermediate of bundle.chain) {
+        if (SSL_CTX_add1_chain_cert(raw, intermediate) !== 1) throw callFailed(`${what}: its chain`);
+      }
+    } finally {
+      libcrypto.EVP_PKEY_free(bundle.key);
+      for (const certificate of [bundle.certificate, ...bundle.chain]) libcrypto.X509_free(certificate);
+    }
   } else {
     return;
   }
@@ -433,16 +542,41 @@ function loadTrust(
     }
     trusted = true;
   }
+  const store = libssl.SSL_CTX_get_cert_store(raw);
   if (options.ca !== undefined) {
-    const store = libssl.SSL_CTX_get_cert_store(raw);
-    for (const certificate of readCertificates(options.ca, `${name}: ca`)) {
-      // The store takes its own reference.
-      const added = libcrypto.X509_STORE_add_cert(store, certificate);
-      libcrypto.X509_free(certificate);
-      if (added !== 1) throw callFailed(`${name}: adding ca`);
+    const certificates = readCertificatesAny(options.ca, `${name}: ca`);
+    try {
+      for (const certificate of certificates) {
+        // The store takes its own reference.
+        if (libcrypto.X509_STORE_add_cert(store, certificate) !== 1) throw callFailed(`${name}: adding ca`);
+      }
+    } finally {
+      for (const certificate of certificates) libcrypto.X509_free(certificate);
     }
     trusted = true;
   }
+  const crls = [
+    ...(options.crl === undefined ? [] : readCrls(options.crl, `${name}: crl`)),
+    ...(options.crlFile === undefined ? [] : readCrlFile(options.crlFile, `${name}: crlFile`)),
+  ];
+  try {
+    for (const crl of crls) {
+      if (libcrypto.X509_STORE_add_crl(store, crl) !== 1) throw callFailed(`${name}: adding a CRL`);
+    }
+  } finally {
+    for (const crl of crls) libcrypto.X509_CRL_free(crl);
+  }
+  const param = libssl.SSL_CTX_get0_param(raw);
+  if (crls.length > 0) {
+    // X509_V_FLAG_CRL_CHECK, and X509_V_FLAG_CRL_CHECK_ALL for the whole chain.
+    libcrypto.X509_VERIFY_PARAM_set_flags(param, options.crlCheck === "chain" ? 0x4n | 0x8n : 0x4n);
+  }
+  if (options.verifyFlags !== undefined) {
+    const { set, clear } = verifyFlagBits(options.verifyFlags);
+    if (clear) libcrypto.X509_VERIFY_PARAM_clear_flags(param, clear);
+    if (set) libcrypto.X509_VERIFY_PARAM_set_flags(param, set);
+  }
+  if (options.verifyDepth !== undefined) libssl.SSL_CTX_set_verify_depth(raw, options.verifyDepth);
   return trusted;
 }
 
@@ -619,6 +753,7 @@ function configurationOf(options: SslClientContextOptions & SslServerContextOpti
     keylog: _keylog,
     keylogFile: _keylogFile,
     key: _key,
+    pfx: _pfx,
     password: _password,
     passwordCallback: _passwordCallback,
     session: _session,
@@ -628,9 +763,22 @@ function configurationOf(options: SslClientContextOptions & SslServerContextOpti
   return JSON.stringify(rest, (_name, value) => typeof value === "function" ? functionId(value) : value);
 }
 
-function setVerify(ctx: SslCtxPointer, bits: number, callback: VerifyCallback | undefined): void {
+function setVerify(
+  ctx: SslCtxPointer,
+  bits: number,
+  callback: VerifyCallback | undefined,
+  pins: readonly string[] | undefined,
+): void {
   const raw = ctx.pointer;
-  const native = callback && bits !== SSL_VERIFY_NONE ? nativeVerifyCallback("ctx", raw, callback) : null;
+  if (pins !== undefined && bits === SSL_VERIFY_NONE) {
+    throw new TypeError(
+      "pins check the verified chain: they need verification on (verify: true on a client; requestClientCert or " +
+        "requireClientCert on a server)",
+    );
+  }
+  const native = (callback || pins) && bits !== SSL_VERIFY_NONE
+    ? nativeVerifyCallback("ctx", raw, callback, pins)
+    : null;
   loadOpenssl().libssl.SSL_CTX_set_verify(raw, bits, native);
 }
 
@@ -661,7 +809,7 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
     const verify = options.verify ?? true;
     if (typeof verify !== "boolean") throw new TypeError(`verify must be a boolean, got ${describe(verify)}`);
     loadTrust(ctx, options, verify, "createSslClientContext");
-    setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback);
+    setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback, options.pins);
     if (verify) markVerifyingByDefault(ctx.pointer);
     else recordVerificationChoice("ctx", ctx.pointer, false);
   });
@@ -694,9 +842,11 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  * ```
  */
 export function createSslServerContext(options: SslServerContextOptions): SslAbstractContext {
-  const identity = options?.certFile !== undefined || options?.cert !== undefined;
+  const identity = options?.certFile !== undefined || options?.cert !== undefined ||
+    options?.pfx !== undefined ||
+    options?.pfxFile !== undefined;
   if (!identity) {
-    throw new TypeError("createSslServerContext needs certFile and keyFile, or cert and key");
+    throw new TypeError("createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile");
   }
   return build("server", options, (ctx) => {
     const { requestClientCert = false, requireClientCert = false } = options;
@@ -718,7 +868,7 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
     const bits = !asks
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-    setVerify(ctx, bits, options.verifyCallback);
+    setVerify(ctx, bits, options.verifyCallback, options.pins);
     setServerSessionContext(ctx.pointer, configurationOf(options));
   });
 }

@@ -18,7 +18,8 @@ import {
 /**
  * The backstop for waits without a bound of their own: every test in a file that imports these helpers fails,
  * with its name, once it has run this long, instead of holding the run until CI's limit. Waits that can hang
- * have their own, tighter bounds (`within`, `rejection`), which name what they waited for.
+ * have their own, tighter bounds (`within`, `rejection`), which name what they waited for. (Deno then reports
+ * each test at this file's line; the name, and the stack of a failure, point into the test's own file.)
  */
 const TEST_LIMIT_MS = 180_000;
 
