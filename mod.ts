@@ -87,6 +87,7 @@ export { type CtxOrSsl, NativePointer, SslCtxPointer, SslPointer } from "./ffi/p
 export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
 export type { PeerCertificate, PublicKeyInfo } from "./ffi/certificate.ts";
 export type { PemOrDer } from "./ffi/_pem.ts";
+export type { OcspCheck, OcspResponseSource } from "./ffi/_ocsp.ts";
 export {
   SocketError,
   SslClosed,

@@ -167,6 +167,18 @@ export function sslCallFailed(context: FailureContext): SslCondition {
   }
   const { libssl, libcrypto } = loadOpenssl();
   const server = context.ssl !== null && libssl.SSL_is_server(context.ssl) === 1;
+  const note = takeVerifyNote(context.ssl);
+  if (note?.code !== undefined && !has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
+    const verifyMessage = readCString(libcrypto.X509_verify_cert_error_string(BigInt(note.code))) ??
+      `error ${note.code}`;
+    return new SslVerificationFailure(
+      `${operation} failed: the ${
+        server ? "client" : "server"
+      }'s certificate did not verify: ${verifyMessage} ` +
+        `(X509 error ${note.code}); ${note.text}`,
+      { ...init, verifyCode: note.code, verifyMessage },
+    );
+  }
   if (has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
     const verifyCode = context.ssl === null ? -1 : Number(libssl.SSL_get_verify_result(context.ssl));
     const verifyMessage = verifyCode === X509_V_OK || verifyCode < 0
@@ -178,11 +190,10 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       : nameCodes.has(verifyCode)
       ? "connect to the name the certificate is for, or pass that name as tlsextHostName"
       : "trust its CA (ca, SSL_CERT_FILE or opensslTrustedFile) or have the server present a valid certificate";
-    const note = takeVerifyNote(context.ssl);
     const who = server ? "client" : "server";
     return new SslVerificationFailure(
       `${operation} failed: the ${who}'s certificate did not verify: ${verifyMessage} ` +
-        `(X509 error ${verifyCode}); ${note ?? advice}`,
+        `(X509 error ${verifyCode}); ${note?.text ?? advice}`,
       { ...init, verifyCode, verifyMessage },
     );
   }
@@ -298,15 +309,18 @@ export function sslCallFailed(context: FailureContext): SslCondition {
 
 const nameCodes = new Set([62, 63, 64]); // X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL_, _IP_ADDRESS_MISMATCH
 
-// What a verify callback of the module's found, by SSL address, for the error that follows.
-const verifyNotes = new Map<bigint, string>();
+// What a callback of the module's found, by SSL address, for the error that follows.
+const verifyNotes = new Map<bigint, { text: string; code?: number }>();
 
-/** Records why the module's verify callback refused the peer of `ssl` (the error message then says it). */
-export function noteVerifyFailure(ssl: Deno.PointerValue, text: string): void {
-  if (ssl !== null) verifyNotes.set(Deno.UnsafePointer.value(ssl), text);
+/**
+ * Records why one of the module's callbacks refused the peer of `ssl`: the error then says it, and with a
+ * `code` (an X509 one) it is an `SslVerificationFailure` with that code whatever OpenSSL's reason.
+ */
+export function noteVerifyFailure(ssl: Deno.PointerValue, text: string, code?: number): void {
+  if (ssl !== null) verifyNotes.set(Deno.UnsafePointer.value(ssl), { text, code });
 }
 
-function takeVerifyNote(ssl: Deno.PointerValue): string | undefined {
+function takeVerifyNote(ssl: Deno.PointerValue): { text: string; code?: number } | undefined {
   if (ssl === null) return undefined;
   const address = Deno.UnsafePointer.value(ssl);
   const note = verifyNotes.get(address);

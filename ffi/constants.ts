@@ -175,6 +175,16 @@ export const SSL_CTRL_CHAIN_CERT = 89;
 export const SSL_CTRL_SET_GROUPS_LIST = 92;
 /** `SSL_CTRL_SET_DH_AUTO` (ssl.h): `SSL_CTX_set_dh_auto`. */
 export const SSL_CTRL_SET_DH_AUTO = 118;
+/** `SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB` (ssl.h): `SSL_CTX_set_tlsext_status_cb`. */
+export const SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB = 63;
+/** `SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE` (ssl.h): `SSL_CTX_set_tlsext_status_type`. */
+export const SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE = 65;
+/** `SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP` (ssl.h): `SSL_get_tlsext_status_ocsp_resp`. */
+export const SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP = 70;
+/** `SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP` (ssl.h): `SSL_set_tlsext_status_ocsp_resp`. */
+export const SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP = 71;
+/** `TLSEXT_STATUSTYPE_ocsp` (tls1.h). */
+export const TLSEXT_STATUSTYPE_ocsp = 1;
 /** `SSL_CTRL_SET_VERIFY_CERT_STORE` (ssl.h): `SSL_set1_verify_cert_store` with larg 1. */
 export const SSL_CTRL_SET_VERIFY_CERT_STORE = 106;
 /** `SSL_SESS_CACHE_CLIENT` (ssl.h). */

@@ -362,6 +362,33 @@ export const libcryptoSymbols = {
   OPENSSL_sk_free: { parameters: ["pointer"], result: "void" },
   // BIO *BIO_new_file(const char *filename, const char *mode);  -- OpenSSL opens the file itself
   BIO_new_file: { parameters: ["buffer", "buffer"], result: "pointer" },
+  // OCSP_RESPONSE *d2i_OCSP_RESPONSE(OCSP_RESPONSE **a, const unsigned char **in, long len);
+  d2i_OCSP_RESPONSE: { parameters: ["pointer", "buffer", "i64"], result: "pointer" },
+  // int OCSP_response_status(OCSP_RESPONSE *resp);
+  OCSP_response_status: { parameters: ["pointer"], result: "i32" },
+  // OCSP_BASICRESP *OCSP_response_get1_basic(OCSP_RESPONSE *resp);
+  OCSP_response_get1_basic: { parameters: ["pointer"], result: "pointer" },
+  // int OCSP_basic_verify(OCSP_BASICRESP *bs, STACK_OF(X509) *certs, X509_STORE *st, unsigned long flags);
+  OCSP_basic_verify: { parameters: ["pointer", "pointer", "pointer", "u64"], result: "i32" },
+  // OCSP_CERTID *OCSP_cert_to_id(const EVP_MD *dgst, const X509 *subject, const X509 *issuer);
+  OCSP_cert_to_id: { parameters: ["pointer", "pointer", "pointer"], result: "pointer" },
+  // int OCSP_resp_find_status(OCSP_BASICRESP *bs, OCSP_CERTID *id, int *status, int *reason,
+  //                           ASN1_GENERALIZEDTIME **revtime, ASN1_GENERALIZEDTIME **thisupd,
+  //                           ASN1_GENERALIZEDTIME **nextupd);
+  OCSP_resp_find_status: {
+    parameters: ["pointer", "pointer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  // int OCSP_check_validity(ASN1_GENERALIZEDTIME *thisupd, ASN1_GENERALIZEDTIME *nextupd, long sec, long maxsec);
+  OCSP_check_validity: { parameters: ["pointer", "pointer", "i64", "i64"], result: "i32" },
+  // const char *OCSP_crl_reason_str(long s);
+  OCSP_crl_reason_str: { parameters: ["i64"], result: "pointer" },
+  // void OCSP_RESPONSE_free(OCSP_RESPONSE *a);
+  OCSP_RESPONSE_free: { parameters: ["pointer"], result: "void" },
+  // void OCSP_BASICRESP_free(OCSP_BASICRESP *a);
+  OCSP_BASICRESP_free: { parameters: ["pointer"], result: "void" },
+  // void OCSP_CERTID_free(OCSP_CERTID *a);
+  OCSP_CERTID_free: { parameters: ["pointer"], result: "void" },
   // X509_STORE *X509_STORE_new(void);
   X509_STORE_new: { parameters: [], result: "pointer" },
   // void X509_STORE_free(X509_STORE *store);

@@ -42,6 +42,13 @@ import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.t
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkHostName } from "./_host_name.ts";
+import {
+  checkStapledResponses,
+  type OcspCheck,
+  type OcspResponseSource,
+  requestOcsp,
+  stapleResponses,
+} from "../ffi/_ocsp.ts";
 import { functionId, markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import {
   checkPins,
@@ -146,6 +153,14 @@ export interface SslClientContextOptions extends SslContextOptions {
   tlsextHostName?: string;
   /** A session from `stream.session()` to offer for resumption. */
   session?: Uint8Array;
+  /**
+   * Ask the server for a stapled OCSP response and check it during the handshake, against the verified chain
+   * (signed by the issuer or a responder it delegates to, current within 5 minutes): "require" fails a server
+   * that staples none (code 74), "if-stapled" only one whose response is bad. Either way a response saying
+   * "revoked" fails with code 23, "unknown" with 75. A resumed session was checked when it was made.
+   * `stream.ocspResponse()` gives the response. Needs `verify`. Off by default.
+   */
+  ocspCheck?: OcspCheck;
 }
 
 /**
@@ -171,6 +186,13 @@ export interface SslServerContextOptions extends SslContextOptions {
   requestClientCert?: boolean;
   /** Require a valid client certificate (implies `requestClientCert`). */
   requireClientCert?: boolean;
+  /**
+   * The OCSP response (DER, from the CA's responder: `openssl ocsp -respout`) to staple for clients that ask,
+   * or a function of this context's certificate that gives the current one (or `null` for none); it runs in
+   * each handshake, synchronously, so keep it to a lookup. A function that throws or gives anything but bytes
+   * staples nothing. The module does not fetch responses: refresh them before their nextUpdate.
+   */
+  ocspResponse?: OcspResponseSource;
 }
 
 const SHARED_KEYS = [
@@ -203,8 +225,14 @@ const SHARED_KEYS = [
   "opensslCtxConfigureCallback",
   "opensslSslConfigureCallback",
 ];
-const CLIENT_KEYS = new Set([...SHARED_KEYS, "verify", "tlsextHostName", "session"]);
-const SERVER_KEYS = new Set([...SHARED_KEYS, "requestClientCert", "requireClientCert", "sni"]);
+const CLIENT_KEYS = new Set([...SHARED_KEYS, "verify", "tlsextHostName", "session", "ocspCheck"]);
+const SERVER_KEYS = new Set([
+  ...SHARED_KEYS,
+  "requestClientCert",
+  "requireClientCert",
+  "sni",
+  "ocspResponse",
+]);
 
 // int servername_cb(SSL *s, int *al, void *arg)
 const SERVERNAME_CALLBACK = { parameters: ["pointer", "pointer", "pointer"], result: "i32" } as const;
@@ -318,6 +346,20 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
   }
   if (options.cert !== undefined && options.certFile !== undefined) {
     throw new TypeError(`${name}: give cert/key or certFile/keyFile, not both`);
+  }
+  if (
+    options.ocspCheck !== undefined && options.ocspCheck !== "require" && options.ocspCheck !== "if-stapled"
+  ) {
+    throw new TypeError(`ocspCheck must be "require" or "if-stapled", got ${describe(options.ocspCheck)}`);
+  }
+  const response = options.ocspResponse;
+  if (
+    response !== undefined && typeof response !== "function" &&
+    !(response instanceof Uint8Array && response.length > 0)
+  ) {
+    throw new TypeError(
+      `ocspResponse must be a DER OCSP response or a function giving one, got ${describe(response)}`,
+    );
   }
   if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
     throw new TypeError(
@@ -758,6 +800,8 @@ function configurationOf(options: SslClientContextOptions & SslServerContextOpti
     passwordCallback: _passwordCallback,
     session: _session,
     tlsextHostName: _tlsextHostName,
+    // What a server staples changes as responses are refreshed; it does not change who it is.
+    ocspResponse: _ocspResponse,
     ...rest
   } = options;
   return JSON.stringify(rest, (_name, value) => typeof value === "function" ? functionId(value) : value);
@@ -803,6 +847,16 @@ function setVerify(
  * });
  * await using stream = await openTcpStream("localhost", 8443, { sslCtx: context });
  * ```
+ * @example Revocation: a CRL, and the server's stapled OCSP response required
+ * ```ts
+ * import { createSslClientContext } from "@comm/socket-stream";
+ *
+ * using context = createSslClientContext({
+ *   crlFile: "ca.crl",
+ *   ocspCheck: "require",
+ *   pins: ["sha256/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+ * });
+ * ```
  */
 export function createSslClientContext(options: SslClientContextOptions = {}): SslAbstractContext {
   return build("client", options, (ctx) => {
@@ -812,6 +866,11 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
     setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback, options.pins);
     if (verify) markVerifyingByDefault(ctx.pointer);
     else recordVerificationChoice("ctx", ctx.pointer, false);
+    if (options.ocspCheck !== undefined) {
+      if (!verify) throw new TypeError("ocspCheck checks the verified chain: it needs verify: true");
+      requestOcsp(ctx.pointer);
+      checkStapledResponses(ctx.pointer, options.ocspCheck);
+    }
   });
 }
 
@@ -839,6 +898,18 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  *   const stream = await makeInstance("socket-stream", { socket, sslCtx: context });
  *   stream.close();
  * }
+ * ```
+ * @example Stapling an OCSP response, refreshed by the application
+ * ```ts
+ * import { createSslServerContext } from "@comm/socket-stream";
+ *
+ * let current = await Deno.readFile("server.ocsp.der"); // from `openssl ocsp -respout`
+ * setInterval(async () => current = await Deno.readFile("server.ocsp.der"), 3_600_000);
+ * using context = createSslServerContext({
+ *   certFile: "server.pem",
+ *   keyFile: "server.key",
+ *   ocspResponse: () => current,
+ * });
  * ```
  */
 export function createSslServerContext(options: SslServerContextOptions): SslAbstractContext {
@@ -870,5 +941,6 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
     setVerify(ctx, bits, options.verifyCallback, options.pins);
     setServerSessionContext(ctx.pointer, configurationOf(options));
+    if (options.ocspResponse !== undefined) stapleResponses(ctx.pointer, options.ocspResponse);
   });
 }

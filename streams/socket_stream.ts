@@ -7,6 +7,7 @@
  */
 
 import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
+import { stapledResponse } from "../ffi/_ocsp.ts";
 import { exportKeyingMaterialOf, sessionBytesOf } from "../ffi/connection_info.ts";
 import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
@@ -337,6 +338,27 @@ export class SocketStream implements Deno.Conn {
     const session = this.#internals.session;
     if (!session || !session.engine.handshakeDone) return null;
     return peerCertificateOf(session.objects.ssl.pointer);
+  }
+
+  /**
+   * The OCSP response the server stapled (DER; `openssl ocsp -respin` reads it), or `null` when it stapled
+   * none, this client did not ask (`ocspCheck`), or the session was resumed. A client that checks it has
+   * checked it by now. On a server, the response it stapled.
+   *
+   * @returns the response bytes, or `null`.
+   * @throws {SocketError} before the handshake or on a plain stream.
+   * @throws {Deno.errors.BadResource} after `close()`.
+   * @example
+   * ```ts
+   * import { createSslClientContext, openTcpStream } from "@comm/socket-stream";
+   *
+   * using context = createSslClientContext({ ocspCheck: "if-stapled" });
+   * await using stream = await openTcpStream("example.com", 443, { sslCtx: context });
+   * console.log(stream.ocspResponse()?.length ?? "no response stapled");
+   * ```
+   */
+  ocspResponse(): Uint8Array | null {
+    return stapledResponse(this.#handshakenSsl("ocspResponse()"));
   }
 
   // The SSL of a handshaken session, for inspection.

@@ -1,0 +1,231 @@
+/**
+ * OCSP stapling: a client asks for the server's stapled response and checks it against the verified chain;
+ * a server staples a response it was given.
+ *
+ * @module
+ */
+
+import {
+  SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP,
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB,
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP,
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,
+  SSL_TLSEXT_ERR_NOACK,
+  SSL_TLSEXT_ERR_OK,
+  TLSEXT_STATUSTYPE_ocsp,
+} from "./constants.ts";
+import { describeCertificate, type PeerCertificate } from "./certificate.ts";
+import { readCString } from "./_cstring.ts";
+import { clearErrors, noteVerifyFailure } from "./_error_queue.ts";
+import { callbackFor } from "./_lifetimes.ts";
+import { loadOpenssl } from "./library.ts";
+
+/** How a client treats the stapled OCSP response. */
+export type OcspCheck = "require" | "if-stapled";
+
+/** What a server staples: a DER OCSP response, or a function of its certificate giving one (or `null`). */
+export type OcspResponseSource = Uint8Array | ((certificate: PeerCertificate) => Uint8Array | null);
+
+// int status_cb(SSL *s, void *arg)
+const STATUS_CALLBACK = { parameters: ["pointer", "pointer"], result: "i32" } as const;
+
+// X509_V_ERR_* codes for what a response can say (x509_vfy.h).
+const CERT_REVOKED = 23;
+const OCSP_VERIFY_FAILED = 74;
+const OCSP_CERT_UNKNOWN = 75;
+
+/** Asks for a stapled OCSP response on every connection of the client context at `raw`. */
+export function requestOcsp(raw: Deno.PointerObject): void {
+  loadOpenssl().libssl.SSL_CTX_ctrl(
+    raw,
+    SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE,
+    BigInt(TLSEXT_STATUSTYPE_ocsp),
+    null,
+  );
+}
+
+/** The DER OCSP response the server stapled on `ssl`, or `null`. */
+export function stapledResponse(ssl: Deno.PointerObject): Uint8Array | null {
+  const { libssl, libcrypto } = loadOpenssl();
+  // SSL_ctrl writes the response's address into a `void *` out-parameter: native memory, never a JS buffer.
+  const cell = libcrypto.CRYPTO_malloc(8n, null, 0);
+  if (cell === null) throw new Error("Out of memory");
+  try {
+    new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(cell, 8))[0] = 0n;
+    const length = Number(libssl.SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0n, cell));
+    const data = Deno.UnsafePointer.create(new Deno.UnsafePointerView(cell).getBigUint64());
+    if (length <= 0 || data === null) return null;
+    return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(data, length)).slice();
+  } finally {
+    libcrypto.CRYPTO_free(cell, null, 0);
+  }
+}
+
+function stackItem(stack: Deno.PointerValue, index: number): Deno.PointerValue {
+  const { libcrypto } = loadOpenssl();
+  return stack === null || libcrypto.OPENSSL_sk_num(stack) <= index
+    ? null
+    : libcrypto.OPENSSL_sk_value(stack, index);
+}
+
+/**
+ * Why the stapled response `der` does not vouch for the peer of `ssl` (its verified chain): a reason with the
+ * X509 code, or `null` when it says "good", is signed by the issuer or a responder it names, and is current.
+ */
+export function checkResponse(
+  ssl: Deno.PointerObject,
+  der: Uint8Array,
+): { text: string; code: number } | null {
+  const { libssl, libcrypto } = loadOpenssl();
+  clearErrors();
+  const native = libcrypto.CRYPTO_malloc(BigInt(der.length), null, 0);
+  if (native === null) throw new Error("Out of memory");
+  let response: Deno.PointerValue = null;
+  try {
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, der.length)).set(der);
+    response = libcrypto.d2i_OCSP_RESPONSE(
+      null,
+      new BigUint64Array([Deno.UnsafePointer.value(native)]),
+      BigInt(der.length),
+    );
+  } finally {
+    libcrypto.CRYPTO_free(native, null, 0);
+  }
+  if (response === null) {
+    return { text: "the stapled OCSP response cannot be read", code: OCSP_VERIFY_FAILED };
+  }
+  let basic: Deno.PointerValue = null;
+  let id: Deno.PointerValue = null;
+  try {
+    const status = libcrypto.OCSP_response_status(response);
+    if (status !== 0) {
+      return { text: `the OCSP responder answered with status ${status}`, code: OCSP_VERIFY_FAILED };
+    }
+    basic = libcrypto.OCSP_response_get1_basic(response);
+    if (basic === null) {
+      return { text: "the stapled OCSP response holds no answer", code: OCSP_VERIFY_FAILED };
+    }
+    const ctx = libssl.SSL_get_SSL_CTX(ssl);
+    const store = ctx === null ? null : libssl.SSL_CTX_get_cert_store(ctx);
+    if (libcrypto.OCSP_basic_verify(basic, libssl.SSL_get_peer_cert_chain(ssl), store, 0n) !== 1) {
+      clearErrors();
+      return {
+        text: "the stapled OCSP response is not signed by a responder the chain vouches for",
+        code: OCSP_VERIFY_FAILED,
+      };
+    }
+    const chain = libssl.SSL_get0_verified_chain(ssl);
+    const leaf = stackItem(chain, 0);
+    const issuer = stackItem(chain, 1);
+    if (leaf === null || issuer === null) {
+      return {
+        text: "the chain is not verified, so the OCSP response cannot be matched",
+        code: OCSP_VERIFY_FAILED,
+      };
+    }
+    id = libcrypto.OCSP_cert_to_id(null, leaf, issuer);
+    const found = new Int32Array(2);
+    const times = [new BigUint64Array(1), new BigUint64Array(1), new BigUint64Array(1)];
+    const statusCell = new Uint8Array(found.buffer, 0, 4);
+    const reasonCell = new Uint8Array(found.buffer, 4, 4);
+    if (
+      libcrypto.OCSP_resp_find_status(basic, id, statusCell, reasonCell, times[0], times[1], times[2]) !== 1
+    ) {
+      return {
+        text: "the stapled OCSP response says nothing about this certificate",
+        code: OCSP_CERT_UNKNOWN,
+      };
+    }
+    const [thisUpdate, nextUpdate] = [
+      Deno.UnsafePointer.create(times[1][0]),
+      Deno.UnsafePointer.create(times[2][0]),
+    ];
+    if (libcrypto.OCSP_check_validity(thisUpdate, nextUpdate, 300n, -1n) !== 1) {
+      clearErrors();
+      return { text: "the stapled OCSP response is out of date", code: OCSP_VERIFY_FAILED };
+    }
+    if (found[0] === 1) {
+      const reason = readCString(libcrypto.OCSP_crl_reason_str(BigInt(found[1]))) ?? "unspecified";
+      return {
+        text: `the stapled OCSP response says the certificate is revoked (${reason})`,
+        code: CERT_REVOKED,
+      };
+    }
+    if (found[0] !== 0) {
+      return { text: "the OCSP responder does not know the certificate", code: OCSP_CERT_UNKNOWN };
+    }
+    return null;
+  } finally {
+    if (id !== null) libcrypto.OCSP_CERTID_free(id);
+    if (basic !== null) libcrypto.OCSP_BASICRESP_free(basic);
+    libcrypto.OCSP_RESPONSE_free(response);
+  }
+}
+
+/**
+ * Checks the stapled response of every connection of the client context at `raw` during its handshake:
+ * "require" fails a connection without one, "if-stapled" only a bad one (revoked: code 23).
+ */
+export function checkStapledResponses(raw: Deno.PointerObject, mode: OcspCheck): void {
+  const { libssl } = loadOpenssl();
+  const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
+    if (ssl === null) return 0;
+    // A resumed session (TLS 1.3 calls this for one too) has no certificate message to staple to: its response
+    // was checked when the session was made, by a context with the same configuration (see _verify_policy.ts).
+    if (libssl.SSL_session_reused(ssl) === 1) return 1;
+    try {
+      const der = stapledResponse(ssl);
+      if (der === null) {
+        if (mode === "if-stapled") return 1;
+        noteVerifyFailure(
+          ssl,
+          'the server stapled no OCSP response (ocspCheck: "require")',
+          OCSP_VERIFY_FAILED,
+        );
+        return 0;
+      }
+      const problem = checkResponse(ssl, der);
+      if (problem === null) return 1;
+      noteVerifyFailure(ssl, problem.text, problem.code);
+      return 0;
+    } catch (error) {
+      noteVerifyFailure(ssl, `checking the stapled OCSP response failed: ${error}`, OCSP_VERIFY_FAILED);
+      return 0;
+    }
+  });
+  libssl.SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, native);
+}
+
+/**
+ * Staples `source`'s response on every connection of the server context at `raw` whose client asks for one.
+ * A function that throws or gives `null` staples nothing.
+ */
+export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSource): void {
+  const { libssl, libcrypto } = loadOpenssl();
+  const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
+    if (ssl === null) return SSL_TLSEXT_ERR_NOACK;
+    let der: Uint8Array | null;
+    try {
+      if (source instanceof Uint8Array) der = source;
+      else {
+        const own = libssl.SSL_get_certificate(ssl);
+        der = own === null ? null : source(describeCertificate(own));
+      }
+    } catch {
+      der = null;
+    }
+    if (!(der instanceof Uint8Array) || der.length === 0) return SSL_TLSEXT_ERR_NOACK;
+    // The SSL takes the buffer and frees it.
+    const copy = libcrypto.CRYPTO_malloc(BigInt(der.length), null, 0);
+    if (copy === null) return SSL_TLSEXT_ERR_NOACK;
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(copy, der.length)).set(der);
+    if (
+      Number(libssl.SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP, BigInt(der.length), copy)) !== 1
+    ) {
+      libcrypto.CRYPTO_free(copy, null, 0);
+      return SSL_TLSEXT_ERR_NOACK;
+    }
+    return SSL_TLSEXT_ERR_OK;
+  });
+  libssl.SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, native);
+}

@@ -1,0 +1,263 @@
+// OCSP stapling, against openssl s_server -status_file and s_client -status and between the module's own ends:
+// a client that asks for and checks the stapled response ("require" / "if-stapled"), a server that staples one
+// (bytes or a function of its certificate). Responses come from the test CA (tests/fixtures/make_certs.sh).
+import assert from "node:assert/strict";
+import {
+  createSslClientContext,
+  createSslServerContext,
+  openTcpStream,
+  type PeerCertificate,
+  SocketStream,
+  SslVerificationFailure,
+} from "../mod.ts";
+import {
+  echoOnce,
+  fixture,
+  fixtureText,
+  identity,
+  roundTrip,
+  runSClient,
+  serveOnce,
+  startOpensslServer,
+  within,
+} from "./_helpers.ts";
+
+const X509_V_ERR_CERT_REVOKED = 23;
+const X509_V_ERR_OCSP_VERIFY_FAILED = 74;
+const X509_V_ERR_OCSP_CERT_UNKNOWN = 75;
+
+const response = (name: string) => Deno.readFileSync(fixture(`ocsp-${name}.der`));
+const trustCa = { ca: fixtureText("ca.pem") };
+
+/** An s_server presenting `cert` that staples the fixture response `staple` (none if `null`). */
+function stapling(staple: string | null, cert = "server") {
+  return startOpensslServer(staple === null ? [] : ["-status_file", fixture(`ocsp-${staple}.der`)], cert);
+}
+
+/** What a client of `context` gets from the server on `port`: its stream, or the error. */
+async function outcome(
+  port: number,
+  options: Parameters<typeof openTcpStream>[2],
+  host = "localhost",
+): Promise<SocketStream | Error> {
+  try {
+    return await within(openTcpStream(host, port, options), 5000, "the handshake");
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+function assertRefused(result: SocketStream | Error, code: number, text: RegExp): void {
+  assert.ok(result instanceof SslVerificationFailure, String(result));
+  assert.equal(result.verifyCode, code, result.message);
+  assert.match(result.message, text);
+}
+
+Deno.test('ocspCheck "require": a good stapled response passes and is readable; no response fails with code 74', async () => {
+  using context = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  {
+    const { peer, port } = await stapling("good");
+    await using _peer = peer;
+    const stream = await outcome(port, { sslCtx: context });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.deepEqual(stream.ocspResponse(), response("good"));
+  }
+  {
+    const { peer, port } = await stapling(null);
+    await using _peer = peer;
+    assertRefused(
+      await outcome(port, { sslCtx: context }),
+      X509_V_ERR_OCSP_VERIFY_FAILED,
+      /stapled no OCSP response/,
+    );
+  }
+});
+
+Deno.test('ocspCheck "if-stapled": no response passes; a bad one fails with the code of what is wrong', async () => {
+  using context = createSslClientContext({ ...trustCa, ocspCheck: "if-stapled" });
+  {
+    const { peer, port } = await stapling(null);
+    await using _peer = peer;
+    const stream = await outcome(port, { sslCtx: context });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.equal(stream.ocspResponse(), null);
+  }
+  const cases: [string, string, string, number, RegExp][] = [
+    ["revoked", "revoked", "localhost", X509_V_ERR_CERT_REVOKED, /says the certificate is revoked/],
+    ["unknown", "wrong-host", "wrong.example", X509_V_ERR_OCSP_CERT_UNKNOWN, /does not know the certificate/],
+    // A response for another certificate says nothing about this one.
+    ["unknown", "server", "localhost", X509_V_ERR_OCSP_CERT_UNKNOWN, /says nothing about this certificate/],
+    ["wrong-signer", "server", "localhost", X509_V_ERR_OCSP_VERIFY_FAILED, /not signed by a responder/],
+    ["stale", "server", "localhost", X509_V_ERR_OCSP_VERIFY_FAILED, /out of date/],
+  ];
+  for (const [staple, cert, host, code, text] of cases) {
+    const { peer, port } = await stapling(staple, cert);
+    await using _peer = peer;
+    const result = await outcome(port, { sslCtx: context, tlsextHostName: host }, "127.0.0.1");
+    assertRefused(result, code, text);
+  }
+});
+
+Deno.test("without ocspCheck the client asks for no response and checks none", async () => {
+  using context = createSslClientContext(trustCa);
+  const { peer, port } = await stapling("revoked", "revoked");
+  await using _peer = peer;
+  const stream = await outcome(port, { sslCtx: context });
+  assert.ok(stream instanceof SocketStream, String(stream));
+  await using _stream = stream;
+  assert.equal(stream.ocspResponse(), null);
+});
+
+Deno.test("ocspResponse: a server staples the bytes for s_client -status, and nothing for a client that does not ask", async () => {
+  using context = createSslServerContext({ ...identity("server"), ocspResponse: response("good") });
+  for (const ask of [true, false]) {
+    await using server = serveOnce(context);
+    const { code, output } = await runSClient(server.port, [
+      "-servername",
+      "localhost",
+      ...(ask ? ["-status"] : []),
+    ]);
+    assert.equal(code, 0, output);
+    if (ask) {
+      assert.match(output, /OCSP Response Status: successful/);
+      assert.match(output, /Cert Status: good/);
+    } else {
+      assert.doesNotMatch(output, /OCSP Response/);
+    }
+    assert.ok((await server.served) instanceof SocketStream);
+  }
+});
+
+Deno.test("ocspResponse as a function: called with the certificate; null or a throw staples nothing", async () => {
+  const seen: PeerCertificate[] = [];
+  let answer: () => Uint8Array | null = () => response("good");
+  using context = createSslServerContext({
+    ...identity("server"),
+    ocspResponse: (certificate) => {
+      seen.push(certificate);
+      return answer();
+    },
+  });
+  using client = createSslClientContext({ ...trustCa, ocspCheck: "if-stapled" });
+  {
+    await using server = serveOnce(context);
+    const stream = await outcome(server.port, { sslCtx: client });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.deepEqual(stream.ocspResponse(), response("good"));
+    assert.match(seen[0].subject, /CN=localhost/);
+  }
+  for (
+    const next of [() => null, () => {
+      throw new Error("responder down");
+    }]
+  ) {
+    answer = next;
+    await using server = serveOnce(context);
+    const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
+    assert.equal(code, 0, output);
+    assert.match(output, /OCSP response: no response sent/);
+  }
+  assert.equal(seen.length, 3);
+});
+
+Deno.test("the module's server and client: a stapled revoked or empty or unreadable response fails the handshake on the client", async () => {
+  using client = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  const cases: [string, Uint8Array, number, RegExp][] = [
+    ["revoked", response("revoked"), X509_V_ERR_CERT_REVOKED, /revoked/],
+    // A successful OCSPResponse with no body.
+    [
+      "server",
+      new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]),
+      X509_V_ERR_OCSP_VERIFY_FAILED,
+      /holds no answer/,
+    ],
+    ["server", new Uint8Array(64).fill(0xff), X509_V_ERR_OCSP_VERIFY_FAILED, /cannot be read/],
+  ];
+  for (const [cert, staple, code, text] of cases) {
+    using context = createSslServerContext({ ...identity(cert), ocspResponse: staple });
+    await using server = serveOnce(context);
+    assertRefused(await outcome(server.port, { sslCtx: client }), code, text);
+    // The server sees the client's alert, not a silent close.
+    assert.ok((await within(server.served, 5000, "the server's handshake")) instanceof Error);
+  }
+});
+
+Deno.test("OCSP options are checked: wrong values, the wrong side, or ocspCheck without verification", () => {
+  assert.throws(
+    () => createSslClientContext({ ocspCheck: "yes" as "require" }),
+    (error: Error) =>
+      error instanceof TypeError && /ocspCheck must be "require" or "if-stapled"/.test(error.message),
+  );
+  assert.throws(
+    () => createSslClientContext({ verify: false, ocspCheck: "require" }),
+    (error: Error) => error instanceof TypeError && /needs verify: true/.test(error.message),
+  );
+  assert.throws(
+    () => createSslServerContext({ ...identity("server"), ocspCheck: "require" } as never),
+    (error: Error) => error instanceof TypeError && /unknown option "ocspCheck"/.test(error.message),
+  );
+  assert.throws(
+    () => createSslClientContext({ ocspResponse: response("good") } as never),
+    (error: Error) => error instanceof TypeError && /unknown option "ocspResponse"/.test(error.message),
+  );
+  for (const bad of [new Uint8Array(0), "good", 42, null]) {
+    assert.throws(
+      () => createSslServerContext({ ...identity("server"), ocspResponse: bad as never }),
+      (error: Error) =>
+        error instanceof TypeError && /ocspResponse must be a DER OCSP response/.test(error.message),
+    );
+  }
+});
+
+Deno.test("ocspResponse() is null for a server that staples none, and an error on a closed stream", async () => {
+  using context = createSslServerContext(identity("server"));
+  using client = createSslClientContext(trustCa);
+  await using server = serveOnce(context);
+  const stream = await outcome(server.port, { sslCtx: client });
+  assert.ok(stream instanceof SocketStream, String(stream));
+  assert.equal(stream.ocspResponse(), null);
+  await stream.close();
+  assert.throws(() => stream.ocspResponse(), Deno.errors.BadResource);
+});
+
+/** Connects a client of `client` to a fresh server of `server`, echoes once, and gives back its session. */
+async function sessionFrom(
+  server: ReturnType<typeof createSslServerContext>,
+  options: Parameters<typeof openTcpStream>[2],
+): Promise<{ session: Uint8Array | null; reused: boolean } | Error> {
+  await using listening = serveOnce(server);
+  const stream = await outcome(listening.port, options);
+  if (stream instanceof Error) return stream;
+  await using _stream = stream;
+  const served = await within(listening.served, 5000, "the server's handshake");
+  if (served instanceof Error) throw served;
+  const echoed = echoOnce(served);
+  assert.equal(await roundTrip(stream, "ping"), "ping");
+  await within(echoed, 5000, "the echo");
+  return { session: stream.session(), reused: stream.isSessionReused() };
+}
+
+Deno.test("a session checked by ocspCheck resumes without a new response (TLS 1.2 and 1.3); one made without it does not", async () => {
+  using server = createSslServerContext({ ...identity("server"), ocspResponse: response("good") });
+  for (const version of ["tls-v1-2", "tls-v1-3"] as const) {
+    using client = createSslClientContext({ ...trustCa, ocspCheck: "require", maxProtocolVersion: version });
+    const first = await sessionFrom(server, { sslCtx: client });
+    assert.ok(!(first instanceof Error), String(first));
+    assert.ok(first.session !== null, `a ${version} session`);
+    const second = await sessionFrom(server, { sslCtx: client, session: first.session });
+    assert.ok(!(second instanceof Error), String(second));
+    assert.equal(second.reused, true, version);
+  }
+  // A session from a client that did not check is not resumed by one that does: a full handshake checks.
+  using silent = createSslServerContext(identity("server"));
+  using unchecked = createSslClientContext(trustCa);
+  using checking = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  const first = await sessionFrom(silent, { sslCtx: unchecked });
+  assert.ok(!(first instanceof Error) && first.session !== null, String(first));
+  const second = await sessionFrom(silent, { sslCtx: checking, session: first.session });
+  assert.ok(second instanceof Error, "resumed a session no OCSP check had vouched for");
+  assertRefused(second, X509_V_ERR_OCSP_VERIFY_FAILED, /stapled no OCSP response/);
+});
