@@ -158,9 +158,14 @@ export interface SslClientContextOptions extends SslContextOptions {
    * (signed by the issuer or a responder it delegates to, current within 5 minutes): "require" fails a server
    * that staples none (code 74), "if-stapled" only one whose response is bad. Either way a response saying
    * "revoked" fails with code 23, "unknown" with 75. A resumed session was checked when it was made.
-   * `stream.ocspResponse()` gives the response. Needs `verify`. Off by default.
+   * `stream.ocspResponse` gives the response. Needs `verify`. Off by default.
    */
   ocspCheck?: OcspCheck;
+  /**
+   * Ask the server for a stapled OCSP response without checking it (`ocspCheck` checks it, and asks too):
+   * `stream.ocspResponse` gives it, for the application to judge. Off by default.
+   */
+  requestOcsp?: boolean;
 }
 
 /**
@@ -225,7 +230,14 @@ const SHARED_KEYS = [
   "opensslCtxConfigureCallback",
   "opensslSslConfigureCallback",
 ];
-const CLIENT_KEYS = new Set([...SHARED_KEYS, "verify", "tlsextHostName", "session", "ocspCheck"]);
+const CLIENT_KEYS = new Set([
+  ...SHARED_KEYS,
+  "verify",
+  "tlsextHostName",
+  "session",
+  "ocspCheck",
+  "requestOcsp",
+]);
 const SERVER_KEYS = new Set([
   ...SHARED_KEYS,
   "requestClientCert",
@@ -351,6 +363,12 @@ function checkOptions(name: string, options: SslClientContextOptions & SslServer
     options.ocspCheck !== undefined && options.ocspCheck !== "require" && options.ocspCheck !== "if-stapled"
   ) {
     throw new TypeError(`ocspCheck must be "require" or "if-stapled", got ${describe(options.ocspCheck)}`);
+  }
+  if (options.requestOcsp !== undefined && typeof options.requestOcsp !== "boolean") {
+    throw new TypeError(`requestOcsp must be a boolean, got ${describe(options.requestOcsp)}`);
+  }
+  if (options.requestOcsp === false && options.ocspCheck !== undefined) {
+    throw new TypeError(`${name}: ocspCheck asks for the response: it cannot go with requestOcsp: false`);
   }
   const response = options.ocspResponse;
   if (
@@ -868,9 +886,9 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
     else recordVerificationChoice("ctx", ctx.pointer, false);
     if (options.ocspCheck !== undefined) {
       if (!verify) throw new TypeError("ocspCheck checks the verified chain: it needs verify: true");
-      requestOcsp(ctx.pointer);
       checkStapledResponses(ctx.pointer, options.ocspCheck);
     }
+    if (options.ocspCheck !== undefined || options.requestOcsp) requestOcsp(ctx.pointer);
   });
 }
 

@@ -322,6 +322,27 @@ export class SocketStream implements Deno.Conn {
     return this.#negotiated()?.alpnProtocol ?? null;
   }
 
+  /**
+   * The OCSP response the server stapled (DER; `openssl ocsp -respin` reads it), or `null`: before the
+   * handshake, on a plain or closed stream, when the server stapled none, when this client did not ask
+   * (`requestOcsp`, `ocspCheck`), or when the session was resumed. A client with `ocspCheck` has checked it by
+   * now. On a server, the response it stapled.
+   *
+   * @example
+   * ```ts
+   * import { createSslClientContext, openTcpStream } from "@comm/socket-stream";
+   *
+   * using context = createSslClientContext({ requestOcsp: true });
+   * await using stream = await openTcpStream("example.com", 443, { sslCtx: context });
+   * console.log(stream.ocspResponse?.length ?? "no response stapled");
+   * ```
+   */
+  get ocspResponse(): Uint8Array | null {
+    const session = this.#internals.session;
+    if (this.#closing || !session || !session.engine.handshakeDone || session.objects.ssl.freed) return null;
+    return stapledResponse(session.objects.ssl.pointer);
+  }
+
   #negotiated(): NegotiatedParameters | null {
     return this.#closing ? null : this.#internals.session?.negotiated ?? null;
   }
@@ -338,27 +359,6 @@ export class SocketStream implements Deno.Conn {
     const session = this.#internals.session;
     if (!session || !session.engine.handshakeDone) return null;
     return peerCertificateOf(session.objects.ssl.pointer);
-  }
-
-  /**
-   * The OCSP response the server stapled (DER; `openssl ocsp -respin` reads it), or `null` when it stapled
-   * none, this client did not ask (`ocspCheck`), or the session was resumed. A client that checks it has
-   * checked it by now. On a server, the response it stapled.
-   *
-   * @returns the response bytes, or `null`.
-   * @throws {SocketError} before the handshake or on a plain stream.
-   * @throws {Deno.errors.BadResource} after `close()`.
-   * @example
-   * ```ts
-   * import { createSslClientContext, openTcpStream } from "@comm/socket-stream";
-   *
-   * using context = createSslClientContext({ ocspCheck: "if-stapled" });
-   * await using stream = await openTcpStream("example.com", 443, { sslCtx: context });
-   * console.log(stream.ocspResponse()?.length ?? "no response stapled");
-   * ```
-   */
-  ocspResponse(): Uint8Array | null {
-    return stapledResponse(this.#handshakenSsl("ocspResponse()"));
   }
 
   // The SSL of a handshaken session, for inspection.

@@ -463,17 +463,20 @@ export async function roundTrip(stream: SocketStream, text: string): Promise<str
   return decoder.decode(await readBytes(stream, encoder.encode(text).length));
 }
 
-/** Starts `gnutls-serv --echo` with the server fixture on a free port; resolves once it accepts. */
-export async function startGnutlsServer(extraArgs: string[] = []): Promise<{ peer: Peer; port: number }> {
+/** Starts `gnutls-serv --echo` with the fixture certificate `cert` on a free port; resolves once it accepts. */
+export async function startGnutlsServer(
+  extraArgs: string[] = [],
+  cert = "server",
+): Promise<{ peer: Peer; port: number }> {
   const port = freePort();
   const peer = new Peer("gnutls-serv", [
     "--echo",
     "--port",
     String(port),
     "--x509certfile",
-    fixture("server.pem"),
+    fixture(`${cert}.pem`),
     "--x509keyfile",
-    fixture("server.key"),
+    fixture(`${cert}.key`),
     ...extraArgs,
   ]);
   await waitForPort(port);

@@ -1,4 +1,5 @@
-// OCSP stapling, against openssl s_server -status_file and s_client -status and between the module's own ends:
+// OCSP stapling, against openssl s_server -status_file and s_client -status, gnutls-serv --ocsp-response and
+// gnutls-cli (which checks a stapled response by itself), and between the module's own ends:
 // a client that asks for and checks the stapled response ("require" / "if-stapled"), a server that staples one
 // (bytes or a function of its certificate). Responses come from the test CA (tests/fixtures/make_certs.sh).
 import assert from "node:assert/strict";
@@ -18,6 +19,7 @@ import {
   roundTrip,
   runSClient,
   serveOnce,
+  startGnutlsServer,
   startOpensslServer,
   within,
 } from "./_helpers.ts";
@@ -61,7 +63,7 @@ Deno.test('ocspCheck "require": a good stapled response passes and is readable; 
     const stream = await outcome(port, { sslCtx: context });
     assert.ok(stream instanceof SocketStream, String(stream));
     await using _stream = stream;
-    assert.deepEqual(stream.ocspResponse(), response("good"));
+    assert.deepEqual(stream.ocspResponse, response("good"));
   }
   {
     const { peer, port } = await stapling(null);
@@ -82,7 +84,7 @@ Deno.test('ocspCheck "if-stapled": no response passes; a bad one fails with the 
     const stream = await outcome(port, { sslCtx: context });
     assert.ok(stream instanceof SocketStream, String(stream));
     await using _stream = stream;
-    assert.equal(stream.ocspResponse(), null);
+    assert.equal(stream.ocspResponse, null);
   }
   const cases: [string, string, string, number, RegExp][] = [
     ["revoked", "revoked", "localhost", X509_V_ERR_CERT_REVOKED, /says the certificate is revoked/],
@@ -100,14 +102,16 @@ Deno.test('ocspCheck "if-stapled": no response passes; a bad one fails with the 
   }
 });
 
-Deno.test("without ocspCheck the client asks for no response and checks none", async () => {
-  using context = createSslClientContext(trustCa);
-  const { peer, port } = await stapling("revoked", "revoked");
-  await using _peer = peer;
-  const stream = await outcome(port, { sslCtx: context });
-  assert.ok(stream instanceof SocketStream, String(stream));
-  await using _stream = stream;
-  assert.equal(stream.ocspResponse(), null);
+Deno.test("requestOcsp asks without checking: a revoked response is handed over; without either, none is asked for", async () => {
+  for (const [options, expected] of [[{ requestOcsp: true }, response("revoked")], [{}, null]] as const) {
+    using context = createSslClientContext({ ...trustCa, ...options });
+    const { peer, port } = await stapling("revoked", "revoked");
+    await using _peer = peer;
+    const stream = await outcome(port, { sslCtx: context });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.deepEqual(stream.ocspResponse, expected);
+  }
 });
 
 Deno.test("ocspResponse: a server staples the bytes for s_client -status, and nothing for a client that does not ask", async () => {
@@ -130,6 +134,55 @@ Deno.test("ocspResponse: a server staples the bytes for s_client -status, and no
   }
 });
 
+Deno.test("GnuTLS: the module's client checks gnutls-serv's staple; gnutls-cli checks the module's", async () => {
+  using client = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  for (const [cert, staple] of [["server", "good"], ["revoked", "revoked"]]) {
+    // gnutls-serv refuses to staple a response that says its own certificate is revoked, unless told.
+    const args = ["--ocsp-response", fixture(`ocsp-${staple}.der`), "--ignore-ocsp-response-errors"];
+    const { peer, port } = await startGnutlsServer(args, cert);
+    await using _peer = peer;
+    const result = await outcome(port, { sslCtx: client });
+    if (staple === "good") {
+      assert.ok(result instanceof SocketStream, String(result));
+      await result.close();
+    } else assertRefused(result, X509_V_ERR_CERT_REVOKED, /revoked/);
+  }
+  for (
+    const [cert, staple, verdict] of [["server", "good", /certificate is trusted/], [
+      "revoked",
+      "revoked",
+      /revoked/,
+    ]] as const
+  ) {
+    using context = createSslServerContext({ ...identity(cert), ocspResponse: response(staple) });
+    await using server = serveOnce(context);
+    const saved = await Deno.makeTempFile();
+    try {
+      const child = new Deno.Command("gnutls-cli", {
+        args: [
+          "--x509cafile",
+          fixture("ca.pem"),
+          "--port",
+          String(server.port),
+          "--save-ocsp",
+          saved,
+          "localhost",
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const { stdout, stderr } = await within(child.output(), 10_000, "gnutls-cli");
+      assert.match(new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr), verdict);
+      assert.deepEqual(Deno.readFileSync(saved), response(staple));
+    } finally {
+      Deno.removeSync(saved);
+    }
+    const served = await within(server.served, 5000, "the server's handshake");
+    if (staple === "revoked") assert.ok(served instanceof Error, "gnutls-cli accepted a revoked certificate");
+  }
+});
+
 Deno.test("ocspResponse as a function: called with the certificate; null or a throw staples nothing", async () => {
   const seen: PeerCertificate[] = [];
   let answer: () => Uint8Array | null = () => response("good");
@@ -146,7 +199,7 @@ Deno.test("ocspResponse as a function: called with the certificate; null or a th
     const stream = await outcome(server.port, { sslCtx: client });
     assert.ok(stream instanceof SocketStream, String(stream));
     await using _stream = stream;
-    assert.deepEqual(stream.ocspResponse(), response("good"));
+    assert.deepEqual(stream.ocspResponse, response("good"));
     assert.match(seen[0].subject, /CN=localhost/);
   }
   for (
@@ -203,6 +256,14 @@ Deno.test("OCSP options are checked: wrong values, the wrong side, or ocspCheck 
     () => createSslClientContext({ ocspResponse: response("good") } as never),
     (error: Error) => error instanceof TypeError && /unknown option "ocspResponse"/.test(error.message),
   );
+  assert.throws(
+    () => createSslClientContext({ requestOcsp: "yes" as never }),
+    (error: Error) => error instanceof TypeError && /requestOcsp must be a boolean/.test(error.message),
+  );
+  assert.throws(
+    () => createSslClientContext({ requestOcsp: false, ocspCheck: "require" }),
+    (error: Error) => error instanceof TypeError && /cannot go with requestOcsp: false/.test(error.message),
+  );
   for (const bad of [new Uint8Array(0), "good", 42, null]) {
     assert.throws(
       () => createSslServerContext({ ...identity("server"), ocspResponse: bad as never }),
@@ -212,15 +273,24 @@ Deno.test("OCSP options are checked: wrong values, the wrong side, or ocspCheck 
   }
 });
 
-Deno.test("ocspResponse() is null for a server that staples none, and an error on a closed stream", async () => {
-  using context = createSslServerContext(identity("server"));
-  using client = createSslClientContext(trustCa);
+Deno.test("stream.ocspResponse is null for a server that staples none, on the server's end, and once closed", async () => {
+  using context = createSslServerContext({ ...identity("server"), ocspResponse: response("good") });
+  using client = createSslClientContext({ ...trustCa, requestOcsp: true });
   await using server = serveOnce(context);
   const stream = await outcome(server.port, { sslCtx: client });
   assert.ok(stream instanceof SocketStream, String(stream));
-  assert.equal(stream.ocspResponse(), null);
+  const served = await within(server.served, 5000, "the server's handshake");
+  assert.ok(served instanceof SocketStream, String(served));
+  assert.deepEqual(served.ocspResponse, response("good"));
+  assert.deepEqual(stream.ocspResponse, response("good"));
   await stream.close();
-  assert.throws(() => stream.ocspResponse(), Deno.errors.BadResource);
+  assert.equal(stream.ocspResponse, null);
+  using silent = createSslServerContext(identity("server"));
+  await using plain = serveOnce(silent);
+  const other = await outcome(plain.port, { sslCtx: client });
+  assert.ok(other instanceof SocketStream, String(other));
+  await using _other = other;
+  assert.equal(other.ocspResponse, null);
 });
 
 /** Connects a client of `client` to a fresh server of `server`, echoes once, and gives back its session. */
