@@ -32,7 +32,8 @@ import {
   nameToVerify,
   requireVerification,
 } from "../ffi/_verify_policy.ts";
-import { recordRoute, SslAbstractContext } from "./abstract_context.ts";
+import { SslAbstractContext } from "./abstract_context.ts";
+import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";

@@ -17,7 +17,7 @@ import {
   SslHandshakeTimeout,
   startUpServer,
 } from "../mod.ts";
-import { hostMatches } from "../streams/abstract_context.ts";
+import { hostMatches } from "../streams/_sni_routing.ts";
 import {
   assertNoLiveObjects,
   decoder,

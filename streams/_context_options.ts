@@ -1,0 +1,370 @@
+/**
+ * The options of the abstract contexts (`createSslClientContext`, `createSslServerContext`): their types, the
+ * checks that refuse a wrong one before anything native is made, and what of them a session is bound to.
+ *
+ * @module
+ */
+
+import { encodeAlpn } from "../ffi/_alpn.ts";
+import { checkNoNul } from "../ffi/_cstring.ts";
+import type { OcspCheck, OcspResponseSource } from "../ffi/_ocsp.ts";
+import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
+import { functionId } from "../ffi/_verify_policy.ts";
+import { isProtocolVersion, type SslProtocolVersion } from "../ffi/connection_info.ts";
+import type { PasswordCallback } from "../ffi/password.ts";
+import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
+import { checkPins, type VerifyCallback, verifyFlagBits, type VerifyFlags } from "../ffi/verification.ts";
+import { checkHostName } from "./_host_name.ts";
+import type { SslAbstractContext } from "./abstract_context.ts";
+
+/** What client and server contexts share. */
+export interface SslContextOptions {
+  /** A PEM file with the certificate, then any intermediates. */
+  certFile?: string;
+  /** A PEM file with the private key. */
+  keyFile?: string;
+  /** The certificate (then any intermediates) as PEM text. */
+  cert?: string;
+  /** The private key as PEM text. */
+  key?: string;
+  /** The password of an encrypted private key. */
+  password?: string;
+  /** Asked for the password of an encrypted private key. */
+  passwordCallback?: PasswordCallback;
+  /**
+   * A PKCS#12 bundle (`.p12` / `.pfx` bytes) holding the certificate, its key and any chain certificates,
+   * opened with `password` (empty if none; nothing ever prompts). Instead of cert/key or certFile/keyFile.
+   */
+  pfx?: Uint8Array;
+  /** A PKCS#12 file, read by OpenSSL itself, as `pfx`. */
+  pfxFile?: string;
+  /**
+   * Extra trusted CAs, added to the trust store: PEM text (one or more certificates), DER or PEM bytes, or a
+   * list of those.
+   */
+  ca?: PemOrDer;
+  /**
+   * Certificate revocation lists (PEM text, DER or PEM bytes, or a list), checked as `crlCheck` says: a
+   * revoked certificate fails with `SslVerificationFailure` code 23.
+   */
+  crl?: PemOrDer;
+  /** A PEM file of CRLs, as `crl`. */
+  crlFile?: string;
+  /**
+   * What the CRLs cover: the peer's own certificate ("leaf"), or every certificate of its chain ("chain",
+   * where a CA without a CRL fails with code 3). The default with a CRL is "leaf".
+   */
+  crlCheck?: "leaf" | "chain";
+  /**
+   * The most intermediate CAs a peer's chain may have; a longer one fails with code 22. OpenSSL's default
+   * is 100.
+   */
+  verifyDepth?: number;
+  /** OpenSSL's verification flags by name, e.g. `{ partialChain: true }` (see `VerifyFlags`). */
+  verifyFlags?: VerifyFlags;
+  /**
+   * SHA-256 pins of SubjectPublicKeyInfos, `"sha256/<base64>"` (HPKP's and curl's `--pinnedpubkey` form;
+   * `PeerCertificate.spkiSha256` gives it): the handshake fails, naming the pins and the keys seen, unless a
+   * certificate of the verified chain matches one. Checked during the handshake, before any byte is sent;
+   * it needs verification on (a server: `requestClientCert` or `requireClientCert`).
+   */
+  pins?: readonly string[];
+  /** A PEM file of trusted CAs, instead of the system store. */
+  opensslTrustedFile?: string;
+  /** A hashed directory of trusted CAs (`openssl rehash`), instead of the system store. */
+  opensslTrustedDirectory?: string;
+  /**
+   * The lowest version accepted. "tls-v1" and "tls-v1-1" also lower the
+   * security level to 0 for this context only (they sign with SHA-1).
+   * @default {"tls-v1-2"}
+   */
+  protocolVersion?: SslProtocolVersion;
+  /** The highest version offered; none by default. */
+  maxProtocolVersion?: SslProtocolVersion;
+  /** Decides each certificate of the peer's chain (see `setVerificationMode`). */
+  verifyCallback?: VerifyCallback;
+  /** Protocols for ALPN, in preference order. */
+  alpnProtocols?: readonly string[];
+  /** The TLS 1.2-and-below cipher list (OpenSSL syntax). */
+  ciphers?: string;
+  /** The TLS 1.3 cipher suites. */
+  ciphersuites?: string;
+  /** The key exchange groups, e.g. "X25519:P-256". */
+  groups?: string;
+  /** Receives each key log line (NSS format, for Wireshark). Off unless given: it reveals the keys. */
+  keylog?: (line: string) => void;
+  /** Appends each key log line to this file. Off unless given. */
+  keylogFile?: string;
+  /** Called with the new SSL_CTX after everything above is applied. */
+  opensslCtxConfigureCallback?: (ctx: SslCtxPointer) => void;
+  /** Called with each new SSL made from this context. */
+  opensslSslConfigureCallback?: (ssl: SslPointer) => void;
+}
+
+/** Options of `createSslClientContext`. */
+export interface SslClientContextOptions extends SslContextOptions {
+  /**
+   * Verify the server's chain and name; turning it off is for tests only.
+   * @default {true}
+   */
+  verify?: boolean;
+  /** The server name to send (SNI) and verify, when the connection gives none. */
+  tlsextHostName?: string;
+  /** A session from `stream.session()` to offer for resumption. */
+  session?: Uint8Array;
+  /**
+   * Ask the server for a stapled OCSP response and check it during the handshake, against the verified chain
+   * (signed by the issuer or a responder it delegates to, current within 5 minutes): "require" fails a server
+   * that staples none (code 74), "if-stapled" only one whose response is bad. Either way a response saying
+   * "revoked" fails with code 23, "unknown" with 75. A resumed session was checked when it was made.
+   * `stream.ocspResponse` gives the response. Needs `verify`. Off by default.
+   */
+  ocspCheck?: OcspCheck;
+  /**
+   * Ask the server for a stapled OCSP response without checking it (`ocspCheck` checks it, and asks too):
+   * `stream.ocspResponse` gives it, for the application to judge. Off by default.
+   */
+  requestOcsp?: boolean;
+}
+
+/**
+ * Server contexts by the name a client asks for (SNI): a map of host names
+ * (`*.example.com` matches one label) to contexts, or a function.
+ */
+export type SniContexts =
+  | Record<string, SslAbstractContext>
+  | Map<string, SslAbstractContext>
+  | ((name: string) => SslAbstractContext | undefined);
+
+/** Options of `createSslServerContext`. */
+export interface SslServerContextOptions extends SslContextOptions {
+  /**
+   * Other server contexts to use when the client asks for their names (SNI); this one is the default. The
+   * name is read from the ClientHello before the connection's SSL is made, and the SSL is made from the
+   * chosen context, so all of its settings hold. A function that throws refuses the client with an
+   * unrecognized_name alert. Only the context given as `sslCtx` routes: a chosen context's own `sni` is not
+   * consulted.
+   */
+  sni?: SniContexts;
+  /** Ask for a client certificate and verify it if one comes. */
+  requestClientCert?: boolean;
+  /** Require a valid client certificate (implies `requestClientCert`). */
+  requireClientCert?: boolean;
+  /**
+   * The OCSP response (DER, from the CA's responder: `openssl ocsp -respout`) to staple for clients that ask,
+   * or a function of this context's certificate that gives the current one (or `null` for none); it runs in
+   * each handshake, synchronously, so keep it to a lookup. A function that throws or gives anything but bytes
+   * staples nothing. The module does not fetch responses: refresh them before their nextUpdate.
+   */
+  ocspResponse?: OcspResponseSource;
+}
+
+const SHARED_KEYS = [
+  "pfx",
+  "pfxFile",
+  "crl",
+  "crlFile",
+  "crlCheck",
+  "verifyDepth",
+  "verifyFlags",
+  "pins",
+  "certFile",
+  "keyFile",
+  "cert",
+  "key",
+  "password",
+  "passwordCallback",
+  "ca",
+  "opensslTrustedFile",
+  "opensslTrustedDirectory",
+  "protocolVersion",
+  "maxProtocolVersion",
+  "verifyCallback",
+  "alpnProtocols",
+  "ciphers",
+  "ciphersuites",
+  "groups",
+  "keylog",
+  "keylogFile",
+  "opensslCtxConfigureCallback",
+  "opensslSslConfigureCallback",
+];
+/** The options a client context takes. */
+export const CLIENT_KEYS = new Set([
+  ...SHARED_KEYS,
+  "verify",
+  "tlsextHostName",
+  "session",
+  "ocspCheck",
+  "requestOcsp",
+]);
+/** The options a server context takes. */
+export const SERVER_KEYS = new Set([
+  ...SHARED_KEYS,
+  "requestClientCert",
+  "requireClientCert",
+  "sni",
+  "ocspResponse",
+]);
+
+/** Refuses an option `known` does not list, naming it. */
+export function checkKeys(name: string, options: object, known: Set<string>): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`${name}: unknown option ${JSON.stringify(key)}`);
+  }
+}
+
+function checkString(name: string, value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
+  }
+  checkNoNul(value, name);
+}
+
+function checkFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  }
+}
+
+/** Refuses a wrong option value with a `TypeError` or `RangeError` naming the option, before anything native. */
+export function checkOptions(name: string, options: SslClientContextOptions & SslServerContextOptions): void {
+  for (
+    const key of [
+      "certFile",
+      "keyFile",
+      "cert",
+      "key",
+      "pfxFile",
+      "crlFile",
+      "opensslTrustedFile",
+      "opensslTrustedDirectory",
+      "ciphers",
+      "ciphersuites",
+      "groups",
+      "keylogFile",
+      "tlsextHostName",
+    ] as const
+  ) {
+    checkString(key, options[key]);
+  }
+  if (options.password !== undefined) checkNoNul(options.password, "password");
+  for (
+    const key of [
+      "passwordCallback",
+      "verifyCallback",
+      "keylog",
+      "opensslCtxConfigureCallback",
+      "opensslSslConfigureCallback",
+    ] as const
+  ) {
+    checkFunction(key, options[key]);
+  }
+  for (const key of ["protocolVersion", "maxProtocolVersion"] as const) {
+    if (options[key] !== undefined && !isProtocolVersion(options[key])) {
+      throw new RangeError(
+        `${key} must be "tls-v1", "tls-v1-1", "tls-v1-2" or "tls-v1-3", got ${describe(options[key])}`,
+      );
+    }
+  }
+  if (options.protocolVersion === "v3" || options.maxProtocolVersion === "v3") {
+    throw new RangeError(`${name}: SSLv3 is not available in OpenSSL 3`);
+  }
+  if (options.alpnProtocols !== undefined) encodeAlpn(options.alpnProtocols);
+  for (const key of ["ca", "crl"] as const) {
+    if (options[key] !== undefined && !isPemOrDer(options[key])) {
+      throw new TypeError(
+        `${key} must be PEM text, DER or PEM bytes, or a non-empty list of those, got ${
+          describe(options[key])
+        }`,
+      );
+    }
+  }
+  if (options.pfx !== undefined && (!(options.pfx instanceof Uint8Array) || options.pfx.length === 0)) {
+    throw new TypeError(`pfx must be the bytes of a PKCS#12 bundle, got ${describe(options.pfx)}`);
+  }
+  const identities = [options.certFile, options.cert, options.pfx, options.pfxFile].filter((x) =>
+    x !== undefined
+  );
+  if (identities.length > 1) {
+    throw new TypeError(`${name}: give one of certFile/keyFile, cert/key, pfx or pfxFile`);
+  }
+  if (options.crlCheck !== undefined && options.crlCheck !== "leaf" && options.crlCheck !== "chain") {
+    throw new TypeError(`crlCheck must be "leaf" or "chain", got ${describe(options.crlCheck)}`);
+  }
+  if (options.crlCheck !== undefined && options.crl === undefined && options.crlFile === undefined) {
+    throw new TypeError(`${name}: crlCheck needs crl or crlFile`);
+  }
+  if (
+    options.verifyDepth !== undefined &&
+    (!Number.isInteger(options.verifyDepth) || options.verifyDepth < 0 || options.verifyDepth > 100)
+  ) {
+    throw new RangeError(
+      `verifyDepth must be an integer from 0 to 100, got ${describe(options.verifyDepth)}`,
+    );
+  }
+  if (options.verifyFlags !== undefined) verifyFlagBits(options.verifyFlags);
+  if (options.pins !== undefined) checkPins(options.pins);
+  if (options.tlsextHostName !== undefined) checkHostName(options.tlsextHostName, "tlsextHostName");
+  if ((options.certFile === undefined) !== (options.keyFile === undefined)) {
+    throw new TypeError(`${name}: certFile and keyFile go together`);
+  }
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new TypeError(`${name}: cert and key go together`);
+  }
+  if (options.cert !== undefined && options.certFile !== undefined) {
+    throw new TypeError(`${name}: give cert/key or certFile/keyFile, not both`);
+  }
+  if (
+    options.ocspCheck !== undefined && options.ocspCheck !== "require" && options.ocspCheck !== "if-stapled"
+  ) {
+    throw new TypeError(`ocspCheck must be "require" or "if-stapled", got ${describe(options.ocspCheck)}`);
+  }
+  if (options.requestOcsp !== undefined && typeof options.requestOcsp !== "boolean") {
+    throw new TypeError(`requestOcsp must be a boolean, got ${describe(options.requestOcsp)}`);
+  }
+  if (options.requestOcsp === false && options.ocspCheck !== undefined) {
+    throw new TypeError(`${name}: ocspCheck asks for the response: it cannot go with requestOcsp: false`);
+  }
+  const response = options.ocspResponse;
+  if (
+    response !== undefined && typeof response !== "function" &&
+    !(response instanceof Uint8Array && response.length > 0)
+  ) {
+    throw new TypeError(
+      `ocspResponse must be a DER OCSP response or a function giving one, got ${describe(response)}`,
+    );
+  }
+  if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
+    throw new TypeError(
+      `session must be a Uint8Array from stream.session(), got ${describe(options.session)}`,
+    );
+  }
+}
+
+/**
+ * What a context promises about authentication, identity, versions and ciphers, as text: a server's session id
+ * context is its digest, so a session made under one policy never resumes under another (contexts that share
+ * ticket keys, SNI contexts) while equal configurations, in any process, resume each other's sessions; a
+ * client's sessions carry it too. A function (a verify or configure callback, which may decide anything)
+ * counts by identity, in this process.
+ */
+export function configurationOf(options: SslClientContextOptions & SslServerContextOptions): string {
+  // Secrets and what does not bear on authentication stay out.
+  const {
+    sni: _sni,
+    keylog: _keylog,
+    keylogFile: _keylogFile,
+    key: _key,
+    pfx: _pfx,
+    password: _password,
+    passwordCallback: _passwordCallback,
+    session: _session,
+    tlsextHostName: _tlsextHostName,
+    // What a server staples changes as responses are refreshed; it does not change who it is.
+    ocspResponse: _ocspResponse,
+    ...rest
+  } = options;
+  return JSON.stringify(rest, (_name, value) => typeof value === "function" ? functionId(value) : value);
+}
