@@ -137,20 +137,26 @@ function withNativeBuffer<T>(length: number, body: (native: Deno.PointerObject) 
   }
 }
 
+/** The SSL_SESSION at `session` in DER, or `null` if it cannot be resumed. */
+export function sessionBytes(session: Deno.PointerObject): Uint8Array | null {
+  const { libssl } = loadOpenssl();
+  if (libssl.SSL_SESSION_is_resumable(session) !== 1) return null;
+  const length = libssl.i2d_SSL_SESSION(session, null);
+  if (length <= 0) return null;
+  return withNativeBuffer(length, (native) => {
+    const cell = new BigUint64Array([Deno.UnsafePointer.value(native)]);
+    libssl.i2d_SSL_SESSION(session, cell);
+    return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, length)).slice();
+  });
+}
+
 /** The current session of `ssl` in DER, or `null` if it cannot be resumed. */
 export function sessionBytesOf(ssl: Deno.PointerObject): Uint8Array | null {
   const { libssl } = loadOpenssl();
   const session = libssl.SSL_get1_session(ssl);
   if (session === null) return null;
   try {
-    if (libssl.SSL_SESSION_is_resumable(session) !== 1) return null;
-    const length = libssl.i2d_SSL_SESSION(session, null);
-    if (length <= 0) return null;
-    return withNativeBuffer(length, (native) => {
-      const cell = new BigUint64Array([Deno.UnsafePointer.value(native)]);
-      libssl.i2d_SSL_SESSION(session, cell);
-      return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, length)).slice();
-    });
+    return sessionBytes(session);
   } finally {
     libssl.SSL_SESSION_free(session);
   }

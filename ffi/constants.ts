@@ -260,3 +260,18 @@ export const SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL = 1120;
 
 /** `SSL_CTRL_SET_TLSEXT_SERVERNAME_CB` (ssl.h): `SSL_CTX_set_tlsext_servername_callback`. */
 export const SSL_CTRL_SET_TLSEXT_SERVERNAME_CB = 53;
+
+/** `SSL_CTRL_GET_TLSEXT_TICKET_KEYS` (ssl.h): `SSL_CTX_get_tlsext_ticket_keys`. */
+export const SSL_CTRL_GET_TLSEXT_TICKET_KEYS = 58;
+/** `SSL_CTRL_SET_TLSEXT_TICKET_KEYS` (ssl.h): `SSL_CTX_set_tlsext_ticket_keys`. */
+export const SSL_CTRL_SET_TLSEXT_TICKET_KEYS = 59;
+/** `SSL_SESS_CACHE_OFF` (ssl.h). */
+export const SSL_SESS_CACHE_OFF = 0x0000;
+/** `SSL_SESS_CACHE_SERVER` (ssl.h). */
+export const SSL_SESS_CACHE_SERVER = 0x0002;
+/** `SSL_CTRL_SET_MSG_CALLBACK_ARG` (ssl.h): `SSL_CTX_set_msg_callback_arg`. */
+export const SSL_CTRL_SET_MSG_CALLBACK_ARG = 16;
+/** `SSL_KEY_UPDATE_NOT_REQUESTED` (ssl.h). */
+export const SSL_KEY_UPDATE_NOT_REQUESTED = 0;
+/** `SSL_KEY_UPDATE_REQUESTED` (ssl.h). */
+export const SSL_KEY_UPDATE_REQUESTED = 1;

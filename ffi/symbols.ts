@@ -223,6 +223,43 @@ export const libsslSymbols = {
   SSL_get_certificate: { parameters: ["pointer"], result: "pointer" },
   // X509 *SSL_get0_peer_certificate(const SSL *s);
   SSL_get0_peer_certificate: { parameters: ["pointer"], result: "pointer" },
+  // long SSL_CTX_set_timeout(SSL_CTX *ctx, long t);  -- seconds; returns the previous value
+  SSL_CTX_set_timeout: { parameters: ["pointer", "i64"], result: "i64" },
+  // int SSL_CTX_set_num_tickets(SSL_CTX *ctx, size_t num_tickets);
+  SSL_CTX_set_num_tickets: { parameters: ["pointer", "usize"], result: "i32" },
+  // void SSL_CTX_set_psk_client_callback(SSL_CTX *ctx, SSL_psk_client_cb_func cb);
+  SSL_CTX_set_psk_client_callback: { parameters: ["pointer", "function"], result: "void" },
+  // void SSL_CTX_set_psk_server_callback(SSL_CTX *ctx, SSL_psk_server_cb_func cb);
+  SSL_CTX_set_psk_server_callback: { parameters: ["pointer", "function"], result: "void" },
+  // int SSL_CTX_use_psk_identity_hint(SSL_CTX *ctx, const char *hint);
+  SSL_CTX_use_psk_identity_hint: { parameters: ["pointer", "buffer"], result: "i32" },
+  // int SSL_key_update(SSL *s, int updatetype);
+  SSL_key_update: { parameters: ["pointer", "i32"], result: "i32" },
+  // int SSL_get_key_update_type(const SSL *s);
+  SSL_get_key_update_type: { parameters: ["pointer"], result: "i32" },
+  // int SSL_renegotiate(SSL *s);
+  SSL_renegotiate: { parameters: ["pointer"], result: "i32" },
+  // int SSL_renegotiate_pending(const SSL *s);
+  SSL_renegotiate_pending: { parameters: ["pointer"], result: "i32" },
+  // int SSL_verify_client_post_handshake(SSL *s);
+  SSL_verify_client_post_handshake: { parameters: ["pointer"], result: "i32" },
+  // void SSL_CTX_set_post_handshake_auth(SSL_CTX *ctx, int val);
+  SSL_CTX_set_post_handshake_auth: { parameters: ["pointer", "i32"], result: "void" },
+  // size_t SSL_get_finished(const SSL *s, void *buf, size_t count);
+  SSL_get_finished: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  // size_t SSL_get_peer_finished(const SSL *s, void *buf, size_t count);
+  SSL_get_peer_finished: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
+  // STACK_OF(X509_NAME) *SSL_get_client_CA_list(const SSL *s);
+  SSL_get_client_CA_list: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_CTX_set_client_cert_cb(SSL_CTX *ctx, int (*cb)(SSL *ssl, X509 **x509, EVP_PKEY **pkey));
+  SSL_CTX_set_client_cert_cb: { parameters: ["pointer", "function"], result: "void" },
+  // int SSL_use_certificate(SSL *ssl, X509 *x);
+  SSL_use_certificate: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int SSL_use_PrivateKey(SSL *ssl, EVP_PKEY *pkey);
+  SSL_use_PrivateKey: { parameters: ["pointer", "pointer"], result: "i32" },
+  // void SSL_CTX_set_msg_callback(SSL_CTX *ctx, void (*cb)(int write_p, int version, int content_type,
+  //                               const void *buf, size_t len, SSL *ssl, void *arg));
+  SSL_CTX_set_msg_callback: { parameters: ["pointer", "function"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */
@@ -500,6 +537,16 @@ export const libcryptoSymbols = {
   RAND_poll: { parameters: [], result: "i32" },
   // int X509_up_ref(X509 *a);
   X509_up_ref: { parameters: ["pointer"], result: "i32" },
+  // void OPENSSL_cleanse(void *ptr, size_t len);
+  OPENSSL_cleanse: { parameters: ["pointer", "usize"], result: "void" },
+  // int X509_get_signature_nid(const X509 *x);
+  X509_get_signature_nid: { parameters: ["pointer"], result: "i32" },
+  // int OBJ_find_sigid_algs(int signid, int *pdig_nid, int *ppkey_nid);
+  OBJ_find_sigid_algs: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  // const EVP_MD *EVP_get_digestbyname(const char *name);
+  EVP_get_digestbyname: { parameters: ["buffer"], result: "pointer" },
+  // const char *OBJ_nid2sn(int n);
+  OBJ_nid2sn: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The loaded libssl, as `Deno.dlopen` returns it. */

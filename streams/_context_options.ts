@@ -9,6 +9,7 @@ import { encodeAlpn } from "../ffi/_alpn.ts";
 import { checkNoNul } from "../ffi/_cstring.ts";
 import type { OcspCheck, OcspResponseSource } from "../ffi/_ocsp.ts";
 import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
+import { TICKET_KEYS_LENGTH } from "../ffi/_sessions.ts";
 import { functionId } from "../ffi/_verify_policy.ts";
 import { isProtocolVersion, type SslProtocolVersion } from "../ffi/connection_info.ts";
 import type { PasswordCallback } from "../ffi/password.ts";
@@ -125,6 +126,20 @@ export interface SslClientContextOptions extends SslContextOptions {
    * `stream.ocspResponse` gives it, for the application to judge. Off by default.
    */
   requestOcsp?: boolean;
+  /**
+   * Keep the newest session of each host and port this context connects to, and offer it on the next
+   * connection there when none is given (`session` on the connection comes first, this context's `session`
+   * option last). A session is only offered where it was made: the same host, verification and client
+   * certificate (see `stream.session()`). At most 1000 hosts, the least recently used dropped first.
+   * @default {false}
+   */
+  sessionCache?: boolean;
+  /**
+   * Called with every session the server issues (DER, for `session` later): TLS 1.2's at the handshake, TLS
+   * 1.3's tickets after it, as they are read. Called after the read that brought it, never inside OpenSSL; a
+   * callback that throws is ignored.
+   */
+  onSession?: (session: Uint8Array) => void;
 }
 
 /**
@@ -157,6 +172,29 @@ export interface SslServerContextOptions extends SslContextOptions {
    * staples nothing. The module does not fetch responses: refresh them before their nextUpdate.
    */
   ocspResponse?: OcspResponseSource;
+  /**
+   * How long a session (a cache entry or a ticket) resumes, in seconds, from 1 to 2^31-1.
+   * @default {300}
+   */
+  sessionTimeout?: number;
+  /**
+   * How many TLS 1.3 tickets to send after a full handshake (0: none), up to 100.
+   * @default {2}
+   */
+  numTickets?: number;
+  /**
+   * The keys that encrypt session tickets: 80 random bytes (a 16-byte name, a 32-byte HMAC secret, a 32-byte
+   * AES key). Give every process behind a load balancer the same ones so each resumes the others' sessions;
+   * change them with `setTicketKeys`. Each context makes random ones by default. Keep them secret: they
+   * decrypt every ticket, and with it each session's traffic.
+   */
+  ticketKeys?: Uint8Array;
+  /**
+   * `false`: resume nothing (no session cache, no tickets, TLS 1.2 or 1.3); every client gets a full
+   * handshake. Cannot go with `numTickets` or `ticketKeys`.
+   * @default {true}
+   */
+  sessionCache?: boolean;
 }
 
 const SHARED_KEYS = [
@@ -197,6 +235,8 @@ export const CLIENT_KEYS = new Set([
   "session",
   "ocspCheck",
   "requestOcsp",
+  "sessionCache",
+  "onSession",
 ]);
 /** The options a server context takes. */
 export const SERVER_KEYS = new Set([
@@ -205,6 +245,10 @@ export const SERVER_KEYS = new Set([
   "requireClientCert",
   "sni",
   "ocspResponse",
+  "sessionTimeout",
+  "numTickets",
+  "ticketKeys",
+  "sessionCache",
 ]);
 
 /** Refuses an option `known` does not list, naming it. */
@@ -336,6 +380,7 @@ export function checkOptions(name: string, options: SslClientContextOptions & Ss
       `ocspResponse must be a DER OCSP response or a function giving one, got ${describe(response)}`,
     );
   }
+  checkSessionOptions(name, options);
   if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
     throw new TypeError(
       `session must be a Uint8Array from stream.session(), got ${describe(options.session)}`,
@@ -364,7 +409,53 @@ export function configurationOf(options: SslClientContextOptions & SslServerCont
     tlsextHostName: _tlsextHostName,
     // What a server staples changes as responses are refreshed; it does not change who it is.
     ocspResponse: _ocspResponse,
+    // Nor do how sessions are kept and for how long (and the ticket keys are a secret).
+    sessionTimeout: _sessionTimeout,
+    numTickets: _numTickets,
+    ticketKeys: _ticketKeys,
+    sessionCache: _sessionCache,
+    onSession: _onSession,
     ...rest
   } = options;
-  return JSON.stringify(rest, (_name, value) => typeof value === "function" ? functionId(value) : value);
+  // In a fixed order, so the same options written in another order (another process) give the same text.
+  const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(sorted, (_name, value) => typeof value === "function" ? functionId(value) : value);
+}
+
+function checkSessionOptions(name: string, options: SslClientContextOptions & SslServerContextOptions): void {
+  const { sessionTimeout, numTickets, ticketKeys, sessionCache, onSession } = options;
+  if (
+    sessionTimeout !== undefined &&
+    (!Number.isInteger(sessionTimeout) || sessionTimeout < 1 || sessionTimeout > 2 ** 31 - 1)
+  ) {
+    throw new RangeError(
+      `sessionTimeout must be an integer number of seconds from 1 to 2^31-1, got ${describe(sessionTimeout)}`,
+    );
+  }
+  if (numTickets !== undefined && (!Number.isInteger(numTickets) || numTickets < 0 || numTickets > 100)) {
+    throw new RangeError(`numTickets must be an integer from 0 to 100, got ${describe(numTickets)}`);
+  }
+  if (ticketKeys !== undefined) checkTicketKeys(ticketKeys);
+  if (sessionCache !== undefined && typeof sessionCache !== "boolean") {
+    throw new TypeError(`sessionCache must be a boolean, got ${describe(sessionCache)}`);
+  }
+  if (sessionCache === false && (numTickets !== undefined || ticketKeys !== undefined)) {
+    throw new TypeError(
+      `${name}: sessionCache: false resumes nothing; it cannot go with numTickets or ticketKeys`,
+    );
+  }
+  if (onSession !== undefined && typeof onSession !== "function") {
+    throw new TypeError(`onSession must be a function, got ${describe(onSession)}`);
+  }
+}
+
+/** Refuses ticket keys that are not 80 bytes. */
+export function checkTicketKeys(keys: unknown): asserts keys is Uint8Array {
+  if (!(keys instanceof Uint8Array) || keys.length !== TICKET_KEYS_LENGTH) {
+    throw new TypeError(
+      `ticketKeys must be ${TICKET_KEYS_LENGTH} bytes (crypto.getRandomValues(new Uint8Array(80))), got ${
+        keys instanceof Uint8Array ? `${keys.length} bytes` : describe(keys)
+      }`,
+    );
+  }
 }

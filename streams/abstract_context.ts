@@ -14,10 +14,20 @@ import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.t
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkStapledResponses, requestOcsp, stapleResponses } from "../ffi/_ocsp.ts";
 import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
+import { releaseWhenFreed } from "../ffi/_lifetimes.ts";
+import {
+  disableServerResumption,
+  setNumTickets,
+  setSessionTimeout,
+  setTicketKeys,
+  ticketKeysOf,
+  watchNewSessions,
+} from "../ffi/_sessions.ts";
 
 import {
   checkKeys,
   checkOptions,
+  checkTicketKeys,
   CLIENT_KEYS,
   configurationOf,
   SERVER_KEYS,
@@ -58,23 +68,29 @@ export class SslAbstractContext implements Disposable {
   readonly side: "client" | "server";
   /** Whether closing was asked for. */
   #closed = false;
-  #connections = 0;
-  readonly #ctx: SslCtxPointer;
+  // The SSL_CTX new connections get, and the ones a reload replaced that connections still use.
+  #current: Generation;
+  readonly #retired = new Set<Generation>();
   readonly #options: SslClientContextOptions & SslServerContextOptions;
   readonly #choose: SniChooser | undefined;
+  readonly #remake: (self: SslAbstractContext) => SslCtxPointer;
   #sessionIdentity: string | undefined;
+  // A client's newest session per host and port (sessionCache), and the key of each live SSL that feeds it.
+  readonly #sessions = new Map<string, Uint8Array>();
+  readonly #sessionKeys = new Map<bigint, string>();
 
   /** @internal Use `createSslClientContext` or `createSslServerContext`. */
   constructor(
     side: "client" | "server",
-    ctx: SslCtxPointer,
     options: SslClientContextOptions & SslServerContextOptions,
+    remake: (self: SslAbstractContext) => SslCtxPointer,
     choose?: SniChooser,
   ) {
     this.side = side;
-    this.#ctx = ctx;
     this.#options = options;
     this.#choose = choose;
+    this.#remake = remake;
+    this.#current = { ctx: remake(this), connections: 0 };
   }
 
   /** @internal Whether this server context hands clients to other contexts by the name they ask for (`sni`). */
@@ -103,13 +119,13 @@ export class SslAbstractContext implements Disposable {
   }
 
   /**
-   * The SSL_CTX, for raw OpenSSL calls.
+   * The SSL_CTX new connections get, for raw OpenSSL calls (after `reload()`, a new one).
    *
    * @throws {TypeError} once the context is closed.
    */
   get ctx(): SslCtxPointer {
     if (this.#closed) throw new TypeError("This SslAbstractContext is closed");
-    return this.#ctx;
+    return this.#current.ctx;
   }
 
   /** Whether `close()` was called. */
@@ -132,10 +148,107 @@ export class SslAbstractContext implements Disposable {
     return this.#sessionIdentity ??= `${this.side} context ${configurationOf(this.#options)}`;
   }
 
+  /**
+   * @internal The session to offer to `key` (host and port) from this client context's cache, if it keeps one
+   * (`sessionCache`); from now on the sessions the server issues on `ssl` are kept under `key`.
+   */
+  cachedSessionFor(ssl: SslPointer, key: string): Uint8Array | undefined {
+    if (!this.#options.sessionCache) return undefined;
+    const address = Deno.UnsafePointer.value(ssl.pointer);
+    this.#sessionKeys.set(address, key);
+    releaseWhenFreed("ssl", ssl.pointer, () => this.#sessionKeys.delete(address));
+    const session = this.#sessions.get(key);
+    if (session !== undefined) {
+      // Most recently used last.
+      this.#sessions.delete(key);
+      this.#sessions.set(key, session);
+    }
+    return session;
+  }
+
+  /** @internal The server issued `session` on the SSL at `ssl`, made from this client context. */
+  sessionIssued(ssl: bigint, session: Uint8Array): void {
+    const key = this.#sessionKeys.get(ssl);
+    if (key !== undefined) {
+      this.#sessions.delete(key);
+      this.#sessions.set(key, session);
+      if (this.#sessions.size > SESSION_CACHE_HOSTS) {
+        this.#sessions.delete(this.#sessions.keys().next().value!);
+      }
+    }
+    const onSession = this.#options.onSession;
+    if (onSession === undefined) return;
+    // Inside OpenSSL now: the callback runs once the read that brought the session returns.
+    queueMicrotask(() => {
+      try {
+        onSession(session.slice());
+      } catch {
+        // Documented: ignored.
+      }
+    });
+  }
+
+  /**
+   * Makes the SSL_CTX again from the same options, reading `certFile`/`keyFile`, `pfxFile`, `crlFile` and
+   * the trusted file or directory again (for a renewed certificate): new connections get it, live ones keep
+   * theirs. A server keeps its ticket keys, so sessions resume across the reload. If anything fails, the
+   * context is unchanged and the error is thrown.
+   *
+   * @throws {TypeError} once the context is closed.
+   * @throws {SslCondition} when OpenSSL refuses a file, a key or a password.
+   * @example
+   * ```ts
+   * import { createSslServerContext } from "@comm/socket-stream";
+   *
+   * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+   * Deno.addSignalListener("SIGHUP", () => context.reload());
+   * ```
+   */
+  reload(): void {
+    if (this.#closed) throw new TypeError("This SslAbstractContext is closed");
+    const fresh = this.#remake(this);
+    const old = this.#current;
+    if (this.side === "server" && this.#options.sessionCache !== false) {
+      try {
+        setTicketKeys(fresh.pointer, ticketKeysOf(old.ctx.pointer));
+      } catch (error) {
+        fresh.destroy();
+        throw error;
+      }
+    }
+    this.#current = { ctx: fresh, connections: 0 };
+    this.#retire(old);
+  }
+
+  /**
+   * Replaces a server context's ticket keys (80 bytes, as the `ticketKeys` option): tickets issued from now
+   * on use them, tickets made with the old keys no longer resume (their clients get a full handshake).
+   * Rotate them on every process at once.
+   *
+   * @throws {TypeError} for keys that are not 80 bytes, on a client context or one with `sessionCache: false`,
+   *   or once the context is closed.
+   * @example
+   * ```ts
+   * import { createSslServerContext } from "@comm/socket-stream";
+   *
+   * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+   * context.setTicketKeys(crypto.getRandomValues(new Uint8Array(80)));
+   * ```
+   */
+  setTicketKeys(keys: Uint8Array): void {
+    checkTicketKeys(keys);
+    if (this.side !== "server") throw new TypeError("setTicketKeys: ticket keys are a server's");
+    if (this.#options.sessionCache === false) {
+      throw new TypeError("setTicketKeys: this context has sessionCache: false and issues no tickets");
+    }
+    setTicketKeys(this.ctx.pointer, keys);
+  }
+
   /** @internal A connection starts using the SSL_CTX; call the returned function when it ends. */
   acquire(): { ctx: SslCtxPointer; configure?: (ssl: SslPointer) => void; release: () => void } {
+    const generation = this.#current;
     const ctx = this.ctx;
-    this.#connections++;
+    generation.connections++;
     let released = false;
     return {
       ctx,
@@ -143,17 +256,28 @@ export class SslAbstractContext implements Disposable {
       release: () => {
         if (released) return;
         released = true;
-        this.#connections--;
-        this.#freeIfDone();
+        generation.connections--;
+        if (generation === this.#current) this.#freeIfDone();
+        else this.#retire(generation);
       },
     };
   }
 
-  #freeIfDone(): void {
-    if (this.#closed && this.#connections === 0 && !this.#ctx.freed) this.#ctx.destroy();
+  #retire(generation: Generation): void {
+    if (generation.connections > 0) {
+      this.#retired.add(generation);
+      return;
+    }
+    this.#retired.delete(generation);
+    if (!generation.ctx.freed) generation.ctx.destroy();
   }
 
-  /** No new connections; the SSL_CTX is freed when the last one is gone. Idempotent. */
+  #freeIfDone(): void {
+    const current = this.#current;
+    if (this.#closed && current.connections === 0 && !current.ctx.freed) current.ctx.destroy();
+  }
+
+  /** No new connections; each SSL_CTX is freed when the last connection using it is gone. Idempotent. */
   close(): void {
     this.#closed = true;
     this.#freeIfDone();
@@ -165,6 +289,15 @@ export class SslAbstractContext implements Disposable {
   }
 }
 
+/** An SSL_CTX of a context and how many connections use it. */
+interface Generation {
+  readonly ctx: SslCtxPointer;
+  connections: number;
+}
+
+/** How many hosts a client context's session cache keeps. */
+const SESSION_CACHE_HOSTS = 1000;
+
 function build(
   side: "client" | "server",
   options: SslClientContextOptions & SslServerContextOptions,
@@ -175,11 +308,21 @@ function build(
   checkKeys(name, options, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
   checkOptions(name, options);
   const choose = options.sni === undefined ? undefined : sniChooser(options.sni);
+  const kept = { ...options };
+  return new SslAbstractContext(side, kept, (self) => makeCtx(side, kept, configure, self, name), choose);
+}
+
+/** A new SSL_CTX with every option applied, for the context `self`. */
+function makeCtx(
+  side: "client" | "server",
+  options: SslClientContextOptions & SslServerContextOptions,
+  configure: (ctx: SslCtxPointer) => void,
+  self: SslAbstractContext,
+  name: string,
+): SslCtxPointer {
   const ctx = newContextFor(true, side, { secureClientDefaults: false });
-  // The name check runs only for handshakes, after the context below exists.
-  const made: { context?: SslAbstractContext } = {};
   try {
-    if (side === "server") installNameCheck(ctx, () => made.context);
+    if (side === "server") installNameCheck(ctx, () => self);
     applyProtocolAndCiphers(ctx, options, name);
     loadIdentity(ctx, options, name);
     configure(ctx);
@@ -198,14 +341,37 @@ function build(
         );
       }
     }
+    applySessions(ctx, side, options, self);
     applyKeylog(ctx, options);
     options.opensslCtxConfigureCallback?.(ctx);
   } catch (error) {
     ctx.destroy();
     throw error;
   }
-  made.context = new SslAbstractContext(side, ctx, { ...options }, choose);
-  return made.context;
+  return ctx;
+}
+
+/** A server's session lifetime, tickets and cache; a client's view of the sessions it is issued. */
+function applySessions(
+  ctx: SslCtxPointer,
+  side: "client" | "server",
+  options: SslClientContextOptions & SslServerContextOptions,
+  self: SslAbstractContext,
+): void {
+  const raw = ctx.pointer;
+  if (side === "client") {
+    if (options.sessionCache || options.onSession) {
+      watchNewSessions(raw, (ssl, session) => self.sessionIssued(ssl, session));
+    }
+    return;
+  }
+  if (options.sessionCache === false) {
+    disableServerResumption(raw);
+    return;
+  }
+  if (options.sessionTimeout !== undefined) setSessionTimeout(raw, options.sessionTimeout);
+  if (options.numTickets !== undefined) setNumTickets(raw, options.numTickets);
+  if (options.ticketKeys !== undefined) setTicketKeys(raw, options.ticketKeys);
 }
 
 /**

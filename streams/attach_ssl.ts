@@ -165,6 +165,19 @@ function setPeerName(ssl: SslPointer, host: string): void {
   }
 }
 
+/** Where a client connection goes, for a client context's session cache: the name it verifies, and the port. */
+function sessionCacheKey(stream: SocketStream, host: string | undefined): string {
+  let address: Deno.Addr | undefined;
+  try {
+    address = stream.remoteAddr;
+  } catch {
+    address = undefined;
+  }
+  const port = address && "port" in address ? address.port : "";
+  const name = host ?? (address && "hostname" in address ? address.hostname : "");
+  return `${name.toLowerCase()} ${port}`;
+}
+
 /** What a module-made SSL needs to take either role. */
 interface RoleSetup {
   /** The name to send and verify as a client. */
@@ -345,9 +358,14 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
       const { libssl } = loadOpenssl();
       if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
       if (side === "server") libssl.SSL_set_accept_state(ssl.pointer);
+      const host = opts.tlsextHostName ?? abstractContext?.tlsextHostName;
       role = {
-        host: opts.tlsextHostName ?? abstractContext?.tlsextHostName,
-        session: opts.session ?? abstractContext?.session,
+        host,
+        session: opts.session ??
+          (side === "client"
+            ? abstractContext?.cachedSessionFor(ssl, sessionCacheKey(stream, host))
+            : undefined) ??
+          abstractContext?.session,
         identity: abstractContext
           ? abstractContext.sessionIdentity
           : context instanceof SslCtxPointer
