@@ -5,7 +5,8 @@
  * @module
  */
 
-import { describe } from "../ffi/pointers.ts";
+import { describe, SslCtxPointer } from "../ffi/pointers.ts";
+import { SslAbstractContext } from "./abstract_context.ts";
 import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import type { SslOptions } from "./attach_ssl.ts";
 import { makeInstance } from "./make_instance.ts";
@@ -45,6 +46,15 @@ export interface SslListener extends AsyncIterable<SocketStream>, AsyncDisposabl
   readonly addr: Deno.NetAddr;
   /** Stops accepting; streams not yet taken are closed; iteration ends. Idempotent. */
   close(): void;
+  /**
+   * Serves connections accepted from now on with `sslCtx` (a server `SslAbstractContext` or an
+   * `SslCtxPointer`), for a new certificate without a restart; connections already accepted keep theirs. To
+   * renew the certificate files of the same context, `context.reload()` is enough. Closing the context it
+   * replaces is the caller's (its live connections keep it until they end).
+   *
+   * @throws {TypeError} for anything else, a closed context or a client one, a freed pointer.
+   */
+  setContext(sslCtx: SslAbstractContext | SslCtxPointer): void;
 }
 
 /**
@@ -57,6 +67,19 @@ export interface SslListener extends AsyncIterable<SocketStream>, AsyncDisposabl
  * @param options the port, the address and the SSL options.
  * @returns the listener.
  * @throws {TypeError} or {RangeError} for wrong options; Deno's errors if it cannot listen.
+ * @example A server that takes a new context on SIGHUP
+ * ```ts
+ * import { createSslServerContext, listenSsl } from "@comm/socket-stream";
+ *
+ * let context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key" });
+ * await using listener = listenSsl({ port: 8443, sslCtx: context });
+ * Deno.addSignalListener("SIGHUP", () => {
+ *   const renewed = createSslServerContext({ certFile: "renewed.pem", keyFile: "renewed.key" });
+ *   listener.setContext(renewed);
+ *   context.close(); // its live connections keep it until they end
+ *   context = renewed;
+ * });
+ * ```
  * @example An echo server
  * ```ts
  * import { createSslServerContext, listenSsl } from "@comm/socket-stream";
@@ -83,6 +106,7 @@ export function listenSsl(options: ListenSslOptions): SslListener {
   if (onError !== undefined && typeof onError !== "function") {
     throw new TypeError(`onError must be a function, got ${describe(onError)}`);
   }
+  let current: SslOptions["sslCtx"] = ssl.sslCtx;
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
   const ready: SocketStream[] = [];
   const waiting: ((stream: SocketStream | null) => void)[] = [];
@@ -122,7 +146,7 @@ export function listenSsl(options: ListenSslOptions): SslListener {
         continue;
       }
       backoff.succeeded();
-      const handshake = makeInstance("socket-stream", { handshakeTimeout, ...ssl, socket })
+      const handshake = makeInstance("socket-stream", { handshakeTimeout, ...ssl, sslCtx: current, socket })
         .then(deliver, (error) => onError?.(error, socket.remoteAddr))
         .catch(() => {});
       handshaking.add(handshake);
@@ -149,6 +173,21 @@ export function listenSsl(options: ListenSslOptions): SslListener {
   return {
     addr: listener.addr,
     close,
+    setContext(sslCtx) {
+      if (sslCtx instanceof SslAbstractContext) {
+        if (sslCtx.side !== "server") {
+          throw new TypeError("setContext needs a server context, got a client one");
+        }
+        if (sslCtx.closed) throw new TypeError("setContext: this SslAbstractContext is closed");
+      } else if (sslCtx instanceof SslCtxPointer) {
+        sslCtx.pointer; // throws TypeError if freed
+      } else {
+        throw new TypeError(
+          `setContext needs an SslAbstractContext or an SslCtxPointer, got ${describe(sslCtx)}`,
+        );
+      }
+      current = sslCtx;
+    },
     async *[Symbol.asyncIterator]() {
       for (;;) {
         const next = ready.shift() ??

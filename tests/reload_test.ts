@@ -1,0 +1,143 @@
+// Hot reload: context.reload() re-reads its files (new connections get the new certificate, live ones keep
+// theirs, a failed reload changes nothing), a client context's reload re-reads its trust file, and
+// listener.setContext swaps a listenSsl listener's context; every SSL_CTX is freed once its last connection
+// ends.
+import assert from "node:assert/strict";
+import {
+  createSslClientContext,
+  createSslServerContext,
+  listenSsl,
+  openTcpStream,
+  type SocketStream,
+  SslCondition,
+  SslVerificationFailure,
+} from "../mod.ts";
+import { echoOnce, fixture, fixtureText, FreeWatcher, roundTrip, runSClient, within } from "./_helpers.ts";
+
+const trustCa = { ca: fixtureText("ca.pem") };
+
+/** Copies the fixture certificate and key `name` to `directory`/live.pem and live.key. */
+async function install(directory: string, name: string): Promise<void> {
+  await Deno.copyFile(fixture(`${name}.pem`), `${directory}/live.pem`);
+  await Deno.copyFile(fixture(`${name}.key`), `${directory}/live.key`);
+}
+
+/** The key type of the certificate the server on `port` presents to s_client. */
+async function presentedKey(port: number): Promise<string> {
+  const { code, output } = await runSClient(port, ["-servername", "localhost"], "");
+  assert.equal(code, 0, output);
+  return output.match(/Server public key is (\d+) bit/)?.[1] ?? output;
+}
+
+Deno.test("reload: new connections get the new certificate, live ones keep theirs, a failed reload changes nothing", async () => {
+  using watcher = new FreeWatcher();
+  const directory = await Deno.makeTempDir();
+  try {
+    await install(directory, "server");
+    const context = createSslServerContext({
+      certFile: `${directory}/live.pem`,
+      keyFile: `${directory}/live.key`,
+    });
+    await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: context });
+    const port = listener.addr.port;
+    const streams = listener[Symbol.asyncIterator]();
+    const serveNext = async () => {
+      const next = await within(streams.next(), 5000, "the next accepted stream");
+      assert.ok(!next.done);
+      return next.value;
+    };
+    using client = createSslClientContext(trustCa);
+
+    const serving = serveNext();
+    const live = await within(openTcpStream("localhost", port, { sslCtx: client }), 5000, "the first client");
+    const liveServer: SocketStream = await serving;
+    assert.equal(live.peerCertificate()?.publicKey.type, "EC");
+
+    await install(directory, "rsa-server");
+    context.reload();
+    const rsaServing = serveNext();
+    assert.equal(await presentedKey(port), "2048", "a new connection gets the renewed RSA certificate");
+    await (await rsaServing).close();
+
+    // The live connection still works, on the certificate it had.
+    const echoing = echoOnce(liveServer);
+    assert.equal(
+      await within(roundTrip(live, "still here"), 5000, "the live connection's echo"),
+      "still here",
+    );
+    await echoing;
+    assert.equal(live.peerCertificate()?.publicKey.type, "EC");
+
+    // A broken key file: the reload throws and the context keeps serving the certificate before it.
+    await Deno.writeTextFile(
+      `${directory}/live.key`,
+      "-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n",
+    );
+    assert.throws(
+      () => context.reload(),
+      (error: Error) => error instanceof SslCondition && /keyFile/.test(error.message),
+    );
+    const afterFailure = serveNext();
+    assert.equal(await presentedKey(port), "2048", "a failed reload keeps the last good certificate");
+    await (await afterFailure).close();
+
+    await live.close();
+    await liveServer.close();
+    context.close();
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+  // Each SSL_CTX (the first, the reloaded one, the one a failed reload made) is freed.
+  watcher.assertAllFreed();
+});
+
+Deno.test("reload on a client context re-reads its trusted file", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(fixture("untrusted-ca.pem"), `${directory}/trusted.pem`);
+    using client = createSslClientContext({ opensslTrustedFile: `${directory}/trusted.pem` });
+    using server = createSslServerContext({
+      certFile: fixture("server.pem"),
+      keyFile: fixture("server.key"),
+    });
+    await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: server, onError: () => {} });
+    const connect = () =>
+      within(openTcpStream("localhost", listener.addr.port, { sslCtx: client }), 5000, "connect");
+    await assert.rejects(connect(), SslVerificationFailure);
+    await Deno.copyFile(fixture("ca.pem"), `${directory}/trusted.pem`);
+    client.reload();
+    const stream = await connect();
+    await stream.close();
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("listener.setContext: connections accepted after it get the new context; wrong arguments are refused", async () => {
+  using ec = createSslServerContext({ certFile: fixture("server.pem"), keyFile: fixture("server.key") });
+  using rsa = createSslServerContext({
+    certFile: fixture("rsa-server.pem"),
+    keyFile: fixture("rsa-server.key"),
+  });
+  await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: ec });
+  const streams = listener[Symbol.asyncIterator]();
+  for (const [context, bits] of [[ec, "256"], [rsa, "2048"]] as const) {
+    listener.setContext(context);
+    const serving = within(streams.next(), 5000, "the accepted stream");
+    assert.equal(await presentedKey(listener.addr.port), bits);
+    const next = await serving;
+    if (!next.done) await next.value.close();
+  }
+  using client = createSslClientContext(trustCa);
+  const closed = createSslServerContext({ certFile: fixture("server.pem"), keyFile: fixture("server.key") });
+  closed.close();
+  for (const wrong of [client, closed, true, "tls-v1-2", null]) {
+    assert.throws(() => listener.setContext(wrong as never), TypeError, String(wrong));
+  }
+});
+
+Deno.test("reload after close is refused", () => {
+  const context = createSslServerContext({ certFile: fixture("server.pem"), keyFile: fixture("server.key") });
+  context.close();
+  assert.throws(() => context.reload(), /closed/);
+});
