@@ -88,6 +88,7 @@ export { opensslVersion, type OpensslVersionInfo } from "./ffi/version.ts";
 export type { PeerCertificate, PublicKeyInfo } from "./ffi/certificate.ts";
 export type { PemOrDer } from "./ffi/_pem.ts";
 export type { OcspCheck, OcspResponseSource } from "./ffi/_ocsp.ts";
+export type { PskIdentity } from "./ffi/_psk.ts";
 export {
   SocketError,
   SslClosed,

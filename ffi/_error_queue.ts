@@ -45,6 +45,7 @@ import {
   SslVerificationFailure,
   SslVersionOrCipherMismatch,
 } from "./errors.ts";
+import { releaseWhenFreed } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 
 // err.h: ERR_GET_LIB / ERR_GET_REASON / ERR_SYSTEM_ERROR
@@ -317,7 +318,11 @@ const verifyNotes = new Map<bigint, { text: string; code?: number }>();
  * `code` (an X509 one) it is an `SslVerificationFailure` with that code whatever OpenSSL's reason.
  */
 export function noteVerifyFailure(ssl: Deno.PointerValue, text: string, code?: number): void {
-  if (ssl !== null) verifyNotes.set(Deno.UnsafePointer.value(ssl), { text, code });
+  if (ssl === null) return;
+  const address = Deno.UnsafePointer.value(ssl);
+  // A note nobody took (the handshake went on) must not describe a later SSL at the same address.
+  if (!verifyNotes.has(address)) releaseWhenFreed("ssl", ssl, () => verifyNotes.delete(address));
+  verifyNotes.set(address, { text, code });
 }
 
 function takeVerifyNote(ssl: Deno.PointerValue): { text: string; code?: number } | undefined {

@@ -22,6 +22,7 @@ import { cString, readCString } from "./_cstring.ts";
 import { sha256 } from "./_digest.ts";
 import { SslVerificationFailure } from "./errors.ts";
 import { releaseWhenFreed } from "./_lifetimes.ts";
+import { authenticatesByPsk } from "./_psk.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_set1_verify_cert_store } from "./macros.ts";
 import type { SslCtxPointer, SslPointer } from "./pointers.ts";
@@ -200,7 +201,20 @@ export function checkClientBeforeHandshake(ssl: SslPointer, identity: string): U
     ].join("\n"),
   ));
   libssl.SSL_set_session_id_context(raw, context, context.length);
+  const address = Deno.UnsafePointer.value(raw);
+  if (!clientSessionContexts.has(address)) {
+    releaseWhenFreed("ssl", raw, () => clientSessionContexts.delete(address));
+  }
+  clientSessionContexts.set(address, context);
   return context;
+}
+
+// The session id context checkClientBeforeHandshake gave each client SSL, by address.
+const clientSessionContexts = new Map<bigint, Uint8Array<ArrayBuffer>>();
+
+/** @internal The session id context of a client SSL the module configured, for sessions it makes itself. */
+export function clientSessionContextOf(ssl: Deno.PointerObject): Uint8Array<ArrayBuffer> | undefined {
+  return clientSessionContexts.get(Deno.UnsafePointer.value(ssl));
 }
 
 /**
@@ -225,6 +239,8 @@ export function checkResumedPeer(ssl: Deno.PointerObject): void {
   const name = nameToVerify(ssl);
   if (name === null) return;
   const peer = libssl.SSL_get0_peer_certificate(ssl);
+  // A TLS 1.3 external PSK (or a ticket from a PSK handshake) counts as resumed: the server proved the key.
+  if (peer === null && authenticatesByPsk(libssl.SSL_get_SSL_CTX(ssl))) return;
   if (peer === null) throw fail(X509_V_ERR_HOSTNAME_MISMATCH, "has no peer certificate");
   const ip = name.includes(":") || /^\d{1,3}(\.\d{1,3}){3}$/.test(name);
   const matches = ip ? libcrypto.X509_check_ip_asc(peer, cString(name), 0) === 1 : libcrypto.X509_check_host(

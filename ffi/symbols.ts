@@ -260,6 +260,22 @@ export const libsslSymbols = {
   // void SSL_CTX_set_msg_callback(SSL_CTX *ctx, void (*cb)(int write_p, int version, int content_type,
   //                               const void *buf, size_t len, SSL *ssl, void *arg));
   SSL_CTX_set_msg_callback: { parameters: ["pointer", "function"], result: "void" },
+  // void SSL_CTX_set_psk_use_session_callback(SSL_CTX *ctx, SSL_psk_use_session_cb_func cb);
+  SSL_CTX_set_psk_use_session_callback: { parameters: ["pointer", "function"], result: "void" },
+  // SSL_SESSION *SSL_SESSION_new(void);
+  SSL_SESSION_new: { parameters: [], result: "pointer" },
+  // int SSL_SESSION_set1_master_key(SSL_SESSION *sess, const unsigned char *in, size_t len);
+  SSL_SESSION_set1_master_key: { parameters: ["pointer", "buffer", "usize"], result: "i32" },
+  // const SSL_CIPHER *SSL_CIPHER_find(SSL *ssl, const unsigned char *ptr);
+  SSL_CIPHER_find: { parameters: ["pointer", "buffer"], result: "pointer" },
+  // int SSL_SESSION_set_cipher(SSL_SESSION *s, const SSL_CIPHER *cipher);
+  SSL_SESSION_set_cipher: { parameters: ["pointer", "pointer"], result: "i32" },
+  // int SSL_SESSION_set_protocol_version(SSL_SESSION *s, int version);
+  SSL_SESSION_set_protocol_version: { parameters: ["pointer", "i32"], result: "i32" },
+  // int SSL_SESSION_set1_id_context(SSL_SESSION *s, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+  SSL_SESSION_set1_id_context: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
+  // const EVP_MD *SSL_CIPHER_get_handshake_digest(const SSL_CIPHER *c);
+  SSL_CIPHER_get_handshake_digest: { parameters: ["pointer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */

@@ -10,7 +10,9 @@ import { checkNoNul } from "../ffi/_cstring.ts";
 import type { OcspCheck, OcspResponseSource } from "../ffi/_ocsp.ts";
 import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
 import { TICKET_KEYS_LENGTH } from "../ffi/_sessions.ts";
+import { checkPskIdentity, checkPskIdentityAndKey, type PskIdentity } from "../ffi/_psk.ts";
 import { functionId } from "../ffi/_verify_policy.ts";
+import { sha256 } from "../ffi/_digest.ts";
 import { isProtocolVersion, type SslProtocolVersion } from "../ffi/connection_info.ts";
 import type { PasswordCallback } from "../ffi/password.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
@@ -140,6 +142,19 @@ export interface SslClientContextOptions extends SslContextOptions {
    * callback that throws is ignored.
    */
   onSession?: (session: Uint8Array) => void;
+  /**
+   * A pre-shared key to offer (TLS 1.3 external PSK with SHA-256, as `openssl s_client -psk`; TLS 1.2 PSK
+   * suites). A server that accepts it is authenticated by the key, without a certificate; one that does not
+   * is verified as usual (TLS 1.3). Only with TLS 1.3 suites on SHA-256 (TLS_AES_128_GCM_SHA256,
+   * TLS_CHACHA20_POLY1305_SHA256); at TLS 1.2 the forward-secret PSK suites join the list unless `ciphers`
+   * says otherwise.
+   */
+  psk?: PskIdentity;
+  /**
+   * Chooses the PSK to offer, from the server's identity hint (TLS 1.2) or `null`; `null` offers none. Runs
+   * in the handshake, synchronously. Instead of `psk`.
+   */
+  pskCallback?: (hint: string | null) => PskIdentity | null;
 }
 
 /**
@@ -150,6 +165,11 @@ export type SniContexts =
   | Record<string, SslAbstractContext>
   | Map<string, SslAbstractContext>
   | ((name: string) => SslAbstractContext | undefined);
+
+/** Either side's options, for code that handles both (`pskCallback` differs by side). */
+export type AnyContextOptions =
+  & Omit<SslClientContextOptions & SslServerContextOptions, "pskCallback">
+  & { pskCallback?: (...args: never[]) => unknown };
 
 /** Options of `createSslServerContext`. */
 export interface SslServerContextOptions extends SslContextOptions {
@@ -195,6 +215,14 @@ export interface SslServerContextOptions extends SslContextOptions {
    * @default {true}
    */
   sessionCache?: boolean;
+  /**
+   * Looks up the key of a client's PSK identity (TLS 1.3 external PSK with SHA-256, TLS 1.2 PSK suites);
+   * `null` refuses it: at TLS 1.2 the handshake fails, at TLS 1.3 it goes on with the certificate, or fails
+   * if there is none. Runs in the handshake, synchronously. A server with it needs no certificate.
+   */
+  pskCallback?: (identity: string) => Uint8Array | null;
+  /** The identity hint a TLS 1.2 server sends to PSK clients. */
+  pskIdentityHint?: string;
 }
 
 const SHARED_KEYS = [
@@ -237,6 +265,8 @@ export const CLIENT_KEYS = new Set([
   "requestOcsp",
   "sessionCache",
   "onSession",
+  "psk",
+  "pskCallback",
 ]);
 /** The options a server context takes. */
 export const SERVER_KEYS = new Set([
@@ -249,6 +279,8 @@ export const SERVER_KEYS = new Set([
   "numTickets",
   "ticketKeys",
   "sessionCache",
+  "pskCallback",
+  "pskIdentityHint",
 ]);
 
 /** Refuses an option `known` does not list, naming it. */
@@ -273,7 +305,7 @@ function checkFunction(name: string, value: unknown): void {
 }
 
 /** Refuses a wrong option value with a `TypeError` or `RangeError` naming the option, before anything native. */
-export function checkOptions(name: string, options: SslClientContextOptions & SslServerContextOptions): void {
+export function checkOptions(name: string, options: AnyContextOptions): void {
   for (
     const key of [
       "certFile",
@@ -381,6 +413,12 @@ export function checkOptions(name: string, options: SslClientContextOptions & Ss
     );
   }
   checkSessionOptions(name, options);
+  if (options.psk !== undefined) checkPskIdentityAndKey(options.psk, "psk");
+  checkFunction("pskCallback", options.pskCallback);
+  if (options.psk !== undefined && options.pskCallback !== undefined) {
+    throw new TypeError(`${name}: give psk or pskCallback, not both`);
+  }
+  if (options.pskIdentityHint !== undefined) checkPskIdentity(options.pskIdentityHint, "pskIdentityHint");
   if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
     throw new TypeError(
       `session must be a Uint8Array from stream.session(), got ${describe(options.session)}`,
@@ -395,7 +433,7 @@ export function checkOptions(name: string, options: SslClientContextOptions & Ss
  * client's sessions carry it too. A function (a verify or configure callback, which may decide anything)
  * counts by identity, in this process.
  */
-export function configurationOf(options: SslClientContextOptions & SslServerContextOptions): string {
+export function configurationOf(options: AnyContextOptions): string {
   // Secrets and what does not bear on authentication stay out.
   const {
     sni: _sni,
@@ -419,10 +457,12 @@ export function configurationOf(options: SslClientContextOptions & SslServerCont
   } = options;
   // In a fixed order, so the same options written in another order (another process) give the same text.
   const sorted = Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+  // A PSK is a secret: it counts by its digest.
+  if (options.psk !== undefined) sorted.psk = pskDigest(options.psk);
   return JSON.stringify(sorted, (_name, value) => typeof value === "function" ? functionId(value) : value);
 }
 
-function checkSessionOptions(name: string, options: SslClientContextOptions & SslServerContextOptions): void {
+function checkSessionOptions(name: string, options: AnyContextOptions): void {
   const { sessionTimeout, numTickets, ticketKeys, sessionCache, onSession } = options;
   if (
     sessionTimeout !== undefined &&
@@ -458,4 +498,12 @@ export function checkTicketKeys(keys: unknown): asserts keys is Uint8Array {
       }`,
     );
   }
+}
+
+function pskDigest(psk: PskIdentity): string {
+  const identity = new TextEncoder().encode(psk.identity);
+  const both = new Uint8Array(identity.length + 1 + psk.key.length);
+  both.set(identity);
+  both.set(psk.key, identity.length + 1);
+  return Array.from(sha256(both), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SslContextOptions } from "./_context_options.ts";
+import type { AnyContextOptions, SslContextOptions } from "./_context_options.ts";
 import { cString, readCString } from "../ffi/_cstring.ts";
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
 import { callbackFor } from "../ffi/_lifetimes.ts";
@@ -18,6 +18,8 @@ import {
   readPrivateKey,
 } from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
+import { PSK_CIPHERS, PSK_CIPHERSUITES } from "../ffi/_psk.ts";
+import { DEFAULT_CIPHERS } from "../ffi/ssl_ctx.ts";
 import { SSL_FILETYPE_PEM, SSL_VERIFY_NONE } from "../ffi/constants.ts";
 import { versionNumber } from "../ffi/connection_info.ts";
 import { loadOpenssl } from "../ffi/library.ts";
@@ -165,7 +167,7 @@ export function loadTrust(
 }
 
 /** Sets the version range (level 0 for TLS 1.0/1.1 only), cipher list, TLS 1.3 suites and groups. */
-export function applyProtocolAndCiphers(ctx: SslCtxPointer, options: SslContextOptions, name: string): void {
+export function applyProtocolAndCiphers(ctx: SslCtxPointer, options: AnyContextOptions, name: string): void {
   const raw = ctx.pointer;
   const { libssl } = loadOpenssl();
   const minimum = options.protocolVersion ?? "tls-v1-2";
@@ -184,9 +186,17 @@ export function applyProtocolAndCiphers(ctx: SslCtxPointer, options: SslContextO
     throw callFailed(`${name}: maxProtocolVersion`);
   }
   if (options.ciphers !== undefined) setCipherList(ctx, options.ciphers);
-  // TLS 1.0 and 1.1 have no forward-secret AEAD suites: with them, OpenSSL's default list.
+  // With a PSK, the forward-secret PSK suites too (TLS 1.3 needs nothing more).
+  else if (options.psk !== undefined || options.pskCallback !== undefined) {
+    setCipherList(ctx, `${DEFAULT_CIPHERS}:${PSK_CIPHERS}`);
+  } // TLS 1.0 and 1.1 have no forward-secret AEAD suites: with them, OpenSSL's default list.
   else if (minimum === "tls-v1" || minimum === "tls-v1-1") setCipherList(ctx, "DEFAULT");
   if (options.ciphersuites !== undefined) setCiphersuites(ctx, options.ciphersuites);
+  // A TLS 1.3 external PSK is bound to SHA-256: those suites first, or a server with a certificate would take
+  // TLS_AES_256_GCM_SHA384 and the certificate instead of the key.
+  else if (options.psk !== undefined || options.pskCallback !== undefined) {
+    setCiphersuites(ctx, PSK_CIPHERSUITES);
+  }
   if (options.groups !== undefined) setGroups(ctx, options.groups);
 }
 

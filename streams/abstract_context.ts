@@ -15,6 +15,8 @@ import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkStapledResponses, requestOcsp, stapleResponses } from "../ffi/_ocsp.ts";
 import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { releaseWhenFreed } from "../ffi/_lifetimes.ts";
+import { acceptPsk, offerPsk } from "../ffi/_psk.ts";
+import { cString } from "../ffi/_cstring.ts";
 import {
   disableServerResumption,
   setNumTickets,
@@ -25,6 +27,7 @@ import {
 } from "../ffi/_sessions.ts";
 
 import {
+  type AnyContextOptions,
   checkKeys,
   checkOptions,
   checkTicketKeys,
@@ -71,7 +74,7 @@ export class SslAbstractContext implements Disposable {
   // The SSL_CTX new connections get, and the ones a reload replaced that connections still use.
   #current: Generation;
   readonly #retired = new Set<Generation>();
-  readonly #options: SslClientContextOptions & SslServerContextOptions;
+  readonly #options: AnyContextOptions;
   readonly #choose: SniChooser | undefined;
   readonly #remake: (self: SslAbstractContext) => SslCtxPointer;
   #sessionIdentity: string | undefined;
@@ -82,7 +85,7 @@ export class SslAbstractContext implements Disposable {
   /** @internal Use `createSslClientContext` or `createSslServerContext`. */
   constructor(
     side: "client" | "server",
-    options: SslClientContextOptions & SslServerContextOptions,
+    options: AnyContextOptions,
     remake: (self: SslAbstractContext) => SslCtxPointer,
     choose?: SniChooser,
   ) {
@@ -300,7 +303,7 @@ const SESSION_CACHE_HOSTS = 1000;
 
 function build(
   side: "client" | "server",
-  options: SslClientContextOptions & SslServerContextOptions,
+  options: AnyContextOptions,
   configure: (ctx: SslCtxPointer) => void,
 ): SslAbstractContext {
   const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
@@ -315,7 +318,7 @@ function build(
 /** A new SSL_CTX with every option applied, for the context `self`. */
 function makeCtx(
   side: "client" | "server",
-  options: SslClientContextOptions & SslServerContextOptions,
+  options: AnyContextOptions,
   configure: (ctx: SslCtxPointer) => void,
   self: SslAbstractContext,
   name: string,
@@ -342,6 +345,7 @@ function makeCtx(
       }
     }
     applySessions(ctx, side, options, self);
+    applyPsk(ctx, side, options, name);
     applyKeylog(ctx, options);
     options.opensslCtxConfigureCallback?.(ctx);
   } catch (error) {
@@ -351,11 +355,37 @@ function makeCtx(
   return ctx;
 }
 
+/** A client's PSK to offer, or a server's PSK lookup and hint. */
+function applyPsk(
+  ctx: SslCtxPointer,
+  side: "client" | "server",
+  options: AnyContextOptions,
+  name: string,
+): void {
+  const raw = ctx.pointer;
+  if (side === "client") {
+    const { psk } = options;
+    const choose = options.pskCallback as SslClientContextOptions["pskCallback"];
+    if (psk !== undefined) offerPsk(raw, () => psk);
+    else if (choose !== undefined) offerPsk(raw, choose);
+    return;
+  }
+  const lookup = options.pskCallback as SslServerContextOptions["pskCallback"];
+  if (lookup === undefined) return;
+  acceptPsk(raw, lookup);
+  if (
+    options.pskIdentityHint !== undefined &&
+    loadOpenssl().libssl.SSL_CTX_use_psk_identity_hint(raw, cString(options.pskIdentityHint)) !== 1
+  ) {
+    throw callFailed(`${name}: pskIdentityHint`);
+  }
+}
+
 /** A server's session lifetime, tickets and cache; a client's view of the sessions it is issued. */
 function applySessions(
   ctx: SslCtxPointer,
   side: "client" | "server",
-  options: SslClientContextOptions & SslServerContextOptions,
+  options: AnyContextOptions,
   self: SslAbstractContext,
 ): void {
   const raw = ctx.pointer;
@@ -463,9 +493,11 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
 export function createSslServerContext(options: SslServerContextOptions): SslAbstractContext {
   const identity = options?.certFile !== undefined || options?.cert !== undefined ||
     options?.pfx !== undefined ||
-    options?.pfxFile !== undefined;
+    options?.pfxFile !== undefined || options?.pskCallback !== undefined;
   if (!identity) {
-    throw new TypeError("createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile");
+    throw new TypeError(
+      "createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile (or pskCallback alone)",
+    );
   }
   return build("server", options, (ctx) => {
     const { requestClientCert = false, requireClientCert = false } = options;

@@ -1,0 +1,239 @@
+/**
+ * Pre-shared keys: OpenSSL's PSK callbacks, which serve TLS 1.2's PSK suites and TLS 1.3's external PSKs
+ * (with SHA-256, as `openssl s_client -psk` does, so the TLS 1.3 suite is TLS_AES_128_GCM_SHA256 or
+ * TLS_CHACHA20_POLY1305_SHA256).
+ *
+ * @module
+ */
+
+import { checkNoNul, readCString } from "./_cstring.ts";
+import { noteVerifyFailure } from "./_error_queue.ts";
+import { callbackFor, releaseWhenFreed } from "./_lifetimes.ts";
+import { loadOpenssl } from "./library.ts";
+import { clientSessionContextOf } from "./_verify_policy.ts";
+import { describe } from "./pointers.ts";
+
+/** A pre-shared key and the identity that names it. */
+export interface PskIdentity {
+  /** The name the client sends for the key (at most 128 bytes of UTF-8). */
+  identity: string;
+  /** The key: 1 to 512 bytes (16 or more; 32 for TLS 1.3's SHA-256). */
+  key: Uint8Array;
+}
+
+/** The most bytes of a PSK identity the module sends or accepts. */
+export const MAX_PSK_IDENTITY_BYTES = 128;
+/** The most bytes of a PSK (OpenSSL's PSK_MAX_PSK_LEN). */
+export const MAX_PSK_BYTES = 512;
+
+/** The TLS 1.2 PSK suites a PSK context adds to its list when `ciphers` is not given: forward secret ones. */
+export const PSK_CIPHERS = [
+  "ECDHE-PSK-CHACHA20-POLY1305",
+  "DHE-PSK-AES128-GCM-SHA256",
+  "DHE-PSK-AES256-GCM-SHA384",
+  "DHE-PSK-CHACHA20-POLY1305",
+].join(":");
+
+/** The TLS 1.3 suites of a PSK context unless `ciphersuites` says otherwise: SHA-256 ones first. */
+export const PSK_CIPHERSUITES = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384";
+
+// unsigned int psk_client_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
+//                            unsigned char *psk, unsigned int max_psk_len)
+const CLIENT_CALLBACK = {
+  parameters: ["pointer", "pointer", "pointer", "u32", "pointer", "u32"],
+  result: "u32",
+} as const;
+// int psk_use_session_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+//                        SSL_SESSION **sess)
+const USE_SESSION_CALLBACK = {
+  parameters: ["pointer", "pointer", "pointer", "pointer", "pointer"],
+  result: "i32",
+} as const;
+// TLS_AES_128_GCM_SHA256, the suite an external PSK is bound to (SHA-256, as s_client -psk).
+const TLS13_PSK_SUITE = new Uint8Array([0x13, 0x01]);
+const TLS1_3_VERSION = 0x0304;
+
+// unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
+const SERVER_CALLBACK = { parameters: ["pointer", "pointer", "pointer", "u32"], result: "u32" } as const;
+
+const encoder = new TextEncoder();
+
+/** Refuses a key that is not 1 to 512 bytes, naming `name`. */
+export function checkPskKey(key: unknown, name: string): asserts key is Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length === 0 || key.length > MAX_PSK_BYTES) {
+    throw new TypeError(`${name} must be 1 to ${MAX_PSK_BYTES} bytes, got ${describe(key)}`);
+  }
+}
+
+/** Refuses an identity that is empty, has a NUL or is over 128 bytes, naming `name`. */
+export function checkPskIdentity(identity: unknown, name: string): asserts identity is string {
+  if (typeof identity !== "string" || identity === "") {
+    throw new TypeError(`${name} must be a non-empty string, got ${describe(identity)}`);
+  }
+  checkNoNul(identity, name);
+  if (encoder.encode(identity).length > MAX_PSK_IDENTITY_BYTES) {
+    throw new TypeError(`${name} must be at most ${MAX_PSK_IDENTITY_BYTES} bytes of UTF-8`);
+  }
+}
+
+/** Refuses anything but `{ identity, key }` with a good identity and key. */
+export function checkPskIdentityAndKey(value: unknown, name: string): asserts value is PskIdentity {
+  if (typeof value !== "object" || value === null) {
+    throw new TypeError(`${name} must be { identity, key }, got ${describe(value)}`);
+  }
+  const { identity, key } = value as Record<string, unknown>;
+  checkPskIdentity(identity, `${name}.identity`);
+  checkPskKey(key, `${name}.key`);
+}
+
+// The SSL_CTXs whose clients may authenticate a server by a PSK instead of a certificate, by address.
+const pskClientContexts = new Set<bigint>();
+
+/** Whether a client of the SSL_CTX at `ctx` may have authenticated its server by a PSK (see `checkResumedPeer`). */
+export function authenticatesByPsk(ctx: Deno.PointerValue): boolean {
+  return ctx !== null && pskClientContexts.has(Deno.UnsafePointer.value(ctx));
+}
+
+function copyInto(target: Deno.PointerObject, max: number, bytes: Uint8Array): boolean {
+  if (bytes.length > max) return false;
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(target, max)).set(bytes);
+  return true;
+}
+
+/**
+ * The client context at `raw` offers the PSK `provide` gives for the server's hint (TLS 1.2; `null` at TLS
+ * 1.3), or none when it gives `null`. It runs in the handshake, synchronously.
+ */
+export function offerPsk(
+  raw: Deno.PointerObject,
+  provide: (hint: string | null) => PskIdentity | null | undefined,
+): void {
+  const native = callbackFor("ctx", raw, CLIENT_CALLBACK, (ssl, hint, identity, maxIdentity, psk, maxPsk) => {
+    if (identity === null || psk === null) return 0;
+    let chosen: PskIdentity | null | undefined;
+    try {
+      chosen = provide(readCString(hint));
+      if (chosen === null || chosen === undefined) return 0;
+      checkPskIdentityAndKey(chosen, "pskCallback's answer");
+    } catch (error) {
+      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+      return 0;
+    }
+    // NUL-terminated, within max_identity_len.
+    const name = encoder.encode(`${chosen.identity}\0`);
+    if (!copyInto(identity, maxIdentity, name) || !copyInto(psk, maxPsk, chosen.key)) return 0;
+    return chosen.key.length;
+  });
+  const { libssl } = loadOpenssl();
+  libssl.SSL_CTX_set_psk_client_callback(raw, native);
+  // TLS 1.3: the module makes the PSK's session itself, so it carries the connection's session id context.
+  libssl.SSL_CTX_set_psk_use_session_callback(raw, useSessionCallback(raw, provide));
+  const address = Deno.UnsafePointer.value(raw);
+  pskClientContexts.add(address);
+  releaseWhenFreed("ctx", raw, () => pskClientContexts.delete(address));
+}
+
+/**
+ * The server context at `raw` accepts a client's PSK identity when `lookup` gives its key, and refuses it
+ * (the handshake fails, or at TLS 1.3 goes on with the certificate if there is one) when it gives `null`.
+ */
+export function acceptPsk(
+  raw: Deno.PointerObject,
+  lookup: (identity: string) => Uint8Array | null | undefined,
+): void {
+  const native = callbackFor("ctx", raw, SERVER_CALLBACK, (ssl, identity, psk, maxPsk) => {
+    const name = readCString(identity);
+    if (name === null || psk === null) return 0;
+    try {
+      const key = lookup(name);
+      if (key === null || key === undefined) return 0;
+      checkPskKey(key, "pskCallback's answer");
+      return copyInto(psk, maxPsk, key) ? key.length : 0;
+    } catch (error) {
+      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+      return 0;
+    }
+  });
+  loadOpenssl().libssl.SSL_CTX_set_psk_server_callback(raw, native);
+}
+
+function writePointer(cell: Deno.PointerObject, value: Deno.PointerValue): void {
+  new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(cell, 8))[0] = Deno.UnsafePointer.value(value);
+}
+
+/** An SSL_SESSION for the external PSK `key` on `ssl`, or `null` if OpenSSL cannot make it. */
+function pskSession(ssl: Deno.PointerObject, cipher: Deno.PointerObject, key: Uint8Array): Deno.PointerValue {
+  const { libssl } = loadOpenssl();
+  const session = libssl.SSL_SESSION_new();
+  if (session === null) return null;
+  const context = clientSessionContextOf(ssl) ?? new Uint8Array(0);
+  if (
+    libssl.SSL_SESSION_set1_master_key(session, key, BigInt(key.length)) !== 1 ||
+    libssl.SSL_SESSION_set_cipher(session, cipher) !== 1 ||
+    libssl.SSL_SESSION_set_protocol_version(session, TLS1_3_VERSION) !== 1 ||
+    libssl.SSL_SESSION_set1_id_context(session, context, context.length) !== 1
+  ) {
+    libssl.SSL_SESSION_free(session);
+    return null;
+  }
+  return session;
+}
+
+// The identity bytes each client SSL offered, in native memory OpenSSL reads until the handshake ends.
+const offeredIdentities = new Map<bigint, Deno.PointerObject>();
+
+function nativeIdentity(
+  ssl: Deno.PointerObject,
+  identity: string,
+): { pointer: Deno.PointerObject; length: number } {
+  const { libcrypto } = loadOpenssl();
+  const bytes = encoder.encode(identity);
+  const address = Deno.UnsafePointer.value(ssl);
+  const previous = offeredIdentities.get(address);
+  const pointer = libcrypto.CRYPTO_malloc(BigInt(bytes.length), null, 0);
+  if (pointer === null) throw new Error("Out of memory");
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, bytes.length)).set(bytes);
+  offeredIdentities.set(address, pointer);
+  if (previous === undefined) {
+    releaseWhenFreed("ssl", ssl, () => {
+      const last = offeredIdentities.get(address);
+      offeredIdentities.delete(address);
+      if (last !== undefined) libcrypto.CRYPTO_free(last, null, 0);
+    });
+  } // A second call (after a HelloRetryRequest) replaces the first identity; OpenSSL no longer reads it.
+  else libcrypto.CRYPTO_free(previous, null, 0);
+  return { pointer, length: bytes.length };
+}
+
+function useSessionCallback(
+  raw: Deno.PointerObject,
+  provide: (hint: string | null) => PskIdentity | null | undefined,
+): Deno.PointerObject {
+  const { libssl } = loadOpenssl();
+  return callbackFor("ctx", raw, USE_SESSION_CALLBACK, (ssl, md, id, idLength, sessionCell) => {
+    if (ssl === null || id === null || idLength === null || sessionCell === null) return 0;
+    writePointer(sessionCell, null);
+    let chosen: PskIdentity | null | undefined;
+    try {
+      chosen = provide(null);
+      if (chosen === null || chosen === undefined) return 1;
+      checkPskIdentityAndKey(chosen, "pskCallback's answer");
+    } catch (error) {
+      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+      return 0;
+    }
+    const cipher = libssl.SSL_CIPHER_find(ssl, TLS13_PSK_SUITE);
+    if (cipher === null) return 1;
+    // After a HelloRetryRequest OpenSSL asks again with the chosen suite's hash: a PSK for SHA-256 only.
+    const digest = libssl.SSL_CIPHER_get_handshake_digest(cipher);
+    if (md !== null && Deno.UnsafePointer.value(md) !== Deno.UnsafePointer.value(digest)) return 1;
+    const session = pskSession(ssl, cipher, chosen.key);
+    if (session === null) return 0;
+    const { pointer, length } = nativeIdentity(ssl, chosen.identity);
+    writePointer(id, pointer);
+    new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(idLength, 8))[0] = BigInt(length);
+    // OpenSSL owns the session now.
+    writePointer(sessionCell, session);
+    return 1;
+  });
+}
