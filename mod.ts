@@ -89,6 +89,8 @@ export type { PeerCertificate, PublicKeyInfo } from "./ffi/certificate.ts";
 export type { PemOrDer } from "./ffi/_pem.ts";
 export type { OcspCheck, OcspResponseSource } from "./ffi/_ocsp.ts";
 export type { PskIdentity } from "./ffi/_psk.ts";
+export type { MessageCallback, MessageDirection } from "./ffi/_messages.ts";
+export type { ChannelBindingType } from "./streams/_post_handshake.ts";
 export {
   SocketError,
   SslClosed,

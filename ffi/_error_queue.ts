@@ -35,6 +35,9 @@ import {
   X509_V_OK,
 } from "./constants.ts";
 import { readCString } from "./_cstring.ts";
+import { SSL_OP_NO_RENEGOTIATION } from "./constants.ts";
+
+const TLS1_3_VERSION = 0x0304;
 import {
   SslClosed,
   SslCondition,
@@ -89,6 +92,23 @@ export function clearErrors(): void {
   const { libcrypto } = loadOpenssl();
   // 0 or 0n when empty: both falsy.
   if (libcrypto.ERR_peek_error()) libcrypto.ERR_clear_error();
+}
+
+// pemerr.h: PEM_R_NO_START_LINE, in ERR_LIB_PEM.
+const ERR_LIB_PEM = 9n;
+const PEM_R_NO_START_LINE = 108n;
+
+/** The reason code of the first error in the queue (0 if none), without taking it. */
+export function firstErrorReason(): number {
+  return Number(loadOpenssl().libcrypto.ERR_peek_error() & ERR_REASON_MASK);
+}
+
+/** Whether the error queue says only that no more PEM block was found: a clean end of PEM input. */
+export function atEndOfPem(): boolean {
+  const first = loadOpenssl().libcrypto.ERR_peek_error();
+  return first === 0n ||
+    (((first >> ERR_LIB_OFFSET) & ERR_LIB_MASK) === ERR_LIB_PEM &&
+      (first & ERR_REASON_MASK) === PEM_R_NO_START_LINE);
 }
 
 function drainPacked(): PackedEntry[] {
@@ -185,12 +205,7 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     const verifyMessage = verifyCode === X509_V_OK || verifyCode < 0
       ? "certificate verify failed"
       : readCString(libcrypto.X509_verify_cert_error_string(BigInt(verifyCode))) ?? `error ${verifyCode}`;
-    const advice = server
-      ? "trust the CA that issued it (ca, opensslTrustedFile or opensslTrustedDirectory) or let the client " +
-        "use another certificate"
-      : nameCodes.has(verifyCode)
-      ? "connect to the name the certificate is for, or pass that name as tlsextHostName"
-      : "trust its CA (ca, SSL_CERT_FILE or opensslTrustedFile) or have the server present a valid certificate";
+    const advice = verifyAdvice(verifyCode, server);
     const who = server ? "client" : "server";
     return new SslVerificationFailure(
       `${operation} failed: the ${who}'s certificate did not verify: ${verifyMessage} ` +
@@ -216,16 +231,17 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     return new SslFailure(
       `${operation} failed: the ${
         server ? "client" : "server"
-      } refused our certificate (${aboutOurs.reason}); ` +
-        `it must trust the CA that issued it${server ? "" : ", or it wanted another client certificate"}`,
+      } refused our certificate (${aboutOurs.reason}); ${refusalAdvice(aboutOurs.reasonCode, server)}`,
       init,
     );
   }
   if (has(SSL_R_NO_RENEGOTIATION) || has(SSL_R_TLSV1_ALERT_NO_RENEGOTIATION)) {
     return new SslFailure(
       `${operation} failed: renegotiation was refused (${
-        has(SSL_R_NO_RENEGOTIATION) ? "by this end" : "by the peer"
-      }); TLS 1.2 renegotiation is off unless both ends allow it`,
+        // SSL_renegotiate refuses with this reason on an SSL that may not; elsewhere it is the peer's answer.
+        has(SSL_R_NO_RENEGOTIATION) && operation === "TLS renegotiation"
+          ? "by this end"
+          : "by the peer"}); TLS 1.2 renegotiation is off unless both ends allow it`,
       init,
     );
   }
@@ -271,7 +287,27 @@ export function sslCallFailed(context: FailureContext): SslCondition {
         init,
       );
     }
-    // After the first handshake (a read or a write failed), it refused a renegotiation.
+    const tls13 = context.ssl !== null && libssl.SSL_version(context.ssl) === TLS1_3_VERSION;
+    // At TLS 1.3 a server judges a client's certificate after the client's Finished: the client's handshake
+    // is done by then, and the verdict comes to its first read or write.
+    if (operation !== "TLS handshake" && !server && tls13) {
+      return new SslFailure(
+        `${operation} failed: the server ended the connection (handshake_failure alert) right after the ` +
+          "handshake; at TLS 1.3 that is how a server rejects the client's certificate (or its absence)",
+        init,
+      );
+    }
+    // After the first handshake (a read or a write failed), it refused a renegotiation: ours, or our refusal.
+    if (
+      operation !== "TLS handshake" && !server && context.ssl !== null &&
+      (libssl.SSL_get_options(context.ssl) & SSL_OP_NO_RENEGOTIATION) !== 0n
+    ) {
+      return new SslFailure(
+        `${operation} failed: the server renegotiated, this client refused (a client context allows it with ` +
+          "allowRenegotiation: true), and the server ended the connection (handshake_failure alert)",
+        init,
+      );
+    }
     if (operation !== "TLS handshake") {
       return new SslFailure(
         `${operation} failed: the peer refused the renegotiation (handshake_failure alert); one end does not ` +
@@ -309,6 +345,44 @@ export function sslCallFailed(context: FailureContext): SslCondition {
 }
 
 const nameCodes = new Set([62, 63, 64]); // X509_V_ERR_HOSTNAME_MISMATCH, _EMAIL_, _IP_ADDRESS_MISMATCH
+// X509 codes that say the chain does not reach a trusted CA.
+const trustCodes = new Set([2, 18, 19, 20, 21, 27]);
+
+/** What to do about a certificate that failed verification with `code` (this end verified it). */
+function verifyAdvice(code: number, server: boolean): string {
+  if (nameCodes.has(code)) {
+    return "connect to the name the certificate is for, or pass that name as tlsextHostName";
+  }
+  if (trustCodes.has(code)) {
+    return server
+      ? "trust the CA that issued it (ca, opensslTrustedFile or opensslTrustedDirectory) or let the client use " +
+        "another certificate"
+      : "trust its CA (ca, SSL_CERT_FILE or opensslTrustedFile) or have the server present a valid certificate";
+  }
+  if (code === 9 || code === 10) {
+    return "the certificate is outside its validity period (or this clock is wrong)";
+  }
+  if (code === 23) return "the certificate is revoked: it must not be used";
+  return `the ${server ? "client" : "server"} must present a certificate this end accepts`;
+}
+
+/** What the peer's alert about our certificate (reason 1000 + alert) asks of us. */
+function refusalAdvice(reasonCode: number, server: boolean): string {
+  switch (reasonCode - 1000) {
+    case 48: // unknown_ca
+      return "it must trust the CA that issued it";
+    case 44: // certificate_revoked
+      return "it holds our certificate revoked (a CRL or OCSP): this end needs a new certificate";
+    case 45: // certificate_expired
+      return "our certificate is outside its validity period (or the peer's clock is wrong)";
+    case 49: // access_denied
+      return "its policy refuses us";
+    default:
+      return `it may not trust the CA that issued it, or its policy (pins, a verify callback) refused it${
+        server ? "" : "; or it wanted another client certificate"
+      }`;
+  }
+}
 
 // What a callback of the module's found, by SSL address, for the error that follows.
 const verifyNotes = new Map<bigint, { text: string; code?: number }>();

@@ -15,8 +15,8 @@ import {
   TLSEXT_STATUSTYPE_ocsp,
 } from "./constants.ts";
 import { describeCertificate, type PeerCertificate } from "./certificate.ts";
-import { readCString } from "./_cstring.ts";
-import { clearErrors, noteVerifyFailure } from "./_error_queue.ts";
+import { cString, readCString } from "./_cstring.ts";
+import { clearErrors, firstErrorReason, noteVerifyFailure } from "./_error_queue.ts";
 import { callbackFor } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 
@@ -33,6 +33,18 @@ const STATUS_CALLBACK = { parameters: ["pointer", "pointer"], result: "i32" } as
 const CERT_REVOKED = 23;
 const OCSP_VERIFY_FAILED = 74;
 const OCSP_CERT_UNKNOWN = 75;
+
+// The digests a response's CertID may use (null: SHA-1, OpenSSL's default).
+const CERT_ID_DIGESTS = [null, "SHA256", "SHA384", "SHA512"];
+// Seconds of clock difference tolerated in thisUpdate and nextUpdate.
+const CLOCK_SKEW = 300;
+/** How old a response without a nextUpdate may be, in seconds: 7 days. */
+export const MAX_AGE_WITHOUT_NEXT_UPDATE = 7 * 86400;
+// ocsperr.h
+const OCSP_R_STATUS_NOT_YET_VALID = 126;
+const OCSP_R_STATUS_TOO_OLD = 127;
+/** The most bytes a server staples: a TLS 1.3 certificate entry's extensions hold at most 65535. */
+export const MAX_OCSP_RESPONSE_BYTES = 60 * 1024;
 
 /** Asks for a stapled OCSP response on every connection of the client context at `raw`. */
 export function requestOcsp(raw: Deno.PointerObject): void {
@@ -123,14 +135,25 @@ export function checkResponse(
         code: OCSP_VERIFY_FAILED,
       };
     }
-    id = libcrypto.OCSP_cert_to_id(null, leaf, issuer);
     const found = new Int32Array(2);
     const times = [new BigUint64Array(1), new BigUint64Array(1), new BigUint64Array(1)];
     const statusCell = new Uint8Array(found.buffer, 0, 4);
     const reasonCell = new Uint8Array(found.buffer, 4, 4);
-    if (
-      libcrypto.OCSP_resp_find_status(basic, id, statusCell, reasonCell, times[0], times[1], times[2]) !== 1
-    ) {
+    // The CertID may hash the issuer with SHA-1 (the usual) or another digest (RFC 6960 allows any).
+    let matched = false;
+    for (const digest of CERT_ID_DIGESTS) {
+      const md = digest === null ? null : libcrypto.EVP_get_digestbyname(cString(digest));
+      if (digest !== null && md === null) continue;
+      id = libcrypto.OCSP_cert_to_id(md, leaf, issuer);
+      if (id === null) continue;
+      matched =
+        libcrypto.OCSP_resp_find_status(basic, id, statusCell, reasonCell, times[0], times[1], times[2]) ===
+          1;
+      libcrypto.OCSP_CERTID_free(id);
+      id = null;
+      if (matched) break;
+    }
+    if (!matched) {
       return {
         text: "the stapled OCSP response says nothing about this certificate",
         code: OCSP_CERT_UNKNOWN,
@@ -140,9 +163,20 @@ export function checkResponse(
       Deno.UnsafePointer.create(times[1][0]),
       Deno.UnsafePointer.create(times[2][0]),
     ];
-    if (libcrypto.OCSP_check_validity(thisUpdate, nextUpdate, 300n, -1n) !== 1) {
+    // Without a nextUpdate, a response is current for MAX_AGE_WITHOUT_NEXT_UPDATE after its thisUpdate.
+    const maxAge = nextUpdate === null ? BigInt(MAX_AGE_WITHOUT_NEXT_UPDATE) : -1n;
+    clearErrors();
+    if (libcrypto.OCSP_check_validity(thisUpdate, nextUpdate, BigInt(CLOCK_SKEW), maxAge) !== 1) {
+      const reason = firstErrorReason();
       clearErrors();
-      return { text: "the stapled OCSP response is out of date", code: OCSP_VERIFY_FAILED };
+      const text = reason === OCSP_R_STATUS_NOT_YET_VALID
+        ? "the stapled OCSP response is not yet valid (its thisUpdate is ahead of this clock)"
+        : reason === OCSP_R_STATUS_TOO_OLD
+        ? `the stapled OCSP response has no nextUpdate and is older than ${
+          MAX_AGE_WITHOUT_NEXT_UPDATE / 86400
+        } days`
+        : "the stapled OCSP response is out of date (past its nextUpdate)";
+      return { text, code: OCSP_VERIFY_FAILED };
     }
     if (found[0] === 1) {
       const reason = readCString(libcrypto.OCSP_crl_reason_str(BigInt(found[1]))) ?? "unspecified";
@@ -202,6 +236,7 @@ export function checkStapledResponses(raw: Deno.PointerObject, mode: OcspCheck):
  */
 export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSource): void {
   const { libssl, libcrypto } = loadOpenssl();
+  let warned = false;
   const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
     if (ssl === null) return SSL_TLSEXT_ERR_NOACK;
     let der: Uint8Array | null;
@@ -215,6 +250,16 @@ export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSou
       der = null;
     }
     if (!(der instanceof Uint8Array) || der.length === 0) return SSL_TLSEXT_ERR_NOACK;
+    if (der.length > MAX_OCSP_RESPONSE_BYTES) {
+      if (!warned) {
+        warned = true;
+        console.warn(
+          `ocspResponse gave ${der.length} bytes; at most ${MAX_OCSP_RESPONSE_BYTES} can be stapled, so nothing ` +
+            "is (said once per context)",
+        );
+      }
+      return SSL_TLSEXT_ERR_NOACK;
+    }
     // The SSL takes the buffer and frees it.
     const copy = libcrypto.CRYPTO_malloc(BigInt(der.length), null, 0);
     if (copy === null) return SSL_TLSEXT_ERR_NOACK;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { callFailed, clearErrors } from "./_error_queue.ts";
+import { atEndOfPem, callFailed, clearErrors } from "./_error_queue.ts";
 import { cString } from "./_cstring.ts";
 import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
@@ -26,23 +26,49 @@ export function withPemBio<T>(pem: string | Uint8Array, body: (bio: Deno.Pointer
   }
 }
 
+/**
+ * Every object `read` takes from `bio` until the PEM input ends cleanly. A block that is there but cannot be
+ * read (damaged, or not what is expected) throws, freeing what was read: a bundle never loses a member.
+ */
+function readAllPem(
+  bio: Deno.PointerObject,
+  read: (bio: Deno.PointerObject) => Deno.PointerValue,
+  free: (object: Deno.PointerObject) => void,
+  what: string,
+): Deno.PointerObject[] {
+  const found: Deno.PointerObject[] = [];
+  for (;;) {
+    const object = read(bio);
+    if (object !== null) {
+      found.push(object);
+      continue;
+    }
+    if (atEndOfPem() && found.length > 0) break;
+    for (const each of found) free(each);
+    throw callFailed(
+      found.length === 0
+        ? `Reading ${what} (none found in PEM)`
+        : `Reading ${what} (block ${found.length + 1} cannot be read; the ${found.length} before it were)`,
+    );
+  }
+  clearErrors();
+  return found;
+}
+
 /** Every certificate in `pem`, in order (`X509 *`s the caller frees). */
 export function readCertificates(pem: string | Uint8Array, what: string): Deno.PointerObject[] {
   const { libcrypto } = loadOpenssl();
   clearErrors();
-  const certificates = withPemBio(pem, (bio) => {
-    const found: Deno.PointerObject[] = [];
-    for (;;) {
-      const x509 = libcrypto.PEM_read_bio_X509(bio, null, null, null);
-      if (x509 === null) break;
-      found.push(x509);
-    }
-    return found;
-  });
-  // The loop ends on "no start line": not an error once something was read.
-  if (certificates.length === 0) throw callFailed(`Reading ${what} (no PEM certificate found)`);
-  clearErrors();
-  return certificates;
+  return withPemBio(
+    pem,
+    (bio) =>
+      readAllPem(
+        bio,
+        (from) => libcrypto.PEM_read_bio_X509(from, null, null, null),
+        libcrypto.X509_free,
+        what,
+      ),
+  );
 }
 
 /** The private key in `pem` (an `EVP_PKEY *` the caller frees), decrypted with `password` if given. */
@@ -73,9 +99,14 @@ export type PemOrDer = string | Uint8Array | readonly (string | Uint8Array)[];
 const PEM_START = new TextEncoder().encode("-----BEGIN");
 
 function isPemBytes(bytes: Uint8Array): boolean {
-  // PEM may follow a few bytes of text (a comment, a BOM, blank lines): look at the start.
-  const head = new TextDecoder().decode(bytes.subarray(0, 256));
-  return head.includes(new TextDecoder().decode(PEM_START));
+  // PEM may follow any amount of text (`openssl x509 -text` output, a comment, a BOM); DER starts with a
+  // SEQUENCE tag, so a DER certificate is never taken for text.
+  if (bytes[0] === 0x30) return false;
+  outer: for (let i = 0; i + PEM_START.length <= bytes.length; i++) {
+    for (let j = 0; j < PEM_START.length; j++) if (bytes[i + j] !== PEM_START[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 function itemsOf(input: PemOrDer): (string | Uint8Array)[] {
@@ -121,17 +152,13 @@ export function readCrls(input: PemOrDer, what: string): Deno.PointerObject[] {
       const label = Array.isArray(input) ? `${what}[${index}]` : what;
       clearErrors();
       if (typeof item === "string" || isPemBytes(item)) {
-        const found = withPemBio(item, (bio) => {
-          const crls: Deno.PointerObject[] = [];
-          for (;;) {
-            const crl = libcrypto.PEM_read_bio_X509_CRL(bio, null, null, null);
-            if (crl === null) break;
-            crls.push(crl);
-          }
-          return crls;
-        });
-        if (found.length === 0) throw callFailed(`Reading ${label} (no PEM CRL found)`);
-        clearErrors();
+        const found = withPemBio(item, (bio) =>
+          readAllPem(
+            bio,
+            (from) => libcrypto.PEM_read_bio_X509_CRL(from, null, null, null),
+            libcrypto.X509_CRL_free,
+            `${label} (CRLs)`,
+          ));
         out.push(...found);
       } else {
         const crl = withPemBio(item, (bio) => libcrypto.d2i_X509_CRL_bio(bio, null));
@@ -219,17 +246,14 @@ export function readCrlFile(path: string, what: string): Deno.PointerObject[] {
   clearErrors();
   const bio = libcrypto.BIO_new_file(cString(path, what), cString("rb"));
   if (bio === null) throw callFailed(`Opening ${what} ${path}`);
-  const crls: Deno.PointerObject[] = [];
   try {
-    for (;;) {
-      const crl = libcrypto.PEM_read_bio_X509_CRL(bio, null, null, null);
-      if (crl === null) break;
-      crls.push(crl);
-    }
+    return readAllPem(
+      bio,
+      (from) => libcrypto.PEM_read_bio_X509_CRL(from, null, null, null),
+      libcrypto.X509_CRL_free,
+      `${what} ${path} (CRLs)`,
+    );
   } finally {
     libcrypto.BIO_free(bio);
   }
-  if (crls.length === 0) throw callFailed(`Reading ${what} ${path} (no PEM CRL found)`);
-  clearErrors();
-  return crls;
 }

@@ -276,6 +276,9 @@ export const libsslSymbols = {
   SSL_SESSION_set1_id_context: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   // const EVP_MD *SSL_CIPHER_get_handshake_digest(const SSL_CIPHER *c);
   SSL_CIPHER_get_handshake_digest: { parameters: ["pointer"], result: "pointer" },
+  // void SSL_set_msg_callback(SSL *ssl, void (*cb)(int write_p, int version, int content_type,
+  //                           const void *buf, size_t len, SSL *ssl, void *arg));
+  SSL_set_msg_callback: { parameters: ["pointer", "function"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */

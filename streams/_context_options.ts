@@ -7,9 +7,10 @@
 
 import { encodeAlpn } from "../ffi/_alpn.ts";
 import { checkNoNul } from "../ffi/_cstring.ts";
-import type { OcspCheck, OcspResponseSource } from "../ffi/_ocsp.ts";
+import { MAX_OCSP_RESPONSE_BYTES, type OcspCheck, type OcspResponseSource } from "../ffi/_ocsp.ts";
 import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
 import { TICKET_KEYS_LENGTH } from "../ffi/_sessions.ts";
+import type { MessageCallback } from "../ffi/_messages.ts";
 import { checkPskIdentity, checkPskIdentityAndKey, type PskIdentity } from "../ffi/_psk.ts";
 import { functionId } from "../ffi/_verify_policy.ts";
 import { sha256 } from "../ffi/_digest.ts";
@@ -98,6 +99,16 @@ export interface SslContextOptions {
   keylog?: (line: string) => void;
   /** Appends each key log line to this file. Off unless given. */
   keylogFile?: string;
+  /**
+   * Called with every TLS protocol message each connection sends or receives (OpenSSL's message callback):
+   * direction, content type, handshake message type, bytes. For debugging; it slows every record down.
+   */
+  onMessage?: MessageCallback;
+  /**
+   * Prints each connection's handshake to stderr, a line per message (`-> Handshake ClientHello (517
+   * bytes)`), with `onMessage` if both are given. For debugging legacy peers.
+   */
+  trace?: boolean;
   /** Called with the new SSL_CTX after everything above is applied. */
   opensslCtxConfigureCallback?: (ctx: SslCtxPointer) => void;
   /** Called with each new SSL made from this context. */
@@ -128,6 +139,17 @@ export interface SslClientContextOptions extends SslContextOptions {
    * `stream.ocspResponse` gives it, for the application to judge. Off by default.
    */
   requestOcsp?: boolean;
+  /**
+   * Offer TLS 1.3 post-handshake authentication, so a server can ask for this client's certificate after the
+   * handshake (`stream.requestClientCertificate()`); the client answers with its certificate (`certFile`...),
+   * or none. Off by default.
+   */
+  postHandshakeAuth?: boolean;
+  /**
+   * Go along when a TLS 1.2 server renegotiates. Off by default: a module client refuses (renegotiation is
+   * what attacks on TLS 1.2 went through; TLS 1.3 has none), and the server then fails the connection.
+   */
+  allowRenegotiation?: boolean;
   /**
    * Keep the newest session of each host and port this context connects to, and offer it on the next
    * connection there when none is given (`session` on the connection comes first, this context's `session`
@@ -252,6 +274,8 @@ const SHARED_KEYS = [
   "groups",
   "keylog",
   "keylogFile",
+  "onMessage",
+  "trace",
   "opensslCtxConfigureCallback",
   "opensslSslConfigureCallback",
 ];
@@ -267,6 +291,8 @@ export const CLIENT_KEYS = new Set([
   "onSession",
   "psk",
   "pskCallback",
+  "postHandshakeAuth",
+  "allowRenegotiation",
 ]);
 /** The options a server context takes. */
 export const SERVER_KEYS = new Set([
@@ -412,13 +438,39 @@ export function checkOptions(name: string, options: AnyContextOptions): void {
       `ocspResponse must be a DER OCSP response or a function giving one, got ${describe(response)}`,
     );
   }
+  if (response instanceof Uint8Array && response.length > MAX_OCSP_RESPONSE_BYTES) {
+    throw new RangeError(
+      `ocspResponse is ${response.length} bytes; at most ${MAX_OCSP_RESPONSE_BYTES} fit in a handshake (an OCSP ` +
+        "response is usually 1 to 4 KiB)",
+    );
+  }
   checkSessionOptions(name, options);
+  checkFunction("onMessage", options.onMessage);
+  for (const key of ["trace", "postHandshakeAuth", "allowRenegotiation"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "boolean") {
+      throw new TypeError(`${key} must be a boolean, got ${describe(options[key])}`);
+    }
+  }
   if (options.psk !== undefined) checkPskIdentityAndKey(options.psk, "psk");
   checkFunction("pskCallback", options.pskCallback);
   if (options.psk !== undefined && options.pskCallback !== undefined) {
     throw new TypeError(`${name}: give psk or pskCallback, not both`);
   }
   if (options.pskIdentityHint !== undefined) checkPskIdentity(options.pskIdentityHint, "pskIdentityHint");
+  if (options.psk !== undefined || options.pskCallback !== undefined) {
+    // A server that takes the key sends no certificate: checks of its certificate would silently not apply.
+    const certificateChecks = (["pins", "ocspCheck", "crl", "crlFile"] as const).filter((key) =>
+      options[key] !== undefined
+    );
+    if (certificateChecks.length > 0) {
+      throw new TypeError(
+        `${name}: ${
+          certificateChecks.join(", ")
+        } check the peer's certificate, and a peer that uses the PSK ` +
+          "presents none, so they would not apply to it: use a context without the PSK for them",
+      );
+    }
+  }
   if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
     throw new TypeError(
       `session must be a Uint8Array from stream.session(), got ${describe(options.session)}`,
@@ -453,6 +505,9 @@ export function configurationOf(options: AnyContextOptions): string {
     ticketKeys: _ticketKeys,
     sessionCache: _sessionCache,
     onSession: _onSession,
+    // Observers see the connection; they do not decide anything about it.
+    onMessage: _onMessage,
+    trace: _trace,
     ...rest
   } = options;
   // In a fixed order, so the same options written in another order (another process) give the same text.

@@ -224,6 +224,7 @@ export function setVerify(
   bits: number,
   callback: VerifyCallback | undefined,
   pins: readonly string[] | undefined,
+  side: "client" | "server",
 ): void {
   const raw = ctx.pointer;
   if (pins !== undefined && bits === SSL_VERIFY_NONE) {
@@ -232,7 +233,9 @@ export function setVerify(
         "requireClientCert on a server)",
     );
   }
-  const native = (callback || pins) && bits !== SSL_VERIFY_NONE
+  // A server's callback goes on even while it asks for no certificate: a post-handshake request uses it. (A
+  // client that does not verify must not have one: OpenSSL would call it, and its answer would count.)
+  const native = (callback || pins) && (bits !== SSL_VERIFY_NONE || side === "server")
     ? nativeVerifyCallback("ctx", raw, callback, pins)
     : null;
   loadOpenssl().libssl.SSL_CTX_set_verify(raw, bits, native);

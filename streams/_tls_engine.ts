@@ -9,6 +9,7 @@
 
 import {
   SSL_CTRL_MODE,
+  SSL_ERROR_SSL,
   SSL_ERROR_SYSCALL,
   SSL_ERROR_WANT_READ,
   SSL_ERROR_WANT_WRITE,
@@ -375,6 +376,34 @@ export class TlsEngine {
       this.#outcome(raw, result, "TLS write"); // throws unless OpenSSL wants the peer's bytes
       if (this.#unfed.length === 0) return WANT_READ;
       this.#topUp(true);
+    }
+  }
+
+  /** The error that failed this engine, or `null`. */
+  get failure(): Error | null {
+    return this.#failure;
+  }
+
+  /**
+   * Asks OpenSSL for a post-handshake message (`call` is SSL_key_update, SSL_renegotiate or
+   * SSL_verify_client_post_handshake on the SSL) and steps the handshake so the message is produced for
+   * `takeOutput`. A refused request (`call` not 1) throws an `SslCondition` and leaves the session as it was.
+   */
+  request(operation: string, call: (raw: Deno.PointerObject) => number): void {
+    const raw = this.#raw(operation);
+    const { libssl } = loadOpenssl();
+    this.#busy = true;
+    try {
+      clearErrors();
+      if (call(raw) !== 1) {
+        throw sslCallFailed({ ssl: raw, sslErrorCode: SSL_ERROR_SSL, operation, transportEof: false });
+      }
+      clearErrors();
+      const result = libssl.SSL_do_handshake(raw);
+      // A server's renegotiation waits for the ClientHello: want-read here is how it goes on.
+      if (result !== 1) this.#outcome(raw, result, operation);
+    } finally {
+      this.#busy = false;
     }
   }
 

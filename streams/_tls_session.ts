@@ -9,6 +9,7 @@
 
 import { markAttached, markDetached, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { SslCondition } from "../ffi/errors.ts";
+import { failedEarlier } from "../ffi/_error_queue.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
 import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
@@ -118,6 +119,8 @@ export class TlsSession {
   // One reader at a time, in call order; plaintext decrypted past a line waits here for the next one.
   readonly #readTurns = new Turns();
   readonly #decrypted = new ByteQueue();
+  // Who waits for the next read step (a post-handshake request waiting for the peer's answer).
+  #progress: (() => void)[] = [];
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
   constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
@@ -260,6 +263,8 @@ export class TlsSession {
         } catch (error) {
           if (!(error instanceof TypeError)) this.#postAlert();
           throw error;
+        } finally {
+          if (this.#progress.length > 0) this.#notifyProgress();
         }
         // Bytes: #fillFrom takes the rest and sends what the reads produced.
         if (typeof result === "number") return this.#fillFrom(into, result);
@@ -419,6 +424,56 @@ export class TlsSession {
       return total;
     } finally {
       this.#writeTurns.release();
+    }
+  }
+
+  #notifyProgress(): void {
+    for (const waiter of this.#progress.splice(0)) waiter();
+  }
+
+  /**
+   * Sends a post-handshake request (see `TlsEngine.request`) between whole writes, in the write turn; resolves
+   * once it is on the transport.
+   */
+  async request(
+    operation: string,
+    call: (raw: Deno.PointerObject) => number,
+    deadline: Deadline = NO_DEADLINE,
+  ): Promise<void> {
+    await this.#writeTurns.take(deadline);
+    try {
+      this.#step(() => this.engine.request(operation, call));
+      await deadline.race(this.#flush());
+    } finally {
+      this.#writeTurns.release();
+    }
+  }
+
+  /**
+   * Resolves once `done()` holds after the peer's answer to a request: a read in progress processes the
+   * peer's messages itself; when none is, this reads for them, and the plaintext it decrypts on the way waits
+   * for the next reader. Rejects with the session's failure, or if the peer closes first.
+   */
+  async driveUntil(done: () => boolean, what: string, deadline: Deadline = NO_DEADLINE): Promise<void> {
+    const scratch = new Uint8Array(16 * 1024);
+    for (;;) {
+      const failure = this.engine.failure;
+      if (failure) throw failedEarlier(failure, what);
+      if (done()) return;
+      if (!this.#readTurns.tryTake()) {
+        await deadline.race(new Promise<void>((resolve) => this.#progress.push(resolve)));
+        continue;
+      }
+      try {
+        const result = this.#step(() => this.engine.read(scratch));
+        this.#post();
+        if (typeof result === "number") this.#decrypted.push(scratch.subarray(0, result));
+        else if (result === CLOSED) {
+          throw new SslCondition(`${what} failed: the peer closed the TLS session before it answered`);
+        } else if (!done()) await deadline.race(this.#pull());
+      } finally {
+        this.#readTurns.release();
+      }
     }
   }
 

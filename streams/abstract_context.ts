@@ -8,13 +8,20 @@
 
 import { alpnSelectCallback, encodeAlpn } from "../ffi/_alpn.ts";
 import { callFailed } from "../ffi/_error_queue.ts";
-import { SSL_VERIFY_FAIL_IF_NO_PEER_CERT, SSL_VERIFY_NONE, SSL_VERIFY_PEER } from "../ffi/constants.ts";
+import {
+  SSL_OP_NO_RENEGOTIATION,
+  SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+  SSL_VERIFY_NONE,
+  SSL_VERIFY_PEER,
+} from "../ffi/constants.ts";
+import { describeMessage, watchContextMessages } from "../ffi/_messages.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkStapledResponses, requestOcsp, stapleResponses } from "../ffi/_ocsp.ts";
 import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { releaseWhenFreed } from "../ffi/_lifetimes.ts";
+import { sha256 } from "../ffi/_digest.ts";
 import { acceptPsk, offerPsk } from "../ffi/_psk.ts";
 import { cString } from "../ffi/_cstring.ts";
 import {
@@ -76,8 +83,7 @@ export class SslAbstractContext implements Disposable {
   readonly #retired = new Set<Generation>();
   readonly #options: AnyContextOptions;
   readonly #choose: SniChooser | undefined;
-  readonly #remake: (self: SslAbstractContext) => SslCtxPointer;
-  #sessionIdentity: string | undefined;
+  readonly #remake: (self: SslAbstractContext) => Generation;
   // A client's newest session per host and port (sessionCache), and the key of each live SSL that feeds it.
   readonly #sessions = new Map<string, Uint8Array>();
   readonly #sessionKeys = new Map<bigint, string>();
@@ -86,14 +92,14 @@ export class SslAbstractContext implements Disposable {
   constructor(
     side: "client" | "server",
     options: AnyContextOptions,
-    remake: (self: SslAbstractContext) => SslCtxPointer,
+    remake: (self: SslAbstractContext) => Generation,
     choose?: SniChooser,
   ) {
     this.side = side;
     this.#options = options;
     this.#choose = choose;
     this.#remake = remake;
-    this.#current = { ctx: remake(this), connections: 0 };
+    this.#current = remake(this);
   }
 
   /** @internal Whether this server context hands clients to other contexts by the name they ask for (`sni`). */
@@ -148,7 +154,7 @@ export class SslAbstractContext implements Disposable {
 
   /** @internal What a client connection's sessions are bound to, besides its host (see `_verify_policy.ts`). */
   get sessionIdentity(): string {
-    return this.#sessionIdentity ??= `${this.side} context ${configurationOf(this.#options)}`;
+    return this.#current.identity;
   }
 
   /**
@@ -209,7 +215,8 @@ export class SslAbstractContext implements Disposable {
    */
   reload(): void {
     if (this.#closed) throw new TypeError("This SslAbstractContext is closed");
-    const fresh = this.#remake(this);
+    const generation = this.#remake(this);
+    const fresh = generation.ctx;
     const old = this.#current;
     if (this.side === "server" && this.#options.sessionCache !== false) {
       try {
@@ -219,7 +226,7 @@ export class SslAbstractContext implements Disposable {
         throw error;
       }
     }
-    this.#current = { ctx: fresh, connections: 0 };
+    this.#current = generation;
     this.#retire(old);
   }
 
@@ -295,6 +302,8 @@ export class SslAbstractContext implements Disposable {
 /** An SSL_CTX of a context and how many connections use it. */
 interface Generation {
   readonly ctx: SslCtxPointer;
+  /** What a client's sessions on it are bound to (see `_verify_policy.ts`). */
+  readonly identity: string;
   connections: number;
 }
 
@@ -304,7 +313,7 @@ const SESSION_CACHE_HOSTS = 1000;
 function build(
   side: "client" | "server",
   options: AnyContextOptions,
-  configure: (ctx: SslCtxPointer) => void,
+  configure: (ctx: SslCtxPointer, trust: string) => void,
 ): SslAbstractContext {
   const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
   if (typeof options !== "object" || options === null) throw new TypeError(`${name} needs an options object`);
@@ -312,7 +321,49 @@ function build(
   checkOptions(name, options);
   const choose = options.sni === undefined ? undefined : sniChooser(options.sni);
   const kept = { ...options };
-  return new SslAbstractContext(side, kept, (self) => makeCtx(side, kept, configure, self, name), choose);
+  return new SslAbstractContext(side, kept, (self) => {
+    // Sessions carry the trust files' contents too: a reload that changes a CRL or the CAs ends resumption of
+    // sessions verified before it.
+    const trust = trustFilesDigest(kept);
+    const ctx = makeCtx(side, kept, (made) => configure(made, trust), self, name);
+    return { ctx, identity: `${side} context ${configurationOf(kept)} ${trust}`, connections: 0 };
+  }, choose);
+}
+
+/**
+ * A digest of the trust files a context reads (`crlFile`, `opensslTrustedFile`, the files of
+ * `opensslTrustedDirectory`), as they are now. A file that cannot be read here gives a random digest: no
+ * session resumes across a reload then.
+ */
+function trustFilesDigest(options: AnyContextOptions): string {
+  const parts: Uint8Array[] = [];
+  const encoder = new TextEncoder();
+  try {
+    for (const file of [options.crlFile, options.opensslTrustedFile]) {
+      if (file !== undefined) parts.push(encoder.encode(file), Deno.readFileSync(file));
+    }
+    const directory = options.opensslTrustedDirectory;
+    if (directory !== undefined) {
+      const names = [...Deno.readDirSync(directory)].filter((entry) => !entry.isDirectory).map((entry) =>
+        entry.name
+      )
+        .sort();
+      for (const entry of names) {
+        parts.push(encoder.encode(entry), Deno.readFileSync(`${directory}/${entry}`));
+      }
+    }
+  } catch {
+    parts.push(crypto.getRandomValues(new Uint8Array(32)));
+  }
+  if (parts.length === 0) return "no trust files";
+  const all = new Uint8Array(parts.reduce((sum, part) => sum + part.length + 8, 0));
+  let offset = 0;
+  for (const part of parts) {
+    new DataView(all.buffer).setBigUint64(offset, BigInt(part.length));
+    all.set(part, offset + 8);
+    offset += part.length + 8;
+  }
+  return Array.from(sha256(all), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** A new SSL_CTX with every option applied, for the context `self`. */
@@ -346,6 +397,8 @@ function makeCtx(
     }
     applySessions(ctx, side, options, self);
     applyPsk(ctx, side, options, name);
+    applyPostHandshake(ctx, side, options);
+    applyMessageWatch(ctx, options);
     applyKeylog(ctx, options);
     options.opensslCtxConfigureCallback?.(ctx);
   } catch (error) {
@@ -353,6 +406,27 @@ function makeCtx(
     throw error;
   }
   return ctx;
+}
+
+/** A client's post-handshake authentication and renegotiation policy. */
+function applyPostHandshake(ctx: SslCtxPointer, side: "client" | "server", options: AnyContextOptions): void {
+  if (side !== "client") return;
+  const { libssl } = loadOpenssl();
+  if (options.postHandshakeAuth) libssl.SSL_CTX_set_post_handshake_auth(ctx.pointer, 1);
+  if (!options.allowRenegotiation) libssl.SSL_CTX_set_options(ctx.pointer, SSL_OP_NO_RENEGOTIATION);
+}
+
+/** `onMessage` and `trace`: every protocol message of every connection. */
+function applyMessageWatch(ctx: SslCtxPointer, options: AnyContextOptions): void {
+  const { onMessage, trace } = options;
+  if (onMessage === undefined && !trace) return;
+  watchContextMessages(ctx.pointer, (ssl, ...message) => {
+    if (trace) {
+      const id = Deno.UnsafePointer.value(ssl).toString(16).slice(-6);
+      console.error(`[tls ${id}] ${describeMessage(...message)}`);
+    }
+    onMessage?.(...message);
+  });
 }
 
 /** A client's PSK to offer, or a server's PSK lookup and hint. */
@@ -441,7 +515,13 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
     const verify = options.verify ?? true;
     if (typeof verify !== "boolean") throw new TypeError(`verify must be a boolean, got ${describe(verify)}`);
     loadTrust(ctx, options, verify, "createSslClientContext");
-    setVerify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, options.verifyCallback, options.pins);
+    setVerify(
+      ctx,
+      verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+      options.verifyCallback,
+      options.pins,
+      "client",
+    );
     if (verify) markVerifyingByDefault(ctx.pointer);
     else recordVerificationChoice("ctx", ctx.pointer, false);
     if (options.ocspCheck !== undefined) {
@@ -499,7 +579,7 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       "createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile (or pskCallback alone)",
     );
   }
-  return build("server", options, (ctx) => {
+  return build("server", options, (ctx, trust) => {
     const { requestClientCert = false, requireClientCert = false } = options;
     for (
       const [key, value] of [["requestClientCert", requestClientCert], [
@@ -508,6 +588,19 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       ]]
     ) {
       if (typeof value !== "boolean") throw new TypeError(`${key} must be a boolean, got ${describe(value)}`);
+    }
+    if (options.pins !== undefined && !requireClientCert) {
+      throw new TypeError(
+        "createSslServerContext: pins on a server need requireClientCert (with requestClientCert alone a client " +
+          "without a certificate would pass them)",
+      );
+    }
+    if (options.pskCallback !== undefined && (requestClientCert || requireClientCert)) {
+      throw new TypeError(
+        "createSslServerContext: a client that uses the PSK is authenticated by the key and sends no certificate " +
+          "(TLS 1.3 forbids asking), so requestClientCert/requireClientCert would not hold for it: use a context " +
+          "without pskCallback for certificate clients",
+      );
     }
     const asks = requestClientCert || requireClientCert;
     const trusted = loadTrust(ctx, options, false, "createSslServerContext");
@@ -519,8 +612,8 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
     const bits = !asks
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-    setVerify(ctx, bits, options.verifyCallback, options.pins);
-    setServerSessionContext(ctx.pointer, configurationOf(options));
+    setVerify(ctx, bits, options.verifyCallback, options.pins, "server");
+    setServerSessionContext(ctx.pointer, `${configurationOf(options)} ${trust}`);
     if (options.ocspResponse !== undefined) stapleResponses(ctx.pointer, options.ocspResponse);
   });
 }

@@ -8,6 +8,13 @@
 
 import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
 import { stapledResponse } from "../ffi/_ocsp.ts";
+import {
+  channelBindingOf,
+  type ChannelBindingType,
+  renegotiate,
+  requestClientCertificate,
+  updateKeys,
+} from "./_post_handshake.ts";
 import { exportKeyingMaterialOf, sessionBytesOf } from "../ffi/connection_info.ts";
 import { SocketError, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
@@ -419,6 +426,124 @@ export class SocketStream implements Deno.Conn {
       );
     }
     return exportKeyingMaterialOf(this.#handshakenSsl("exportKeyingMaterial()"), length, label, context);
+  }
+
+  // The session of a handshaken TLS stream, for a post-handshake operation.
+  #handshakenSession(what: string): TlsSession {
+    this.#handshakenSsl(what);
+    return this.#internals.session!;
+  }
+
+  // A deadline of `timeoutMs` for a post-handshake operation, failing with `Deno.errors.TimedOut`.
+  #operationDeadline(what: string, timeoutMs: number | undefined): Deadline {
+    const ms = checkTimeout("timeoutMs", timeoutMs);
+    return new Deadline({
+      timeoutMs: ms,
+      onTimeout: () => new Deno.errors.TimedOut(`${what} did not finish within ${ms} ms`),
+    });
+  }
+
+  /**
+   * Sends a TLS 1.3 KeyUpdate: this end encrypts with new keys from now on; with `requestPeer` the peer is
+   * asked to update its keys too (it does so when it next reads). It goes out between whole writes.
+   *
+   * @param options `requestPeer`, and `timeoutMs` for waiting for the write turn.
+   * @throws {SocketError} on a TLS 1.2 session, before the handshake, or on a plain stream.
+   * @throws {Deno.errors.TimedOut} after `timeoutMs`.
+   * @example
+   * ```ts
+   * import { openTcpStream } from "@comm/socket-stream";
+   *
+   * await using stream = await openTcpStream("localhost", 8443, { sslCtx: true });
+   * await stream.keyUpdate({ requestPeer: true });
+   * ```
+   */
+  async keyUpdate(options: { requestPeer?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const session = this.#handshakenSession("keyUpdate()");
+    const { requestPeer = false, timeoutMs } = options ?? {};
+    if (typeof requestPeer !== "boolean") {
+      throw new TypeError(`requestPeer must be a boolean, got ${describe(requestPeer)}`);
+    }
+    using deadline = this.#operationDeadline("keyUpdate()", timeoutMs);
+    await updateKeys(session, requestPeer, deadline);
+  }
+
+  /**
+   * A server renegotiates this TLS 1.2 session (a new handshake inside it); resolves once the client has gone
+   * through it. A read in progress keeps its data; the data this reads meanwhile waits for the next read. A
+   * client that refuses fails the connection (module clients refuse unless their context has
+   * `allowRenegotiation: true`).
+   *
+   * @param options `timeoutMs` for the whole renegotiation.
+   * @throws {SocketError} on a client, a TLS 1.3 session, before the handshake, or on a plain stream.
+   * @throws {SslCondition} if the client refuses or the new handshake fails.
+   * @throws {Deno.errors.TimedOut} after `timeoutMs`.
+   * @example
+   * ```ts
+   * import { createSslServerContext, listenSsl } from "@comm/socket-stream";
+   *
+   * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key", maxProtocolVersion: "tls-v1-2" });
+   * for await (const stream of listenSsl({ port: 8443, sslCtx: context })) {
+   *   await stream.renegotiate({ timeoutMs: 5000 });
+   * }
+   * ```
+   */
+  async renegotiate(options: { timeoutMs?: number } = {}): Promise<void> {
+    const session = this.#handshakenSession("renegotiate()");
+    using deadline = this.#operationDeadline("renegotiate()", options?.timeoutMs);
+    await renegotiate(session, deadline);
+  }
+
+  /**
+   * A TLS 1.3 server asks its client for a certificate after the handshake (post-handshake authentication;
+   * the client must offer it: `postHandshakeAuth: true` on a module client context) and resolves with it once
+   * verified against the server context's `ca` (with its verify callback and pins). A client that sends none
+   * rejects this with an `SslCondition` and the connection goes on; a certificate that fails verification fails
+   * the connection.
+   *
+   * @param options `timeoutMs` for the client's answer.
+   * @returns the client's verified certificate.
+   * @throws {SocketError} on a client, a TLS 1.2 session, before the handshake, or on a plain stream.
+   * @throws {TypeError} if the server context trusts no CA for clients.
+   * @throws {SslVerificationFailure} if the certificate does not verify.
+   * @throws {Deno.errors.TimedOut} after `timeoutMs`.
+   * @example
+   * ```ts
+   * import { createSslServerContext, listenSsl } from "@comm/socket-stream";
+   *
+   * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key", ca: "..." });
+   * for await (const stream of listenSsl({ port: 8443, sslCtx: context })) {
+   *   const client = await stream.requestClientCertificate({ timeoutMs: 10_000 });
+   *   console.log(client.subject);
+   * }
+   * ```
+   */
+  async requestClientCertificate(options: { timeoutMs?: number } = {}): Promise<PeerCertificate> {
+    const session = this.#handshakenSession("requestClientCertificate()");
+    using deadline = this.#operationDeadline("requestClientCertificate()", options?.timeoutMs);
+    return await requestClientCertificate(session, deadline);
+  }
+
+  /**
+   * A channel binding of this TLS session, to tie an authentication above TLS (SCRAM, GSS, OAuth token
+   * binding) to it: "tls-exporter" (RFC 9266; TLS 1.3, or TLS 1.2 with the extended master secret),
+   * "tls-unique" (RFC 5929; TLS 1.2 with the extended master secret) or "tls-server-end-point" (RFC 5929: the
+   * hash of the server's certificate). Both ends compute the same bytes.
+   *
+   * @param type which binding.
+   * @returns its bytes.
+   * @throws {SocketError} where the binding is not defined or not safe, before the handshake, or on a plain
+   *   stream.
+   * @example
+   * ```ts
+   * import { openTcpStream } from "@comm/socket-stream";
+   *
+   * await using stream = await openTcpStream("localhost", 8443, { sslCtx: true });
+   * const binding = stream.channelBinding("tls-exporter"); // 32 bytes for SCRAM-SHA-256-PLUS
+   * ```
+   */
+  channelBinding(type: ChannelBindingType): Uint8Array {
+    return channelBindingOf(this.#handshakenSsl("channelBinding()"), type);
   }
 
   /**

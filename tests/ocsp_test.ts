@@ -93,6 +93,14 @@ Deno.test('ocspCheck "if-stapled": no response passes; a bad one fails with the 
     ["unknown", "server", "localhost", X509_V_ERR_OCSP_CERT_UNKNOWN, /says nothing about this certificate/],
     ["wrong-signer", "server", "localhost", X509_V_ERR_OCSP_VERIFY_FAILED, /not signed by a responder/],
     ["stale", "server", "localhost", X509_V_ERR_OCSP_VERIFY_FAILED, /out of date/],
+    [
+      "no-next-update",
+      "server",
+      "localhost",
+      X509_V_ERR_OCSP_VERIFY_FAILED,
+      /no nextUpdate and is older than 7/,
+    ],
+    ["future", "server", "localhost", X509_V_ERR_OCSP_VERIFY_FAILED, /not yet valid/],
   ];
   for (const [staple, cert, host, code, text] of cases) {
     const { peer, port } = await stapling(staple, cert);
@@ -100,6 +108,41 @@ Deno.test('ocspCheck "if-stapled": no response passes; a bad one fails with the 
     const result = await outcome(port, { sslCtx: context, tlsextHostName: host }, "127.0.0.1");
     assertRefused(result, code, text);
   }
+});
+
+Deno.test("a response whose CertID hashes with SHA-256 is matched (RFC 6960 allows any digest)", async () => {
+  using context = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  const { peer, port } = await stapling("sha256-id");
+  await using _peer = peer;
+  const stream = await outcome(port, { sslCtx: context });
+  assert.ok(stream instanceof SocketStream, String(stream));
+  await stream.close();
+});
+
+Deno.test("ocspResponse bytes too big for a handshake are refused at creation; a function's are not stapled", async () => {
+  assert.throws(
+    () => createSslServerContext({ ...identity("server"), ocspResponse: new Uint8Array(70_000).fill(1) }),
+    (error: Error) => error instanceof RangeError && /70000 bytes; at most 61440/.test(error.message),
+  );
+  const warnings: unknown[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    using context = createSslServerContext({
+      ...identity("server"),
+      ocspResponse: () => new Uint8Array(70_000).fill(1),
+    });
+    for (let i = 0; i < 2; i++) {
+      await using server = serveOnce(context);
+      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
+      assert.equal(code, 0, output);
+      assert.match(output, /OCSP response: no response sent/);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1, "said once per context");
+  assert.match(String(warnings[0]), /70000 bytes; at most 61440/);
 });
 
 Deno.test("requestOcsp asks without checking: a revoked response is handed over; without either, none is asked for", async () => {

@@ -271,6 +271,20 @@ Deno.test("pins: the handshake fails, naming the pins and the keys seen, unless 
   assert.throws(() => createSslClientContext({ verify: false, pins: [serverPin] }), /need verification on/);
 });
 
+Deno.test("pins on a server need requireClientCert: with requestClientCert a client without one would pass", () => {
+  assert.throws(
+    () =>
+      createSslServerContext({
+        ...identity("server"),
+        ...trustCa,
+        requestClientCert: true,
+        pins: ["sha256/" + "A".repeat(43) + "="],
+      }),
+    (error: Error) =>
+      error instanceof TypeError && /pins on a server need requireClientCert/.test(error.message),
+  );
+});
+
 Deno.test("pins on a server check the client's chain", async () => {
   const [clientPin, otherPin] = await Promise.all([pinOf("client"), pinOf("untrusted-client")]);
   for (const [pins, served] of [[[clientPin], true], [[otherPin], false]] as const) {
@@ -314,4 +328,30 @@ Deno.test("PeerCertificate: SHA-1 fingerprint, SPKI pin, public key, key usages,
   assert.deepEqual(root.keyUsage, ["keyCertSign", "cRLSign"]);
   assert.deepEqual(root.publicKey, { type: "EC", bits: 256, curve: "prime256v1" });
   await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("a bundle with a damaged member is refused, never read in part; PEM after any amount of text is read", async () => {
+  const good = fixtureText("ca.crl");
+  const damaged = good.replace(/\n[A-Za-z0-9+/]{10}/, "\n!!!!!!!!!!");
+  for (const crl of [good + damaged, [good, damaged]]) {
+    assert.throws(
+      () => createSslClientContext({ ...trustCa, crl }),
+      (error: Error) => error instanceof SslCondition && /cannot be read|none found/.test(error.message),
+    );
+  }
+  const brokenCa = fixtureText("ca.pem") +
+    fixtureText("intermediate.pem").replace(/\n[A-Za-z0-9+/]{10}/, "\n!!!!!!!!!!");
+  assert.throws(
+    () => createSslClientContext({ ca: brokenCa }),
+    (error: Error) =>
+      error instanceof SslCondition && /block 2 cannot be read; the 1 before it were/.test(error.message),
+  );
+  // `openssl crl -text` and `openssl x509 -text` put kilobytes of text before the PEM block.
+  const crlText = await openssl(["crl", "-in", fixture("ca.crl"), "-text"]);
+  const caText = await openssl(["x509", "-in", fixture("ca.pem"), "-text"]);
+  assert.ok(decoder.decode(crlText).indexOf("-----BEGIN") > 256, "the text comes first");
+  using context = createSslClientContext({ ca: caText, crl: crlText });
+  const { peer, port } = await startOpensslServer([], "revoked");
+  await using _peer = peer;
+  assertRefused(await outcome(port, { sslCtx: context }), 23);
 });

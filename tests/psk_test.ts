@@ -170,6 +170,23 @@ Deno.test("PSK options are checked; a PSK callback that throws or answers wrongl
       /psk or pskCallback, not both/,
     ],
     [() => createSslServerContext({}), /needs certFile and keyFile/],
+    // What checks a certificate cannot hold for a peer that uses the key.
+    [
+      () => createSslClientContext({ psk: { identity: ID, key }, pins: ["sha256/" + "A".repeat(43) + "="] }),
+      /pins check the peer's certificate/,
+    ],
+    [() => createSslClientContext({ psk: { identity: ID, key }, ocspCheck: "require" }), /ocspCheck check/],
+    [() => createSslClientContext({ pskCallback: () => null, crlFile: "ca.crl" }), /crlFile check/],
+    [
+      () =>
+        createSslServerContext({
+          ...identity("server"),
+          ca: fixtureText("ca.pem"),
+          requireClientCert: true,
+          pskCallback: () => key,
+        }),
+      /requestClientCert\/requireClientCert would not hold/,
+    ],
     [() => createSslServerContext({ pskCallback: "key" as never }), /pskCallback must be a function/],
     [() => createSslServerContext({ pskCallback: () => key, pskIdentityHint: "" }), /pskIdentityHint/],
   ];

@@ -141,3 +141,52 @@ Deno.test("reload after close is refused", () => {
   context.close();
   assert.throws(() => context.reload(), /closed/);
 });
+
+Deno.test("reload with a new CRL: sessions verified before it do not resume after it", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    // At first the CRL revokes only an intermediate; the server's certificate passes.
+    await Deno.copyFile(fixture("ca-revokes-intermediate.crl"), `${directory}/current.crl`);
+    using client = createSslClientContext({
+      ...trustCa,
+      crlFile: `${directory}/current.crl`,
+      sessionCache: true,
+    });
+    using server = createSslServerContext({
+      certFile: fixture("revoked.pem"),
+      keyFile: fixture("revoked.key"),
+    });
+    await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: server, onError: () => {} });
+    const serving = (async () => {
+      for await (const stream of listener) {
+        await echoOnce(stream).catch(() => {});
+        await stream.close();
+      }
+    })();
+    const connect = async () => {
+      const stream = await within(
+        openTcpStream("localhost", listener.addr.port, { sslCtx: client }),
+        5000,
+        "connect",
+      );
+      await using _stream = stream;
+      assert.equal(await within(roundTrip(stream, "ping"), 5000, "the echo"), "ping");
+      return stream.isSessionReused();
+    };
+    assert.equal(await connect(), false);
+    assert.equal(await connect(), true, "resumes while nothing changed");
+    client.reload();
+    assert.equal(await connect(), true, "a reload that changed nothing keeps resuming");
+    // Now the CRL revokes the server's certificate.
+    await Deno.copyFile(fixture("ca.crl"), `${directory}/current.crl`);
+    client.reload();
+    await assert.rejects(
+      connect(),
+      (error: Error) => error instanceof SslVerificationFailure && error.verifyCode === 23,
+    );
+    listener.close();
+    await serving;
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});

@@ -1,0 +1,136 @@
+/**
+ * OpenSSL's message callback: every TLS protocol message an SSL sends or receives (handshake messages, alerts,
+ * ChangeCipherSpec; TLS 1.3's encrypted handshake messages decrypted), for `onMessage`, `trace`, and the
+ * module's own wait for a client's answer to a post-handshake certificate request.
+ *
+ * @module
+ */
+
+import { callbackFor, releaseWhenFreed } from "./_lifetimes.ts";
+import { loadOpenssl } from "./library.ts";
+
+/** Which way a message went. */
+export type MessageDirection = "sent" | "received";
+
+/**
+ * Called with each TLS protocol message: its direction, its content type (20 ChangeCipherSpec, 21 alert, 22
+ * handshake, 23 application data), the handshake message type for a handshake message (1 ClientHello, 2
+ * ServerHello, 4 NewSessionTicket, 11 Certificate, 13 CertificateRequest, 20 Finished, 24 KeyUpdate...) or
+ * `null`, and the message's bytes (a copy, decrypted).
+ */
+export type MessageCallback = (
+  direction: MessageDirection,
+  contentType: number,
+  handshakeType: number | null,
+  bytes: Uint8Array,
+) => void;
+
+// void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg)
+const MESSAGE_CALLBACK = {
+  parameters: ["i32", "i32", "i32", "pointer", "usize", "pointer", "pointer"],
+  result: "void",
+} as const;
+
+// OpenSSL's pseudo content types for record headers and TLS 1.3's inner content type: not messages.
+const RECORD_HEADER = 256;
+const INNER_CONTENT_TYPE = 257;
+const HANDSHAKE = 22;
+
+// The message callback of each SSL_CTX the module set one on, by address: an SSL's own watcher passes to it.
+type Handler = (ssl: Deno.PointerObject, ...message: Parameters<MessageCallback>) => void;
+const contextCallbacks = new Map<bigint, Handler>();
+
+function nativeHandler(kind: "ctx" | "ssl", raw: Deno.PointerObject, handler: Handler): Deno.PointerObject {
+  return callbackFor(kind, raw, MESSAGE_CALLBACK, (writeP, _version, contentType, buffer, length, ssl) => {
+    if (ssl === null || contentType === RECORD_HEADER || contentType === INNER_CONTENT_TYPE) return;
+    const size = Number(length);
+    const bytes = buffer === null || size === 0
+      ? new Uint8Array(0)
+      : new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(buffer, size)).slice();
+    const handshakeType = contentType === HANDSHAKE && bytes.length > 0 ? bytes[0] : null;
+    try {
+      handler(ssl, writeP === 1 ? "sent" : "received", contentType, handshakeType, bytes);
+    } catch {
+      // A failing observer must not break the connection.
+    }
+  });
+}
+
+/** Calls `handler` with every message of every SSL of the context at `raw`. */
+export function watchContextMessages(raw: Deno.PointerObject, handler: Handler): void {
+  const native = nativeHandler("ctx", raw, handler);
+  loadOpenssl().libssl.SSL_CTX_set_msg_callback(raw, native);
+  const address = Deno.UnsafePointer.value(raw);
+  contextCallbacks.set(address, handler);
+  releaseWhenFreed("ctx", raw, () => contextCallbacks.delete(address));
+}
+
+// The watcher installed on each SSL, by address, and who listens to it.
+const sslWatchers = new Map<bigint, Set<Handler>>();
+
+/**
+ * Calls `handler` with every message of the SSL at `ssl` until the returned function is called; the context's
+ * own message callback (`onMessage`, `trace`) still gets them.
+ */
+export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () => void {
+  const address = Deno.UnsafePointer.value(ssl);
+  let handlers = sslWatchers.get(address);
+  if (handlers === undefined) {
+    const { libssl } = loadOpenssl();
+    const installed = new Set<Handler>();
+    handlers = installed;
+    sslWatchers.set(address, installed);
+    releaseWhenFreed("ssl", ssl, () => sslWatchers.delete(address));
+    const context = libssl.SSL_get_SSL_CTX(ssl);
+    const native = nativeHandler("ssl", ssl, (from, ...message) => {
+      if (context !== null) contextCallbacks.get(Deno.UnsafePointer.value(context))?.(from, ...message);
+      for (const each of [...installed]) each(from, ...message);
+    });
+    libssl.SSL_set_msg_callback(ssl, native);
+  }
+  const listening = handlers;
+  listening.add(handler);
+  return () => listening.delete(handler);
+}
+
+const CONTENT_TYPES: Record<number, string> = {
+  20: "ChangeCipherSpec",
+  21: "Alert",
+  22: "Handshake",
+  23: "ApplicationData",
+};
+
+const HANDSHAKE_TYPES: Record<number, string> = {
+  0: "HelloRequest",
+  1: "ClientHello",
+  2: "ServerHello",
+  4: "NewSessionTicket",
+  5: "EndOfEarlyData",
+  8: "EncryptedExtensions",
+  11: "Certificate",
+  12: "ServerKeyExchange",
+  13: "CertificateRequest",
+  14: "ServerHelloDone",
+  15: "CertificateVerify",
+  16: "ClientKeyExchange",
+  20: "Finished",
+  22: "CertificateStatus",
+  24: "KeyUpdate",
+  254: "MessageHash",
+};
+
+/** One line describing a message, e.g. `-> Handshake ClientHello (512 bytes)`, for `trace`. */
+export function describeMessage(
+  ...[direction, contentType, handshakeType, bytes]: Parameters<MessageCallback>
+): string {
+  const arrow = direction === "sent" ? "->" : "<-";
+  const type = CONTENT_TYPES[contentType] ?? `content type ${contentType}`;
+  let detail = "";
+  if (handshakeType !== null) detail = ` ${HANDSHAKE_TYPES[handshakeType] ?? `type ${handshakeType}`}`;
+  if (contentType === 21 && bytes.length >= 2) {
+    const description = loadOpenssl().libssl.SSL_alert_desc_string_long(bytes[1]);
+    const text = description === null ? `${bytes[1]}` : new Deno.UnsafePointerView(description).getCString();
+    detail = ` ${bytes[0] === 2 ? "fatal" : "warning"} ${text}`;
+  }
+  return `${arrow} ${type}${detail} (${bytes.length} bytes)`;
+}
