@@ -355,3 +355,32 @@ Deno.test("a bundle with a damaged member is refused, never read in part; PEM af
   await using _peer = peer;
   assertRefused(await outcome(port, { sslCtx: context }), 23);
 });
+
+Deno.test("a server's CRL refuses a revoked client certificate (23); the client is told it is held revoked", async () => {
+  using server = createSslServerContext({
+    ...identity("server"),
+    ...trustCa,
+    requireClientCert: true,
+    crlFile: fixture("ca.crl"),
+  });
+  for (const version of ["tls-v1-2", "tls-v1-3"] as const) {
+    using client = createSslClientContext({
+      ...trustCa,
+      ...identity("revoked-client"),
+      maxProtocolVersion: version,
+    });
+    await using serving = serveOnce(server);
+    const result = await outcome(serving.port, { sslCtx: client });
+    // At TLS 1.3 the verdict comes after the client's Finished, to its first read.
+    const refused = result instanceof Error
+      ? result
+      : await rejection(result.read(new Uint8Array(1)), 5000, "the server's refusal");
+    assert.ok(refused instanceof SslCondition, String(refused));
+    assert.match(refused.message, /certificate revoked.*holds our certificate revoked/);
+    assert.doesNotMatch(refused.message, /trust the CA/);
+    const failure = await serving.served;
+    assert.ok(failure instanceof SslVerificationFailure, String(failure));
+    assert.equal(failure.verifyCode, 23, version);
+    assert.match(failure.message, /revoked: it must not be used|revoked/);
+  }
+});
