@@ -16,6 +16,7 @@ import {
 import { callFailed, clearErrors } from "./_error_queue.ts";
 import { cString } from "./_cstring.ts";
 import { sha256 } from "./_digest.ts";
+import { keylogFromEnvironment } from "./_keylog_environment.ts";
 import { giveClientTrustStore, markVerifyingByDefault } from "./_verify_policy.ts";
 import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
@@ -176,6 +177,7 @@ export function newContextFor(
   if (raw === null) throw callFailed("SSL_CTX_new");
   const ctx = new SslCtxPointer(raw, true);
   neverPromptForPasswords(raw);
+  keylogFromEnvironment(raw);
   try {
     const pin = typeof protocol === "string" && Object.hasOwn(PINNED, protocol)
       ? PINNED[protocol]
