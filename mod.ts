@@ -36,6 +36,7 @@ export {
 export { type ServerSummary, startUpServer, type StartUpServerOptions } from "./streams/start_up_server.ts";
 export { listenSsl, type ListenSslOptions, type SslListener } from "./streams/listen_ssl.ts";
 export {
+  type ClientHelloCallback,
   createSslClientContext,
   createSslServerContext,
   type SniContexts,
@@ -89,6 +90,12 @@ export type { PeerCertificate, PublicKeyInfo } from "./ffi/certificate.ts";
 export type { PemOrDer } from "./ffi/_pem.ts";
 export type { OcspCheck, OcspResponseSource } from "./ffi/_ocsp.ts";
 export type { PskIdentity } from "./ffi/_psk.ts";
+export type { ClientHelloInfo } from "./streams/_client_hello.ts";
+export type {
+  CertificateRequestInfo,
+  CertRequestCallback,
+  ClientCertificate,
+} from "./ffi/_client_certificates.ts";
 export type { MessageCallback, MessageDirection } from "./ffi/_messages.ts";
 export type { ChannelBindingType } from "./streams/_post_handshake.ts";
 export {

@@ -200,6 +200,10 @@ export function sslCallFailed(context: FailureContext): SslCondition {
       { ...init, verifyCode: note.code, verifyMessage },
     );
   }
+  // A callback of the module's (PSK, certificate choice) that failed the handshake said why.
+  if (note !== undefined && note.code === undefined && !has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
+    return new SslFailure(`${operation} failed: ${note.text}`, init);
+  }
   if (has(SSL_R_CERTIFICATE_VERIFY_FAILED)) {
     const verifyCode = context.ssl === null ? -1 : Number(libssl.SSL_get_verify_result(context.ssl));
     const verifyMessage = verifyCode === X509_V_OK || verifyCode < 0

@@ -201,6 +201,8 @@ export const SSL_TLSEXT_ERR_ALERT_FATAL = 2;
 export const SSL_TLSEXT_ERR_NOACK = 3;
 /** `SSL_AD_INTERNAL_ERROR` (ssl.h): the internal_error alert. */
 export const SSL_AD_INTERNAL_ERROR = 80;
+/** `SSL_AD_HANDSHAKE_FAILURE` (ssl.h): the handshake_failure alert. */
+export const SSL_AD_HANDSHAKE_FAILURE = 40;
 /** `SSL_AD_UNRECOGNIZED_NAME` (ssl.h): the unrecognized_name alert (SNI). */
 export const SSL_AD_UNRECOGNIZED_NAME = 112;
 

@@ -279,6 +279,14 @@ export const libsslSymbols = {
   // void SSL_set_msg_callback(SSL *ssl, void (*cb)(int write_p, int version, int content_type,
   //                           const void *buf, size_t len, SSL *ssl, void *arg));
   SSL_set_msg_callback: { parameters: ["pointer", "function"], result: "void" },
+  // void SSL_CTX_set_cert_cb(SSL_CTX *c, int (*cert_cb)(SSL *ssl, void *arg), void *arg);
+  SSL_CTX_set_cert_cb: { parameters: ["pointer", "function", "pointer"], result: "void" },
+  // void SSL_certs_clear(SSL *s);
+  SSL_certs_clear: { parameters: ["pointer"], result: "void" },
+  // int SSL_check_private_key(const SSL *ssl);
+  SSL_check_private_key: { parameters: ["pointer"], result: "i32" },
+  // int SSL_CTX_add_client_CA(SSL_CTX *ctx, X509 *cacert);  -- copies the name
+  SSL_CTX_add_client_CA: { parameters: ["pointer", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The libcrypto functions the module declares, typed for `Deno.dlopen`. */

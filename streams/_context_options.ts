@@ -11,6 +11,7 @@ import { MAX_OCSP_RESPONSE_BYTES, type OcspCheck, type OcspResponseSource } from
 import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
 import { TICKET_KEYS_LENGTH } from "../ffi/_sessions.ts";
 import type { MessageCallback } from "../ffi/_messages.ts";
+import type { CertRequestCallback } from "../ffi/_client_certificates.ts";
 import { checkPskIdentity, checkPskIdentityAndKey, type PskIdentity } from "../ffi/_psk.ts";
 import { functionId } from "../ffi/_verify_policy.ts";
 import { sha256 } from "../ffi/_digest.ts";
@@ -20,6 +21,7 @@ import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.t
 import { checkPins, type VerifyCallback, verifyFlagBits, type VerifyFlags } from "../ffi/verification.ts";
 import { checkHostName } from "./_host_name.ts";
 import type { SslAbstractContext } from "./abstract_context.ts";
+import type { ClientHelloInfo } from "./_client_hello.ts";
 
 /** What client and server contexts share. */
 export interface SslContextOptions {
@@ -140,6 +142,13 @@ export interface SslClientContextOptions extends SslContextOptions {
    */
   requestOcsp?: boolean;
   /**
+   * Chooses the certificate to send when the server asks for one (LispWorks 8's name): it sees the CAs the
+   * server accepts (`info.acceptableCas`) and answers `{ cert, key }` (PEM text), `null` for none, or a
+   * promise of either (awaited within the handshake timeout, never blocking). Throwing fails the handshake.
+   * It replaces this context's own certificate for that connection.
+   */
+  certRequestCallback?: CertRequestCallback;
+  /**
    * Offer TLS 1.3 post-handshake authentication, so a server can ask for this client's certificate after the
    * handshake (`stream.requestClientCertificate()`); the client answers with its certificate (`certFile`...),
    * or none. Off by default.
@@ -186,7 +195,16 @@ export interface SslClientContextOptions extends SslContextOptions {
 export type SniContexts =
   | Record<string, SslAbstractContext>
   | Map<string, SslAbstractContext>
-  | ((name: string) => SslAbstractContext | undefined);
+  | ((name: string) => SslAbstractContext | undefined | Promise<SslAbstractContext | undefined>);
+
+/**
+ * Sees each client's ClientHello before any choice: gives the context to serve it (or a promise of one), or
+ * nothing to go on with `sni` and this context; throwing (or rejecting) refuses the client with a
+ * handshake_failure alert.
+ */
+export type ClientHelloCallback = (
+  info: ClientHelloInfo,
+) => SslAbstractContext | void | undefined | Promise<SslAbstractContext | void | undefined>;
 
 /** Either side's options, for code that handles both (`pskCallback` differs by side). */
 export type AnyContextOptions =
@@ -203,6 +221,13 @@ export interface SslServerContextOptions extends SslContextOptions {
    * consulted.
    */
   sni?: SniContexts;
+  /**
+   * Sees each ClientHello (`serverName`, `alpnProtocols`, `cipherSuites`, `versions`) before `sni` and may
+   * choose the context (for instance after looking a certificate up: it may return a promise, awaited within
+   * the handshake timeout without blocking anything), or refuse the client by throwing. The ClientHello is
+   * read before the connection's SSL is made, so every setting of the chosen context holds.
+   */
+  clientHelloCallback?: ClientHelloCallback;
   /** Ask for a client certificate and verify it if one comes. */
   requestClientCert?: boolean;
   /** Require a valid client certificate (implies `requestClientCert`). */
@@ -293,6 +318,7 @@ export const CLIENT_KEYS = new Set([
   "pskCallback",
   "postHandshakeAuth",
   "allowRenegotiation",
+  "certRequestCallback",
 ]);
 /** The options a server context takes. */
 export const SERVER_KEYS = new Set([
@@ -300,6 +326,7 @@ export const SERVER_KEYS = new Set([
   "requestClientCert",
   "requireClientCert",
   "sni",
+  "clientHelloCallback",
   "ocspResponse",
   "sessionTimeout",
   "numTickets",
@@ -446,6 +473,8 @@ export function checkOptions(name: string, options: AnyContextOptions): void {
   }
   checkSessionOptions(name, options);
   checkFunction("onMessage", options.onMessage);
+  checkFunction("clientHelloCallback", options.clientHelloCallback);
+  checkFunction("certRequestCallback", options.certRequestCallback);
   for (const key of ["trace", "postHandshakeAuth", "allowRenegotiation"] as const) {
     if (options[key] !== undefined && typeof options[key] !== "boolean") {
       throw new TypeError(`${key} must be a boolean, got ${describe(options[key])}`);

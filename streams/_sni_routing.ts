@@ -31,8 +31,10 @@ export function hostMatches(pattern: string, name: string): boolean {
   return host.endsWith(suffix) && !host.slice(0, -suffix.length).includes(".") && host.length > suffix.length;
 }
 
-/** How a server context picks the context for a name. */
-export type SniChooser = (name: string) => SslAbstractContext | undefined;
+/** How a server context picks the context for a name (a function may answer later). */
+export type SniChooser = (
+  name: string,
+) => SslAbstractContext | undefined | Promise<SslAbstractContext | undefined>;
 
 /** The chooser for an `sni` option: a function as it is, a map or record checked and matched exact-first. */
 export function sniChooser(sni: SniContexts): SniChooser {
@@ -56,15 +58,15 @@ export function sniChooser(sni: SniContexts): SniChooser {
 }
 
 // Which context routed each SSL it made (see attachSsl) to which, by the SSL's address.
-const routes = new Map<bigint, { router: SslAbstractContext; chosen: SslAbstractContext }>();
+const routes = new Map<bigint, { name: string | null }>();
 
 /**
- * @internal Records that `router` chose `chosen` for the SSL `ssl`, made from `chosen`'s SSL_CTX, by the name in
- * a ClientHello the module read itself; the servername callback checks that OpenSSL reads the same name.
+ * @internal Records that the SSL `ssl` was made from the context the module chose for the ClientHello it read
+ * itself, which asked for `name`; the servername callback checks that OpenSSL reads the same name.
  */
-export function recordRoute(ssl: SslPointer, router: SslAbstractContext, chosen: SslAbstractContext): void {
+export function recordRoute(ssl: SslPointer, name: string | null): void {
   const address = Deno.UnsafePointer.value(ssl.pointer);
-  routes.set(address, { router, chosen });
+  routes.set(address, { name });
   releaseWhenFreed("ssl", ssl.pointer, () => routes.delete(address));
 }
 
@@ -81,13 +83,13 @@ export function installNameCheck(ctx: SslCtxPointer, self: () => SslAbstractCont
     if (ssl === null) return SSL_TLSEXT_ERR_OK;
     const name = readCString(libssl.SSL_get_servername(ssl, 0))?.toLowerCase() ?? null;
     const route = routes.get(Deno.UnsafePointer.value(ssl));
+    // Routed by the module: the name it chose by must be the one OpenSSL reads.
+    if (route !== undefined && route.name === name) return SSL_TLSEXT_ERR_OK;
+    // Made from this context's raw SSL_CTX: the name must map to this context now (a chooser that answers
+    // later, or a clientHelloCallback, cannot decide here: refused).
     const context = self();
-    const router = route?.router ?? context;
-    const expected = route?.chosen ?? context;
-    try {
-      if (router === undefined || router.contextFor(name) === expected) return SSL_TLSEXT_ERR_OK;
-    } catch {
-      // A chooser that fails refuses the name.
+    if (route === undefined && (context === undefined || context.decidesNow(name) === context)) {
+      return SSL_TLSEXT_ERR_OK;
     }
     if (alert !== null) {
       new Int32Array(Deno.UnsafePointerView.getArrayBuffer(alert, 4))[0] = SSL_AD_UNRECOGNIZED_NAME;

@@ -13,6 +13,7 @@ import {
   SSL_ERROR_SYSCALL,
   SSL_ERROR_WANT_READ,
   SSL_ERROR_WANT_WRITE,
+  SSL_ERROR_WANT_X509_LOOKUP,
   SSL_ERROR_ZERO_RETURN,
   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
   SSL_MODE_RELEASE_BUFFERS,
@@ -29,6 +30,8 @@ import type { SslPointer } from "../ffi/pointers.ts";
 export const WANT_READ = "want-read";
 /** What `read` returns when the peer's close_notify ended the stream. */
 export const CLOSED = "closed";
+/** The handshake waits for an answer the application gives later (a client certificate): step again then. */
+export const WANT_LOOKUP = "want-lookup";
 
 const MAX_INT = 0x7fffffff;
 
@@ -248,9 +251,14 @@ export class TlsEngine {
   }
 
   // One helper turns a return code into done / want-read / closed / throw.
-  #outcome(raw: Deno.PointerObject, result: number, operation: string): typeof WANT_READ | typeof CLOSED {
+  #outcome(
+    raw: Deno.PointerObject,
+    result: number,
+    operation: string,
+  ): typeof WANT_READ | typeof CLOSED | typeof WANT_LOOKUP {
     const { libssl } = loadOpenssl();
     const code = libssl.SSL_get_error(raw, result);
+    if (code === SSL_ERROR_WANT_X509_LOOKUP) return WANT_LOOKUP;
     // A memory write BIO never fills up, so WANT_WRITE only means "drain and retry".
     if (code === SSL_ERROR_WANT_READ || code === SSL_ERROR_WANT_WRITE) {
       if (this.#transportEnded && code === SSL_ERROR_WANT_READ && this.#unfed.length === 0) {
@@ -275,7 +283,7 @@ export class TlsEngine {
   // (written out rather than shared through a callback: these are the hot path).
 
   /** Steps the handshake: "done", or `WANT_READ` for more peer bytes. */
-  handshake(): "done" | typeof WANT_READ {
+  handshake(): "done" | typeof WANT_READ | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS handshake");
     this.#busy = true;
     try {
@@ -285,7 +293,7 @@ export class TlsEngine {
     }
   }
 
-  #handshake(raw: Deno.PointerObject): "done" | typeof WANT_READ {
+  #handshake(raw: Deno.PointerObject): "done" | typeof WANT_READ | typeof WANT_LOOKUP {
     const { libssl } = loadOpenssl();
     this.#beforeFirstStep?.();
     this.#beforeFirstStep = undefined;
@@ -308,7 +316,7 @@ export class TlsEngine {
           }),
         );
       }
-      if (this.#unfed.length === 0) return outcome;
+      if (outcome === WANT_LOOKUP || this.#unfed.length === 0) return outcome;
       this.#topUp(true);
     }
   }
@@ -317,7 +325,7 @@ export class TlsEngine {
    * Decrypts into `into`: the byte count, `WANT_READ`, or `CLOSED` after the
    * peer's close_notify.
    */
-  read(into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
+  read(into: Uint8Array): number | typeof WANT_READ | typeof CLOSED | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS read");
     // SSL_read of 0 bytes says nothing useful and would record a failure; a detached buffer has length 0.
     if (into.length === 0) throw new TypeError("A TLS read needs a buffer with room for at least one byte");
@@ -329,7 +337,10 @@ export class TlsEngine {
     }
   }
 
-  #read(raw: Deno.PointerObject, into: Uint8Array): number | typeof WANT_READ | typeof CLOSED {
+  #read(
+    raw: Deno.PointerObject,
+    into: Uint8Array,
+  ): number | typeof WANT_READ | typeof CLOSED | typeof WANT_LOOKUP {
     const { libssl } = loadOpenssl();
     const length = Math.min(into.length, MAX_INT);
     this.#beforeFirstStep?.();
@@ -349,7 +360,7 @@ export class TlsEngine {
   }
 
   /** Encrypts from `data`: the bytes taken, or `WANT_READ` (mid-handshake). */
-  write(data: Uint8Array): number | typeof WANT_READ {
+  write(data: Uint8Array): number | typeof WANT_READ | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS write");
     if (data.length === 0) return 0;
     this.#busy = true;
@@ -360,7 +371,7 @@ export class TlsEngine {
     }
   }
 
-  #write(raw: Deno.PointerObject, data: Uint8Array): number | typeof WANT_READ {
+  #write(raw: Deno.PointerObject, data: Uint8Array): number | typeof WANT_READ | typeof WANT_LOOKUP {
     const { libssl } = loadOpenssl();
     const length = Math.min(data.length, MAX_INT);
     this.#beforeFirstStep?.();
@@ -373,7 +384,8 @@ export class TlsEngine {
         if (this.#afterHandshake !== undefined) this.#checkHandshakeDone(raw);
         return result;
       }
-      this.#outcome(raw, result, "TLS write"); // throws unless OpenSSL wants the peer's bytes
+      // Throws unless OpenSSL wants the peer's bytes, or an answer of the application's.
+      if (this.#outcome(raw, result, "TLS write") === WANT_LOOKUP) return WANT_LOOKUP;
       if (this.#unfed.length === 0) return WANT_READ;
       this.#topUp(true);
     }

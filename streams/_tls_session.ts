@@ -10,7 +10,8 @@
 import { markAttached, markDetached, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
 import { SslCondition } from "../ffi/errors.ts";
 import { failedEarlier } from "../ffi/_error_queue.ts";
-import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_READ } from "./_tls_engine.ts";
+import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_LOOKUP, WANT_READ } from "./_tls_engine.ts";
+import { pendingCertificateLookup } from "../ffi/_client_certificates.ts";
 import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { Outbound } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
@@ -185,8 +186,13 @@ export class TlsSession {
         return this.negotiated!;
       }
       this.#post();
-      await deadline.race(this.#pull());
+      await deadline.race(state === WANT_LOOKUP ? this.#lookup() : this.#pull());
     }
+  }
+
+  // The application's answer the handshake waits for (a client certificate chosen later).
+  #lookup(): Promise<void> {
+    return pendingCertificateLookup(this.objects.ssl.pointer) ?? Promise.resolve();
   }
 
   /**
@@ -271,6 +277,10 @@ export class TlsSession {
         // Handshake flights and post-handshake replies go out, never awaited here.
         this.#post();
         if (result === CLOSED) return null;
+        if (result === WANT_LOOKUP) {
+          await deadline.race(this.#lookup());
+          continue;
+        }
         this.engine.releaseBuffers();
         await deadline.race(this.#pull());
       }
@@ -359,6 +369,7 @@ export class TlsSession {
         const before = job.offset;
         let produced = 0;
         let wantRead = false;
+        let waitsForLookup = false;
         try {
           while (job.offset < job.data.length && produced + RECORD_ROOM <= gathered.length) {
             if (this.#closeNotifySent || (this.#closing && !job.abandoned)) {
@@ -378,8 +389,9 @@ export class TlsSession {
             const result = this.engine.write(
               offset === 0 && end === data.length ? data : data.subarray(offset, end),
             );
-            if (result === WANT_READ) {
+            if (result === WANT_READ || result === WANT_LOOKUP) {
               wantRead = true;
+              waitsForLookup = result === WANT_LOOKUP;
               break;
             }
             job.offset += result;
@@ -416,9 +428,9 @@ export class TlsSession {
           if (!wantRead && job.offset === before) break;
         }
         if (wantRead) {
-          // Mid-handshake: our flight goes out, the peer's comes in.
+          // Mid-handshake: our flight goes out, the peer's comes in (or the application's answer does).
           this.#post();
-          await this.#pull();
+          await (waitsForLookup ? this.#lookup() : this.#pull());
         }
       }
       return total;
@@ -470,7 +482,8 @@ export class TlsSession {
         if (typeof result === "number") this.#decrypted.push(scratch.subarray(0, result));
         else if (result === CLOSED) {
           throw new SslCondition(`${what} failed: the peer closed the TLS session before it answered`);
-        } else if (!done()) await deadline.race(this.#pull());
+        } else if (result === WANT_LOOKUP) await deadline.race(this.#lookup());
+        else if (!done()) await deadline.race(this.#pull());
       } finally {
         this.#readTurns.release();
       }
@@ -538,7 +551,7 @@ export class TlsSession {
             await this.#flush().catch(() => {});
             return { plaintext, rest: this.engine.takeUnconsumedInput() };
           }
-          if (result === WANT_READ) break;
+          if (result === WANT_READ || result === WANT_LOOKUP) break;
           kept += result;
           if (kept > DETACH_KEEP) throw failed(` (it sent more than ${DETACH_KEEP} bytes instead)`);
           plaintext.push(scratch.slice(0, result));
@@ -573,7 +586,7 @@ export class TlsSession {
           break;
         }
         if (result === CLOSED) return { plaintext, rest: this.engine.takeUnconsumedInput() };
-        if (result === WANT_READ) break;
+        if (result === WANT_READ || result === WANT_LOOKUP) break;
         plaintext.push(scratch.slice(0, result));
       }
       return { plaintext, rest: new Uint8Array(0) };

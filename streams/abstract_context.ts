@@ -22,7 +22,9 @@ import { checkStapledResponses, requestOcsp, stapleResponses } from "../ffi/_ocs
 import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { releaseWhenFreed } from "../ffi/_lifetimes.ts";
 import { sha256 } from "../ffi/_digest.ts";
+import { type PemOrDer, readCertificatesAny } from "../ffi/_pem.ts";
 import { acceptPsk, offerPsk } from "../ffi/_psk.ts";
+import { chooseClientCertificates } from "../ffi/_client_certificates.ts";
 import { cString } from "../ffi/_cstring.ts";
 import {
   disableServerResumption,
@@ -54,8 +56,15 @@ import {
   setVerify,
 } from "./_context_setup.ts";
 import { installNameCheck, type SniChooser, sniChooser } from "./_sni_routing.ts";
+import type { ClientHelloCallback } from "./_context_options.ts";
 
-export type { SniContexts, SslClientContextOptions, SslContextOptions, SslServerContextOptions };
+export type {
+  ClientHelloCallback,
+  SniContexts,
+  SslClientContextOptions,
+  SslContextOptions,
+  SslServerContextOptions,
+};
 
 /**
  * A configured SSL_CTX shared by every connection made from it, LispWorks'
@@ -102,29 +111,48 @@ export class SslAbstractContext implements Disposable {
     this.#current = remake(this);
   }
 
-  /** @internal Whether this server context hands clients to other contexts by the name they ask for (`sni`). */
+  /**
+   * @internal Whether this server context chooses the context for each client from its ClientHello (`sni`,
+   * `clientHelloCallback`).
+   */
   get routesByName(): boolean {
-    return this.#choose !== undefined;
+    return this.#choose !== undefined || this.#options.clientHelloCallback !== undefined;
+  }
+
+  /** @internal The server's `clientHelloCallback`. */
+  get clientHelloCallback(): ClientHelloCallback | undefined {
+    return this.#options.clientHelloCallback;
   }
 
   /**
-   * @internal The context that serves a client asking for `name` (this one when no other is registered, or
-   * for no name).
+   * @internal The context that serves a client asking for `name` by `sni` (this one when no other is
+   * registered, or for no name).
    *
    * @throws what the `sni` function throws; a `TypeError` if it answers with something that is not an open
    *   server context.
    */
-  contextFor(name: string | null): SslAbstractContext {
+  async contextFor(name: string | null): Promise<SslAbstractContext> {
     if (name === null || this.#choose === undefined) return this;
-    const chosen = this.#choose(name);
-    if (chosen === undefined || chosen === null) return this;
-    if (!(chosen instanceof SslAbstractContext) || chosen.side !== "server") {
-      throw new TypeError(
-        `sni chose ${describe(chosen)} for ${JSON.stringify(name)}, not a server SslAbstractContext`,
-      );
+    return checkChosen(await this.#choose(name), this, `sni for ${JSON.stringify(name)}`);
+  }
+
+  /**
+   * @internal The context for `name` if it can be decided at once (an `sni` map, or a function that answers
+   * without a promise, and no `clientHelloCallback`), else `undefined`.
+   */
+  decidesNow(name: string | null): SslAbstractContext | undefined {
+    if (this.#options.clientHelloCallback !== undefined) return undefined;
+    if (name === null || this.#choose === undefined) return this;
+    try {
+      const chosen = this.#choose(name);
+      if (chosen instanceof Promise) {
+        chosen.catch(() => {});
+        return undefined;
+      }
+      return checkChosen(chosen, this, "sni");
+    } catch {
+      return undefined;
     }
-    if (chosen.closed) throw new TypeError(`sni chose a closed context for ${JSON.stringify(name)}`);
-    return chosen;
   }
 
   /**
@@ -299,6 +327,20 @@ export class SslAbstractContext implements Disposable {
   }
 }
 
+/**
+ * What a chooser answered, checked: an open server context, or `fallback` for none.
+ *
+ * @throws {TypeError} for anything else.
+ */
+export function checkChosen(chosen: unknown, fallback: SslAbstractContext, who: string): SslAbstractContext {
+  if (chosen === undefined || chosen === null) return fallback;
+  if (!(chosen instanceof SslAbstractContext) || chosen.side !== "server") {
+    throw new TypeError(`${who} chose ${describe(chosen)}, not a server SslAbstractContext`);
+  }
+  if (chosen.closed) throw new TypeError(`${who} chose a closed context`);
+  return chosen;
+}
+
 /** An SSL_CTX of a context and how many connections use it. */
 interface Generation {
   readonly ctx: SslCtxPointer;
@@ -408,11 +450,29 @@ function makeCtx(
   return ctx;
 }
 
+/** A server that asks for client certificates names the CAs of `ca` in its request (`acceptableCas`). */
+function announceAcceptableCas(ctx: SslCtxPointer, ca: PemOrDer): void {
+  const { libssl, libcrypto } = loadOpenssl();
+  const certificates = readCertificatesAny(ca, "createSslServerContext: ca");
+  try {
+    for (const certificate of certificates) {
+      if (libssl.SSL_CTX_add_client_CA(ctx.pointer, certificate) !== 1) {
+        throw callFailed("createSslServerContext: naming the CAs of ca in certificate requests");
+      }
+    }
+  } finally {
+    for (const certificate of certificates) libcrypto.X509_free(certificate);
+  }
+}
+
 /** A client's post-handshake authentication and renegotiation policy. */
 function applyPostHandshake(ctx: SslCtxPointer, side: "client" | "server", options: AnyContextOptions): void {
   if (side !== "client") return;
   const { libssl } = loadOpenssl();
   if (options.postHandshakeAuth) libssl.SSL_CTX_set_post_handshake_auth(ctx.pointer, 1);
+  if (options.certRequestCallback !== undefined) {
+    chooseClientCertificates(ctx.pointer, options.certRequestCallback);
+  }
   if (!options.allowRenegotiation) libssl.SSL_CTX_set_options(ctx.pointer, SSL_OP_NO_RENEGOTIATION);
 }
 
@@ -609,6 +669,7 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
         "createSslServerContext: requestClientCert/requireClientCert need ca, opensslTrustedFile or opensslTrustedDirectory",
       );
     }
+    if (asks && options.ca !== undefined) announceAcceptableCas(ctx, options.ca);
     const bits = !asks
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);

@@ -8,7 +8,7 @@
 
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
 import { cString } from "../ffi/_cstring.ts";
-import { SSL_AD_UNRECOGNIZED_NAME } from "../ffi/constants.ts";
+import { SSL_AD_HANDSHAKE_FAILURE, SSL_AD_UNRECOGNIZED_NAME } from "../ffi/constants.ts";
 import { SocketError, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
@@ -32,7 +32,7 @@ import {
   nameToVerify,
   requireVerification,
 } from "../ffi/_verify_policy.ts";
-import { SslAbstractContext } from "./abstract_context.ts";
+import { checkChosen, SslAbstractContext } from "./abstract_context.ts";
 import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
@@ -209,36 +209,76 @@ function prepareRole(ssl: SslPointer, ctx: SslCtxPointer, role: RoleSetup): "cli
   return "client";
 }
 
-/** The fatal unrecognized_name alert, sent before any SSL exists (record version 0x0303, as TLS 1.3 says). */
-const UNRECOGNIZED_NAME_ALERT = new Uint8Array([21, 3, 3, 0, 2, 2, SSL_AD_UNRECOGNIZED_NAME]);
+/** A fatal alert sent before any SSL exists (record version 0x0303, as TLS 1.3 says). */
+function fatalAlert(description: number): Uint8Array {
+  return new Uint8Array([21, 3, 3, 0, 2, 2, description]);
+}
+
+// A chooser's answer, or what it threw (a deadline's own error is thrown, not returned).
+type Outcome<T> = { value: T } | { error: unknown };
+
+function settle<T>(run: () => T | Promise<T>, deadline: Deadline): Promise<Outcome<T>> {
+  const settled = Promise.resolve().then(run).then(
+    (value): Outcome<T> => ({ value }),
+    (error): Outcome<T> => ({ error }),
+  );
+  return deadline.race(settled);
+}
 
 /**
- * Reads the client's ClientHello (bytes stay buffered for TLS) and picks the server context for the name it
- * asks for. A chooser that throws or answers wrongly refuses the client with an unrecognized_name alert.
+ * Reads the client's ClientHello (bytes stay buffered for TLS) and picks the server context for it: the
+ * `clientHelloCallback`'s choice, else the one `sni` maps the name to, else `router`. Either may answer with a
+ * promise, awaited within the deadline. A callback that refuses gets the client a handshake_failure alert, a
+ * chooser that fails an unrecognized_name one.
  */
 async function route(
   router: SslAbstractContext,
   inner: StreamInternals,
   deadline: Deadline,
-): Promise<SslAbstractContext> {
+): Promise<{ context: SslAbstractContext; name: string | null }> {
   const hello = await readClientHello({
     bytes: () => inner.plainBytes(),
     ended: () => inner.plainEnded(),
     pull: () => deadline.race(inner.inbound.pull()),
   });
   const name = hello?.serverName ?? null;
-  try {
-    return router.contextFor(name);
-  } catch (error) {
-    inner.outbound.post(UNRECOGNIZED_NAME_ALERT.slice());
+  const refuse = (alert: number, why: string, cause: unknown) => {
+    inner.outbound.post(fatalAlert(alert));
     inner.lingerOnClose();
-    throw new SslFailure(
-      `TLS handshake refused: choosing the server context for ${JSON.stringify(name)} failed (${
-        error instanceof Error ? error.message : String(error)
-      }); the client got an unrecognized_name alert`,
-      { cause: error },
+    return new SslFailure(
+      `TLS handshake refused: ${why} (${
+        cause instanceof Error ? cause.message : String(cause)
+      }); the client got ` +
+        `${alert === SSL_AD_UNRECOGNIZED_NAME ? "an unrecognized_name" : "a handshake_failure"} alert`,
+      { cause },
+    );
+  };
+  const callback = router.clientHelloCallback;
+  if (callback !== undefined) {
+    if (hello === null) {
+      throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback cannot see this ClientHello", "unreadable");
+    }
+    const outcome = await settle(() => callback({ ...hello }), deadline);
+    if ("error" in outcome) {
+      throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback refused the client", outcome.error);
+    }
+    if (outcome.value !== undefined && outcome.value !== null) {
+      try {
+        return { context: checkChosen(outcome.value, router, "clientHelloCallback"), name };
+      } catch (error) {
+        throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback answered wrongly", error);
+      }
+    }
+  }
+  const outcome = await settle(() => router.contextFor(name), deadline);
+  if ("error" in outcome) {
+    throw refuse(
+      SSL_AD_UNRECOGNIZED_NAME,
+      `choosing the server context for ${JSON.stringify(name)} failed`,
+      outcome.error,
     );
   }
+  return { context: outcome.value, name };
 }
 
 /**
@@ -300,10 +340,11 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
   });
 
   let context: SslCtxSpec = sslCtx;
+  let routedName: string | null = null;
   if (sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
     const attached = inner.beginAttach();
     try {
-      context = await route(sslCtx, inner, deadline);
+      ({ context, name: routedName } = await route(sslCtx, inner, deadline));
     } catch (error) {
       attached();
       stream.close();
@@ -353,7 +394,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
       ssl = sslNew(ctx);
       ownsSsl = true;
       if (abstractContext && sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
-        recordRoute(ssl, sslCtx, abstractContext);
+        recordRoute(ssl, routedName);
       }
       const { libssl } = loadOpenssl();
       if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
