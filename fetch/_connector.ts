@@ -1,0 +1,113 @@
+/**
+ * The connections undici's dispatcher runs HTTP over: for `https:` a `SocketStream` from `openTcpStream` with
+ * the fetch's TLS options, for `http:` a plain Deno connection, each as the Node `Duplex` undici expects. The
+ * last session of each host and port is kept and offered to the next connection there.
+ *
+ * @module
+ */
+
+import { Duplex } from "node:stream";
+import { openTcpStream, type OpenTcpStreamOptions } from "../streams/open_tcp_stream.ts";
+import type { SocketStream } from "../streams/socket_stream.ts";
+import { SslAbstractContext } from "../streams/abstract_context.ts";
+
+/** What undici's `connect` hands a connector (the subset used here). */
+export interface ConnectRequest {
+  hostname: string;
+  host?: string;
+  protocol: string;
+  port: string | number;
+  servername?: string | null;
+}
+
+/** undici's connector: calls back with the socket, or the error. */
+export type Connector = (
+  request: ConnectRequest,
+  callback: (error: Error | null, socket: Duplex | null) => void,
+) => void;
+
+/** A Duplex over a web stream pair; `close` runs once it is destroyed or ends. */
+function duplexOver(
+  pair: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
+  close: () => void,
+): Duplex {
+  // deno-lint-ignore no-explicit-any
+  const duplex = Duplex.fromWeb(pair as any) as Duplex;
+  duplex.once("close", close);
+  return duplex;
+}
+
+function portOf(request: ConnectRequest): number {
+  const port = Number(request.port);
+  return Number.isInteger(port) && port > 0 ? port : request.protocol === "http:" ? 80 : 443;
+}
+
+/** A connector opening TLS with `tls` (the `openTcpStream` options) and keeping one session per host. */
+export function connector(tls: OpenTcpStreamOptions): Connector {
+  const sessions = new Map<string, Uint8Array>();
+  return (request, callback) => {
+    const port = portOf(request);
+    // undici gives IPv6 literals in brackets.
+    const hostname = request.hostname.replace(/^\[(.*)\]$/, "$1");
+    if (request.protocol === "http:") {
+      Deno.connect({ hostname, port }).then(
+        (conn) => callback(null, duplexOver(conn, () => closeQuietly(conn))),
+        (error) => callback(error, null),
+      );
+      return;
+    }
+    const key = `${hostname.toLowerCase()} ${port}`;
+    const name = request.servername || undefined;
+    openTcpStream(hostname, port, {
+      ...tls,
+      ...(name !== undefined && tls.tlsextHostName === undefined ? { tlsextHostName: name } : {}),
+      ...(tls.session === undefined && sessions.has(key) ? { session: sessions.get(key) } : {}),
+    }).then(
+      (stream) => {
+        // An abstract context keeps its sessions itself (sessionCache); other kinds keep the one from the
+        // first bytes of the response, by when TLS 1.3 tickets have come.
+        const readable = tls.sslCtx instanceof SslAbstractContext
+          ? stream.readable
+          : stream.readable.pipeThrough(firstChunkThen(() => keepSession(stream, key, sessions)));
+        callback(null, duplexOver({ readable, writable: stream.writable }, () => closeQuietly(stream)));
+      },
+      (error) => callback(error, null),
+    );
+  };
+}
+
+/** A pass-through that runs `then` once, when the first chunk goes by. */
+function firstChunkThen(then: () => void): TransformStream<Uint8Array, Uint8Array> {
+  let done = false;
+  return new TransformStream({
+    transform(chunk, controller) {
+      if (!done) {
+        done = true;
+        then();
+      }
+      controller.enqueue(chunk);
+    },
+  });
+}
+
+// The connection's session, for the next connection to the same host and port.
+function keepSession(stream: SocketStream, key: string, sessions: Map<string, Uint8Array>): void {
+  try {
+    const session = stream.session();
+    if (session !== null) {
+      sessions.delete(key);
+      sessions.set(key, session);
+      if (sessions.size > 1000) sessions.delete(sessions.keys().next().value!);
+    }
+  } catch {
+    // Closed already, or never handshaken: nothing to keep.
+  }
+}
+
+function closeQuietly(closable: { close(): unknown }): void {
+  try {
+    closable.close();
+  } catch {
+    // Already closed.
+  }
+}
