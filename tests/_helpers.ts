@@ -592,3 +592,51 @@ export async function runSClient(
   const { code, stdout, stderr } = await within(child.output(), 10_000, `openssl s_client ${args.join(" ")}`);
   return { code, output: decoder.decode(stdout) + decoder.decode(stderr) };
 }
+
+/** nginx on a free port with the fixture server certificate, and `block` inside its TLS server block. */
+export async function startNginx(
+  block: (port: number, directory: string) => string,
+): Promise<AsyncDisposable & { origin: string }> {
+  const directory = await Deno.makeTempDir();
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${directory}/nginx.conf`,
+    `daemon off;
+master_process off;
+worker_processes 1;
+pid ${directory}/nginx.pid;
+error_log ${directory}/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path ${directory};
+  proxy_temp_path ${directory};
+  fastcgi_temp_path ${directory};
+  uwsgi_temp_path ${directory};
+  scgi_temp_path ${directory};
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${fixture("server.pem")};
+    ssl_certificate_key ${fixture("server.key")};
+${block(port, directory)}
+  }
+}
+`,
+  );
+  const peer = new Peer("nginx", [
+    "-c",
+    `${directory}/nginx.conf`,
+    "-p",
+    directory,
+    "-e",
+    `${directory}/error.log`,
+  ]);
+  await waitForPort(port);
+  return {
+    origin: `https://localhost:${port}`,
+    async [Symbol.asyncDispose]() {
+      await peer[Symbol.asyncDispose]();
+      await Deno.remove(directory, { recursive: true });
+    },
+  };
+}

@@ -7,11 +7,10 @@ import { createFetch, createHttpAgent } from "../fetch/mod.ts";
 import {
   fixture,
   fixtureText,
-  freePort,
   listenLoopback,
   Peer,
+  startNginx,
   startOpensslServer,
-  waitForPort,
   within,
 } from "./_helpers.ts";
 
@@ -22,54 +21,6 @@ async function nodeServer(name = "server"): Promise<{ peer: Peer; origin: string
   const peer = new Peer("node", [new URL("./_node_https_server.mjs", import.meta.url).pathname, name]);
   const [, port] = await peer.waitFor(/port (\d+)/);
   return { peer, origin: `https://localhost:${port}` };
-}
-
-/** nginx with `server` as its TLS server block body (listen, certificate and locations added). */
-async function nginx(
-  block: (port: number, directory: string) => string,
-): Promise<AsyncDisposable & { origin: string }> {
-  const directory = await Deno.makeTempDir();
-  const port = freePort();
-  await Deno.writeTextFile(
-    `${directory}/nginx.conf`,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${directory}/nginx.pid;
-error_log ${directory}/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${directory};
-  proxy_temp_path ${directory};
-  fastcgi_temp_path ${directory};
-  uwsgi_temp_path ${directory};
-  scgi_temp_path ${directory};
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_certificate ${fixture("server.pem")};
-    ssl_certificate_key ${fixture("server.key")};
-${block(port, directory)}
-  }
-}
-`,
-  );
-  const peer = new Peer("nginx", [
-    "-c",
-    `${directory}/nginx.conf`,
-    "-p",
-    directory,
-    "-e",
-    `${directory}/error.log`,
-  ]);
-  await waitForPort(port);
-  return {
-    origin: `https://localhost:${port}`,
-    async [Symbol.asyncDispose]() {
-      await peer[Symbol.asyncDispose]();
-      await Deno.remove(directory, { recursive: true });
-    },
-  };
 }
 
 function pattern(length: number): Uint8Array<ArrayBuffer> {
@@ -134,7 +85,7 @@ Deno.test("a TLS failure is fetch's TypeError whose cause is the module's typed 
 });
 
 Deno.test("nginx with TLS 1.0 only: a tls-v1 context talks to it, the default refuses it", async () => {
-  await using server = await nginx(() =>
+  await using server = await startNginx(() =>
     `    ssl_protocols TLSv1;
     ssl_ciphers DEFAULT@SECLEVEL=0;
     location / { return 200 "legacy $ssl_protocol\\n"; }`
@@ -153,7 +104,7 @@ Deno.test("nginx with TLS 1.0 only: a tls-v1 context talks to it, the default re
 });
 
 Deno.test("nginx requiring a client certificate: 400 without one, 200 with an encrypted key's", async () => {
-  await using server = await nginx(() =>
+  await using server = await startNginx(() =>
     `    ssl_verify_client on;
     ssl_client_certificate ${fixture("ca.pem")};
     location / { return 200 "hello $ssl_client_s_dn\\n"; }`
