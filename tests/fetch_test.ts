@@ -2,7 +2,12 @@
 // with TLS 1.0 only and nginx requiring a client certificate, and Node's https server for streaming bodies
 // both ways (chunked, 16 MiB), keep-alive reuse, redirects between two TLS origins and an abort mid-body.
 import assert from "node:assert/strict";
-import { createSslClientContext, SslHandshakeTimeout, SslVerificationFailure } from "../mod.ts";
+import {
+  createSslClientContext,
+  SslAbstractContext,
+  SslHandshakeTimeout,
+  SslVerificationFailure,
+} from "../mod.ts";
 import { createFetch, createHttpAgent } from "../fetch/mod.ts";
 import {
   fixture,
@@ -228,4 +233,27 @@ Deno.test("importing mod.ts does not load undici", async () => {
   };
   assert.ok(modules.length > 10, "mod.ts's own modules are listed");
   assert.deepEqual(modules.filter((module) => /undici|^npm:/.test(module.specifier)), []);
+});
+
+Deno.test("sessions resume per host: an abstract context with sessionCache, and an SslCtxPointer", async () => {
+  const { peer, port } = await startOpensslServer(["-www", "-naccept", "4"]);
+  await using _peer = peer;
+  const { makeSslCtx, setVerificationMode } = await import("../mod.ts");
+  const { loadOpenssl } = await import("../ffi/mod.ts");
+  using pointer = makeSslCtx({ sslSide: "client" });
+  setVerificationMode(pointer, "client", "always");
+  loadOpenssl().libssl.SSL_CTX_load_verify_locations(
+    pointer.pointer,
+    new TextEncoder().encode(`${fixture("ca.pem")}\0`),
+    null,
+  );
+  for (const sslCtx of [createSslClientContext({ ...trustCa, sessionCache: true }), pointer]) {
+    await using fetch = createFetch({ sslCtx });
+    // s_server -www shows the session it served: "New" for a full handshake, "Reused" for a resumed one.
+    const first = await (await within(fetch(`https://localhost:${port}/`), 5000, "the first fetch")).text();
+    const second = await (await within(fetch(`https://localhost:${port}/`), 5000, "the second fetch")).text();
+    assert.match(first, /^New, /m);
+    assert.match(second, /^Reused, /m, String(sslCtx));
+    if (sslCtx instanceof SslAbstractContext) sslCtx.close();
+  }
 });
