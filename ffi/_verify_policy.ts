@@ -79,6 +79,11 @@ export function giveClientTrustStore(ctx: Deno.PointerObject): boolean {
   return true;
 }
 
+/** @internal Whether `ctx` was made for "both" sides by the module. */
+export function isBothContext(ctx: Deno.PointerObject): boolean {
+  return clientStores.has(Deno.UnsafePointer.value(ctx));
+}
+
 function storeIsEmpty(store: Deno.PointerValue): boolean {
   const { libcrypto } = loadOpenssl();
   const objects = store === null ? null : libcrypto.X509_STORE_get0_objects(store);

@@ -162,6 +162,24 @@ export function sessionBytesOf(ssl: Deno.PointerObject): Uint8Array | null {
   }
 }
 
+/** Whether `der` is a session OpenSSL can read (as `stream.session()` gives). */
+export function isSessionBytes(der: Uint8Array): boolean {
+  const { libssl } = loadOpenssl();
+  if (der.length === 0) return false;
+  const session = withNativeBuffer(der.length, (native) => {
+    new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, der.length)).set(der);
+    return libssl.d2i_SSL_SESSION(
+      null,
+      new BigUint64Array([Deno.UnsafePointer.value(native)]),
+      BigInt(der.length),
+    );
+  });
+  clearErrors();
+  if (session === null) return false;
+  libssl.SSL_SESSION_free(session);
+  return true;
+}
+
 /**
  * Offers a saved session (DER from `sessionBytesOf`) on `ssl` before its
  * handshake, if it was made in the session id context `context`: a client's

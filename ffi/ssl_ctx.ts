@@ -7,6 +7,7 @@
  */
 
 import {
+  SSL_OP_NO_RENEGOTIATION,
   SSL_VERIFY_PEER,
   TLS1_1_VERSION,
   TLS1_2_VERSION,
@@ -199,6 +200,8 @@ export function newContextFor(
     if (!pin?.legacy) setDefaultCiphers(raw);
     if (side !== "client") setServerSessionContext(raw, SERVER_SESSION_CONTEXT);
     if (side === "client" && secureClientDefaults) {
+      // A client goes along with no TLS 1.2 renegotiation unless told to (clear it in ctxConfigureCallback).
+      libssl.SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
       libssl.SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, null);
       markVerifyingByDefault(raw);
       // Honours SSL_CERT_FILE and SSL_CERT_DIR.

@@ -10,6 +10,7 @@ import { checkNoNul } from "../ffi/_cstring.ts";
 import { MAX_OCSP_RESPONSE_BYTES, type OcspCheck, type OcspResponseSource } from "../ffi/_ocsp.ts";
 import { isPemOrDer, type PemOrDer } from "../ffi/_pem.ts";
 import { TICKET_KEYS_LENGTH } from "../ffi/_sessions.ts";
+import { isSessionBytes } from "../ffi/connection_info.ts";
 import type { MessageCallback } from "../ffi/_messages.ts";
 import type { CertRequestCallback } from "../ffi/_client_certificates.ts";
 import { checkPskIdentity, checkPskIdentityAndKey, type PskIdentity } from "../ffi/_psk.ts";
@@ -145,7 +146,8 @@ export interface SslClientContextOptions extends SslContextOptions {
    * Chooses the certificate to send when the server asks for one (LispWorks 8's name): it sees the CAs the
    * server accepts (`info.acceptableCas`) and answers `{ cert, key }` (PEM text), `null` for none, or a
    * promise of either (awaited within the handshake timeout, never blocking). Throwing fails the handshake.
-   * It replaces this context's own certificate for that connection.
+   * It replaces this context's own certificate for that connection. Its connections resume no session (not
+   * `session`, not `sessionCache`): a session would carry the certificate an earlier handshake chose.
    */
   certRequestCallback?: CertRequestCallback;
   /**
@@ -499,6 +501,9 @@ export function checkOptions(name: string, options: AnyContextOptions): void {
           "presents none, so they would not apply to it: use a context without the PSK for them",
       );
     }
+  }
+  if (options.session instanceof Uint8Array && !isSessionBytes(options.session)) {
+    throw new TypeError(`session must be the bytes stream.session() returned; these are no TLS session`);
   }
   if (options.session !== undefined && !(options.session instanceof Uint8Array)) {
     throw new TypeError(

@@ -149,6 +149,14 @@ function finishedMessage(ssl: Deno.PointerObject, own: boolean): Uint8Array {
 function serverEndPoint(ssl: Deno.PointerObject): Uint8Array {
   const { libssl, libcrypto } = loadOpenssl();
   const server = isServer(ssl);
+  // A server knows which certificate it sent only in a full handshake: a resumed session (or an external
+  // PSK) was authenticated before, perhaps with a certificate it no longer has (a reload), perhaps with none.
+  if (server && libssl.SSL_session_reused(ssl) === 1) {
+    throw new SocketError(
+      "tls-server-end-point: this server sent no certificate in this session (it was resumed, or used a PSK), " +
+        "so it cannot tell which one the client holds",
+    );
+  }
   const certificate = server ? libssl.SSL_get_certificate(ssl) : libssl.SSL_get0_peer_certificate(ssl);
   if (certificate === null) {
     throw new SocketError("tls-server-end-point needs the server's certificate, and this session has none");

@@ -62,6 +62,9 @@ function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
   }
 }
 
+/** The most plaintext a post-handshake request reads ahead for the application while it waits for the peer. */
+const DRIVE_KEEP = 1024 * 1024;
+
 /** The most plaintext `detachSsl` keeps while it waits for the peer's close_notify. */
 const DETACH_KEEP = 16 * 1024 * 1024;
 
@@ -118,14 +121,21 @@ export class TlsSession {
   // Writes whose callers timed out, going on in the background (close() lets them finish before close_notify).
   readonly #abandoned = new Set<Promise<unknown>>();
   // One reader at a time, in call order; plaintext decrypted past a line waits here for the next one.
-  readonly #readTurns = new Turns();
+  readonly #readTurns = new Turns(() => {
+    if (this.#progress.length > 0) this.#notifyProgress();
+  });
   readonly #decrypted = new ByteQueue();
-  // Who waits for the next read step (a post-handshake request waiting for the peer's answer).
+  // Who waits for the next read step or read turn (a post-handshake request waiting for the peer's answer).
   #progress: (() => void)[] = [];
+  // Rejects once the session is closing: what waits on the application (a certificate lookup) stops then.
+  readonly #ending: Promise<never>;
+  #endSession!: (error: Error) => void;
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
   constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
     this.engine = new TlsEngine(objects.ssl);
+    this.#ending = new Promise<never>((_, reject) => this.#endSession = reject);
+    this.#ending.catch(() => {});
     this.objects = objects;
     this.#pull = pull;
     this.#outbound = outbound;
@@ -190,9 +200,10 @@ export class TlsSession {
     }
   }
 
-  // The application's answer the handshake waits for (a client certificate chosen later).
+  // The application's answer the handshake waits for (a client certificate chosen later), or the close.
   #lookup(): Promise<void> {
-    return pendingCertificateLookup(this.objects.ssl.pointer) ?? Promise.resolve();
+    const pending = pendingCertificateLookup(this.objects.ssl.pointer);
+    return pending === undefined ? Promise.resolve() : Promise.race([pending, this.#ending]);
   }
 
   /**
@@ -472,12 +483,15 @@ export class TlsSession {
       const failure = this.engine.failure;
       if (failure) throw failedEarlier(failure, what);
       if (done()) return;
-      if (!this.#readTurns.tryTake()) {
+      // A reader in progress answers for us; so much plaintext waiting for the application that it must read
+      // first (the peer may keep sending instead of answering): wait for a read step or a turn to pass.
+      if (this.#decrypted.length >= DRIVE_KEEP || !this.#readTurns.tryTake()) {
         await deadline.race(new Promise<void>((resolve) => this.#progress.push(resolve)));
         continue;
       }
       try {
         const result = this.#step(() => this.engine.read(scratch));
+        if (this.#progress.length > 0) this.#notifyProgress();
         this.#post();
         if (typeof result === "number") this.#decrypted.push(scratch.subarray(0, result));
         else if (result === CLOSED) {
@@ -498,6 +512,9 @@ export class TlsSession {
    */
   async beginClose(ms: number): Promise<boolean> {
     this.#closing = true;
+    this.#endSession(
+      new Deno.errors.BadResource("The SocketStream was closed while TLS waited for certRequestCallback"),
+    );
     if (this.#abandoned.size === 0) return true;
     await settleWithin(Promise.allSettled([...this.#abandoned]), ms);
     return this.#abandoned.size === 0;
@@ -599,6 +616,7 @@ export class TlsSession {
   free(): void {
     if (this.#freed) return;
     this.#freed = true;
+    this.#endSession(new Deno.errors.BadResource("The TLS session is closed"));
     this.engine.dispose();
     const { ssl, ctx, ownsSsl, ownsCtx, release } = this.objects;
     markDetached(ssl);

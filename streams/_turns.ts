@@ -10,10 +10,16 @@ import type { Deadline } from "./_deadline.ts";
 /** A first-come, first-served turn. */
 export class Turns {
   #held = false;
+  readonly #onRelease: (() => void) | undefined;
   // A queue with a moving head: taking from the front of an array would cost O(n) per turn.
   #queue: (() => void)[] = [];
   #head = 0;
   #idle: (() => void)[] = [];
+
+  /** `onRelease` runs after every release (the turn passed on, or freed). */
+  constructor(onRelease?: () => void) {
+    this.#onRelease = onRelease;
+  }
 
   /** Whether someone holds the turn. */
   get held(): boolean {
@@ -52,6 +58,11 @@ export class Turns {
 
   /** Passes the turn to the next in line, or frees it. */
   release(): void {
+    this.#pass();
+    this.#onRelease?.();
+  }
+
+  #pass(): void {
     while (this.#head < this.#queue.length) {
       const next = this.#queue[this.#head++];
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {

@@ -119,6 +119,11 @@ export class SslAbstractContext implements Disposable {
     return this.#choose !== undefined || this.#options.clientHelloCallback !== undefined;
   }
 
+  /** @internal Whether a client context picks its certificate per handshake (`certRequestCallback`). */
+  get choosesClientCertificates(): boolean {
+    return this.#options.certRequestCallback !== undefined;
+  }
+
   /** @internal The server's `clientHelloCallback`. */
   get clientHelloCallback(): ClientHelloCallback | undefined {
     return this.#options.clientHelloCallback;

@@ -8,7 +8,11 @@
 
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
 import { cString } from "../ffi/_cstring.ts";
-import { SSL_AD_HANDSHAKE_FAILURE, SSL_AD_UNRECOGNIZED_NAME } from "../ffi/constants.ts";
+import {
+  SSL_AD_HANDSHAKE_FAILURE,
+  SSL_AD_UNRECOGNIZED_NAME,
+  SSL_OP_NO_RENEGOTIATION,
+} from "../ffi/constants.ts";
 import { SocketError, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
@@ -29,6 +33,7 @@ import {
   checkResumedPeer,
   contextId,
   functionId,
+  isBothContext,
   nameToVerify,
   requireVerification,
 } from "../ffi/_verify_policy.ts";
@@ -204,6 +209,8 @@ function prepareRole(ssl: SslPointer, ctx: SslCtxPointer, role: RoleSetup): "cli
   }
   if (role.host !== undefined && nameToVerify(ssl.pointer) === null) setPeerName(ssl, role.host);
   requireVerification(ssl, ctx);
+  // A "both" context's client SSLs refuse renegotiation, as a client context's do (its server SSLs may start one).
+  if (isBothContext(ctx.pointer)) loadOpenssl().libssl.SSL_set_options(ssl.pointer, SSL_OP_NO_RENEGOTIATION);
   const sessionContext = checkClientBeforeHandshake(ssl, role.identity);
   if (role.session !== undefined) offerSession(ssl.pointer, role.session, sessionContext);
   return "client";
@@ -253,32 +260,49 @@ async function route(
       { cause },
     );
   };
-  const callback = router.clientHelloCallback;
-  if (callback !== undefined) {
-    if (hello === null) {
-      throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback cannot see this ClientHello", "unreadable");
-    }
-    const outcome = await settle(() => callback({ ...hello }), deadline);
-    if ("error" in outcome) {
-      throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback refused the client", outcome.error);
-    }
-    if (outcome.value !== undefined && outcome.value !== null) {
+  // Every context the client lands on has its clientHelloCallback run (it may keep the client, hand it to
+  // another context, or refuse it); only the router's sni is consulted, when no callback chose.
+  const visited = new Set<SslAbstractContext>();
+  let current = router;
+  for (;;) {
+    visited.add(current);
+    let next = current;
+    const callback = current.clientHelloCallback;
+    if (callback !== undefined) {
+      if (hello === null) {
+        throw refuse(
+          SSL_AD_HANDSHAKE_FAILURE,
+          "clientHelloCallback cannot see this ClientHello",
+          "unreadable",
+        );
+      }
+      const outcome = await settle(() => callback({ ...hello }), deadline);
+      if ("error" in outcome) {
+        throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback refused the client", outcome.error);
+      }
       try {
-        return { context: checkChosen(outcome.value, router, "clientHelloCallback"), name };
+        next = checkChosen(outcome.value, current, "clientHelloCallback");
       } catch (error) {
         throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallback answered wrongly", error);
       }
     }
+    if (next === current && current === router) {
+      const outcome = await settle(() => router.contextFor(name), deadline);
+      if ("error" in outcome) {
+        throw refuse(
+          SSL_AD_UNRECOGNIZED_NAME,
+          `choosing the server context for ${JSON.stringify(name)} failed`,
+          outcome.error,
+        );
+      }
+      next = outcome.value;
+    }
+    if (next === current) return { context: current, name };
+    if (visited.has(next)) {
+      throw refuse(SSL_AD_HANDSHAKE_FAILURE, "clientHelloCallbacks chose each other in a circle", "a loop");
+    }
+    current = next;
   }
-  const outcome = await settle(() => router.contextFor(name), deadline);
-  if ("error" in outcome) {
-    throw refuse(
-      SSL_AD_UNRECOGNIZED_NAME,
-      `choosing the server context for ${JSON.stringify(name)} failed`,
-      outcome.error,
-    );
-  }
-  return { context: outcome.value, name };
 }
 
 /**
@@ -341,11 +365,16 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
 
   let context: SslCtxSpec = sslCtx;
   let routedName: string | null = null;
+  // A routing context is taken now, while the ClientHello comes: closing it meanwhile (a listener's
+  // setContext) must not drop a client it already accepted.
+  let held: ReturnType<SslAbstractContext["acquire"]> | null = null;
   if (sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
+    held = sslCtx.acquire();
     const attached = inner.beginAttach();
     try {
       ({ context, name: routedName } = await route(sslCtx, inner, deadline));
     } catch (error) {
+      held.release();
       attached();
       stream.close();
       await stream.closed;
@@ -353,7 +382,14 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     }
     // Plain readers and writers that waited see the session once it is set below (there is no await between).
     attached();
-    if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed");
+    if (context !== sslCtx) {
+      held.release();
+      held = null;
+    }
+    if (inner.closing()) {
+      held?.release();
+      throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed");
+    }
   }
 
   let session: TlsSession;
@@ -379,7 +415,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     } else {
       // An abstract context brings its side, its shared SSL_CTX and its own SSL callback.
       const abstractContext = context instanceof SslAbstractContext ? context : null;
-      const acquired = abstractContext?.acquire() ?? null;
+      const acquired = held ?? abstractContext?.acquire() ?? null;
       release = acquired?.release;
       side = abstractContext ? abstractContext.side : sslSide;
       if (acquired) {
@@ -402,7 +438,9 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
       const host = opts.tlsextHostName ?? abstractContext?.tlsextHostName;
       role = {
         host,
-        session: opts.session ??
+        // A context whose client certificate is chosen per handshake resumes nothing: a session would carry the
+        // certificate an earlier handshake chose.
+        session: abstractContext?.choosesClientCertificates ? undefined : opts.session ??
           (side === "client"
             ? abstractContext?.cachedSessionFor(ssl, sessionCacheKey(stream, host))
             : undefined) ??

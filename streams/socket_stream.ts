@@ -8,6 +8,7 @@
 
 import { type PeerCertificate, peerCertificateOf } from "../ffi/certificate.ts";
 import { stapledResponse } from "../ffi/_ocsp.ts";
+import { failedEarlier } from "../ffi/_error_queue.ts";
 import {
   channelBindingOf,
   type ChannelBindingType,
@@ -372,6 +373,9 @@ export class SocketStream implements Deno.Conn {
   #handshakenSsl(what: string): Deno.PointerObject {
     this.#assertOpen();
     const session = this.#internals.session;
+    // A session that failed says so (and why), not that it never finished.
+    const failure = session?.engine.failure;
+    if (failure) throw failedEarlier(failure, what);
     if (!session || !session.engine.handshakeDone) {
       throw new SocketError(`${what} needs a finished TLS handshake`);
     }

@@ -24,6 +24,7 @@ import {
   startOpensslServer,
   within,
 } from "./_helpers.ts";
+import { loadOpenssl } from "../ffi/mod.ts";
 
 const trustCa = { ca: fixtureText("ca.pem") };
 
@@ -415,4 +416,115 @@ Deno.test("onMessage sees the handshake both ways; trace prints it to stderr; a 
   assert.match(stderr, /\[tls [0-9a-f]+\] -> Handshake ClientHello \(\d+ bytes\)/);
   assert.match(stderr, /<- Handshake Certificate \(\d+ bytes\)/);
   assert.match(stderr, /-> Handshake Finished/);
+});
+
+Deno.test("review: tls-server-end-point is refused by a server on a resumed or PSK session, never a wrong hash", async () => {
+  using server = createSslServerContext(identity("server"));
+  using client = createSslClientContext(trustCa);
+  await using listening = serveOnce(server);
+  const first = await within(openTcpStream("localhost", listening.port, { sslCtx: client }), 5000, "connect");
+  const served = await within(listening.served, 5000, "the server");
+  assert.ok(served instanceof SocketStream, String(served));
+  assert.equal(
+    hex(first.channelBinding("tls-server-end-point")),
+    hex(served.channelBinding("tls-server-end-point")),
+  );
+  await flows(served, first, "ticket");
+  const session = first.session() ?? undefined;
+  await first.close();
+  await using again = serveOnce(server);
+  const second = await within(
+    openTcpStream("localhost", again.port, { sslCtx: client, session }),
+    5000,
+    "reconnect",
+  );
+  const resumed = await within(again.served, 5000, "the server again");
+  assert.ok(resumed instanceof SocketStream && second.isSessionReused(), "resumed");
+  // The client knows the certificate (it is in the session); the server cannot tell which one it sent then.
+  assert.equal(second.channelBinding("tls-server-end-point").length, 32);
+  assert.throws(() => resumed.channelBinding("tls-server-end-point"), /sent no certificate in this session/);
+  await second.close();
+});
+
+Deno.test("review: clients from protocol symbols refuse renegotiation too", async () => {
+  using server = createSslServerContext({ ...identity("server"), maxProtocolVersion: "tls-v1-2" });
+  await using listening = serveOnce(server);
+  const stream = await within(
+    openTcpStream("localhost", listening.port, {
+      sslCtx: true,
+      ctxConfigureCallback: (ctx) => {
+        const { libssl } = loadOpenssl();
+        libssl.SSL_CTX_load_verify_locations(
+          ctx.pointer,
+          new TextEncoder().encode(`${fixture("ca.pem")}\0`),
+          null,
+        );
+      },
+    }),
+    5000,
+    "connect",
+  );
+  const served = await within(listening.served, 5000, "the server");
+  assert.ok(served instanceof SocketStream, String(served));
+  const reading = stream.read(new Uint8Array(4)).then(() => null, (error) => error as Error);
+  await assert.rejects(
+    within(served.renegotiate(), 5000, "the refused renegotiation"),
+    /refused \(by the peer\)/,
+  );
+  assert.ok((await within(reading, 5000, "the client's read")) instanceof SslCondition);
+  await stream.close();
+});
+
+Deno.test("review: renegotiate settles after a read that timed out, and two at once both settle", async () => {
+  const server = { ...identity("server"), maxProtocolVersion: "tls-v1-2" as const };
+  {
+    await using both = await pair({ ...trustCa, allowRenegotiation: true }, server);
+    // The server's read times out; the client's answer then arrives with no read pending.
+    both.server.readTimeout = 100;
+    await assert.rejects(both.server.read(new Uint8Array(4)), Deno.errors.TimedOut);
+    const clientReading = both.client.read(new Uint8Array(4));
+    await within(both.server.renegotiate(), 5000, "the renegotiation after a timed-out read");
+    await both.server.write(encoder.encode("x"));
+    assert.equal(await within(clientReading, 5000, "the client's read"), 1);
+  }
+  await using both = await pair({ ...trustCa, allowRenegotiation: true }, server);
+  const clientReading = both.client.read(new Uint8Array(4));
+  await within(
+    Promise.all([both.server.renegotiate(), both.server.renegotiate()]),
+    5000,
+    "two renegotiations",
+  );
+  await both.server.write(encoder.encode("y"));
+  assert.equal(await within(clientReading, 5000, "the client's read"), 1);
+});
+
+Deno.test("review: while a request waits, the peer's data is read ahead only so far (backpressure holds)", async () => {
+  await using both = await pair(
+    { ...trustCa, allowRenegotiation: true },
+    { ...identity("server"), maxProtocolVersion: "tls-v1-2" },
+  );
+  // The client never reads, so never answers, and writes as fast as it can.
+  const asking = both.server.renegotiate({ timeoutMs: 4000 }).catch((error) => error as Error);
+  const chunk = new Uint8Array(1024 * 1024);
+  let sent = 0;
+  for (; sent < 64; sent++) {
+    const written = await Promise.race([
+      both.client.write(chunk).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1000)),
+    ]);
+    if (!written) break;
+  }
+  assert.ok(sent < 16, `the client could write ${sent} MiB that nobody read`);
+  assert.ok((await within(asking, 6000, "the renegotiation's timeout")) instanceof Deno.errors.TimedOut);
+  both.client.close();
+});
+
+Deno.test("review: after the session failed, inspection says so rather than 'needs a finished handshake'", async () => {
+  await using both = await pair(trustCa, { ...identity("server"), maxProtocolVersion: "tls-v1-2" });
+  const reading = both.client.read(new Uint8Array(4)).then(() => null, (error) => error as Error);
+  await assert.rejects(within(both.server.renegotiate(), 5000, "the refusal"), SslCondition);
+  await within(reading, 5000, "the client's failure");
+  for (const inspect of [() => both.client.channelBinding("tls-exporter"), () => both.client.session()]) {
+    assert.throws(inspect, /the TLS session had already failed \(.*renegotiat/);
+  }
 });

@@ -190,3 +190,43 @@ Deno.test("reload with a new CRL: sessions verified before it do not resume afte
     await Deno.remove(directory, { recursive: true });
   }
 });
+
+Deno.test("review: a client accepted before setContext, whose ClientHello comes after the old routing context closed, is served", async () => {
+  using other = createSslServerContext({
+    certFile: fixture("rsa-server.pem"),
+    keyFile: fixture("rsa-server.key"),
+  });
+  let context = createSslServerContext({
+    certFile: fixture("server.pem"),
+    keyFile: fixture("server.key"),
+    sni: { "other.example": other },
+  });
+  const errors: unknown[] = [];
+  await using listener = listenSsl({
+    port: 0,
+    hostname: "127.0.0.1",
+    sslCtx: context,
+    onError: (error) => errors.push(error),
+  });
+  const serving = (async () => {
+    for await (const stream of listener) await stream.close();
+  })();
+  const socket = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const renewed = createSslServerContext({ certFile: fixture("server.pem"), keyFile: fixture("server.key") });
+  listener.setContext(renewed);
+  context.close();
+  context = renewed;
+  using client = createSslClientContext(trustCa);
+  const { makeInstance } = await import("../mod.ts");
+  const stream = await within(
+    makeInstance("socket-stream", { socket, sslCtx: client, sslSide: "client", tlsextHostName: "localhost" }),
+    5000,
+    "the client's handshake",
+  );
+  await stream.close();
+  assert.deepEqual(errors, []);
+  listener.close();
+  await serving;
+  context.close();
+});

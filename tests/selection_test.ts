@@ -245,3 +245,79 @@ Deno.test("selection options are checked", () => {
     /unknown option "clientHelloCallback"/,
   );
 });
+
+Deno.test("review: a context with certRequestCallback resumes no session, so each handshake sends what it chooses", async () => {
+  let answer: { cert: string; key: string } | null = {
+    cert: fixtureText("client.pem"),
+    key: fixtureText("client.key"),
+  };
+  using client = createSslClientContext({
+    ...trustCa,
+    sessionCache: true,
+    certRequestCallback: () => answer,
+  });
+  using server = createSslServerContext({ ...identity("server"), ...trustCa, requestClientCert: true });
+  const { listenSsl } = await import("../mod.ts");
+  await using listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: server });
+  const accepted = listener[Symbol.asyncIterator]();
+  let session: Uint8Array | undefined;
+  for (const expected of ["CN=test client", null]) {
+    const stream = await within(
+      openTcpStream("localhost", listener.addr.port, { sslCtx: client, session }),
+      5000,
+      "connect",
+    );
+    const next = await within(accepted.next(), 5000, "the server's stream");
+    assert.ok(!next.done);
+    await next.value.write(new Uint8Array([1]));
+    await stream.read(new Uint8Array(1));
+    assert.equal(stream.isSessionReused(), false);
+    assert.equal(next.value.peerCertificate()?.subject ?? null, expected);
+    session = stream.session() ?? undefined;
+    await next.value.close();
+    await stream.close();
+    answer = null;
+  }
+});
+
+Deno.test("review: a context chosen by sni runs its own clientHelloCallback", async () => {
+  let calls = 0;
+  using strict = createSslServerContext({
+    ...identity("wildcard"),
+    clientHelloCallback: () => {
+      calls++;
+      throw new Error("nobody gets in");
+    },
+  });
+  using router = createSslServerContext({ ...identity("server"), sni: { "*.test.example": strict } });
+  await using server = serveOnce(router);
+  const { output } = await runSClient(server.port, ["-servername", "www.test.example"]);
+  assert.match(output, /handshake failure/i);
+  const refused = await server.served;
+  assert.ok(refused instanceof SslCondition && /nobody gets in/.test(refused.message), String(refused));
+  assert.equal(calls, 1);
+});
+
+Deno.test("review: close() ends a read that waits for certRequestCallback", async () => {
+  using client = createSslClientContext({
+    ...trustCa,
+    postHandshakeAuth: true,
+    certRequestCallback: () => new Promise(() => {}),
+  });
+  using server = createSslServerContext({ ...identity("server"), ...trustCa });
+  await using listening = serveOnce(server);
+  const stream = await within(
+    openTcpStream("localhost", listening.port, { sslCtx: client }),
+    5000,
+    "connect",
+  );
+  const served = await listening.served;
+  assert.ok(served instanceof SocketStream, String(served));
+  const asking = served.requestClientCertificate({ timeoutMs: 3000 }).catch((error) => error);
+  const reading = stream.read(new Uint8Array(4)).then(() => null, (error) => error as Error);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  stream.close();
+  const error = await within(reading, 5000, "the read after close");
+  assert.ok(error instanceof Deno.errors.BadResource, String(error));
+  await within(asking, 5000, "the server's request");
+});

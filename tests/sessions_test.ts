@@ -282,6 +282,11 @@ Deno.test("session options are checked", () => {
       /cannot go with numTickets or ticketKeys/,
     ],
     [() => createSslClientContext({ onSession: "log" as never }), TypeError, /onSession must be a function/],
+    [
+      () => createSslClientContext({ session: new Uint8Array([1, 2, 3]) }),
+      TypeError,
+      /session must be the bytes stream.session\(\) returned/,
+    ],
     [() => createSslClientContext({ numTickets: 2 } as never), TypeError, /unknown option "numTickets"/],
     [
       () => createSslServerContext({ ...server, onSession: () => {} } as never),
