@@ -16,7 +16,6 @@ import {
   SSL_ERROR_WANT_X509_LOOKUP,
   SSL_ERROR_ZERO_RETURN,
   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER,
-  SSL_MODE_RELEASE_BUFFERS,
   SSL_RECEIVED_SHUTDOWN,
 } from "../ffi/constants.ts";
 import { readCString, readPointerOut } from "../ffi/_cstring.ts";
@@ -25,6 +24,7 @@ import { SslCondition } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { BIO_pending, BIO_set_mem_eof_return } from "../ffi/macros.ts";
 import type { SslPointer } from "../ffi/pointers.ts";
+import { forget, waitingForPeer } from "./_idle_buffers.ts";
 
 /** What a step needs next: more ciphertext from the peer. */
 export const WANT_READ = "want-read";
@@ -62,6 +62,8 @@ export class TlsEngine {
   #unfed: Uint8Array[] = [];
   #failure: Error | null = null;
   #disposed = false;
+  // Steps made so far: the idle sweep gives back the buffers of an engine whose count stood still.
+  #steps = 0;
   // An SSL_* call on this SSL is running (its callbacks may run JavaScript).
   #busy = false;
   // Checks that must pass before the first byte is produced (a client's verification policy).
@@ -88,14 +90,10 @@ export class TlsEngine {
     BIO_set_mem_eof_return(wbio, -1);
     // SSL_set_bio takes ownership of both BIOs.
     libssl.SSL_set_bio(raw, rbio, wbio);
-    // Retries may pass a different buffer address (a subarray of the same
-    // bytes); idle connections give their record buffers back.
-    libssl.SSL_ctrl(
-      raw,
-      SSL_CTRL_MODE,
-      BigInt(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS),
-      null,
-    );
+    // Retries may pass a different buffer address (a subarray of the same bytes). Not
+    // SSL_MODE_RELEASE_BUFFERS: it frees and reallocates both record buffers on every record; idle
+    // connections give theirs back through the sweep in _idle_buffers.ts instead.
+    libssl.SSL_ctrl(raw, SSL_CTRL_MODE, BigInt(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER), null);
     this.#ssl = ssl;
     this.#rbio = rbio;
     this.#wbio = wbio;
@@ -285,6 +283,7 @@ export class TlsEngine {
   /** Steps the handshake: "done", or `WANT_READ` for more peer bytes. */
   handshake(): "done" | typeof WANT_READ | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS handshake");
+    this.#steps++;
     this.#busy = true;
     try {
       return this.#handshake(raw);
@@ -316,7 +315,8 @@ export class TlsEngine {
           }),
         );
       }
-      if (outcome === WANT_LOOKUP || this.#unfed.length === 0) return outcome;
+      if (outcome === WANT_LOOKUP) return outcome;
+      if (this.#unfed.length === 0) return this.#waiting();
       this.#topUp(true);
     }
   }
@@ -329,6 +329,7 @@ export class TlsEngine {
     const raw = this.#raw("TLS read");
     // SSL_read of 0 bytes says nothing useful and would record a failure; a detached buffer has length 0.
     if (into.length === 0) throw new TypeError("A TLS read needs a buffer with room for at least one byte");
+    this.#steps++;
     this.#busy = true;
     try {
       return this.#read(raw, into);
@@ -354,7 +355,8 @@ export class TlsEngine {
         return result;
       }
       const outcome = this.#outcome(raw, result, "TLS read");
-      if (outcome !== WANT_READ || this.#unfed.length === 0) return outcome;
+      if (outcome !== WANT_READ) return outcome;
+      if (this.#unfed.length === 0) return this.#waiting();
       this.#topUp(true);
     }
   }
@@ -363,6 +365,7 @@ export class TlsEngine {
   write(data: Uint8Array): number | typeof WANT_READ | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS write");
     if (data.length === 0) return 0;
+    this.#steps++;
     this.#busy = true;
     try {
       return this.#write(raw, data);
@@ -386,9 +389,20 @@ export class TlsEngine {
       }
       // Throws unless OpenSSL wants the peer's bytes, or an answer of the application's.
       if (this.#outcome(raw, result, "TLS write") === WANT_LOOKUP) return WANT_LOOKUP;
-      if (this.#unfed.length === 0) return WANT_READ;
+      if (this.#unfed.length === 0) return this.#waiting();
       this.#topUp(true);
     }
+  }
+
+  // Every byte fed is in OpenSSL and it wants more: the engine waits for its peer.
+  #waiting(): typeof WANT_READ {
+    waitingForPeer(this);
+    return WANT_READ;
+  }
+
+  /** How many handshake, read and write steps this engine has made (the idle sweep watches it). */
+  get steps(): number {
+    return this.#steps;
   }
 
   /** The error that failed this engine, or `null`. */
@@ -427,11 +441,11 @@ export class TlsEngine {
   }
 
   /**
-   * Gives back the record buffers while the engine waits for its peer (SSL_MODE_RELEASE_BUFFERS keeps the
-   * read buffer of an unfinished read): an idle connection holds none. A no-op while a buffer holds bytes.
+   * Gives back the record buffers (the idle sweep calls it once the engine has waited for its peer a while):
+   * an idle connection holds none. A no-op while a buffer holds bytes, and once the SSL is gone.
    */
   releaseBuffers(): void {
-    if (this.#disposed || this.#ssl.freed) return;
+    if (this.#disposed || this.#busy || this.#ssl.freed) return;
     loadOpenssl().libssl.SSL_free_buffers(this.#ssl.pointer);
   }
 
@@ -475,5 +489,6 @@ export class TlsEngine {
   /** Stops the engine: every later call throws `BadResource`. The SSL is not freed here. */
   dispose(): void {
     this.#disposed = true;
+    forget(this);
   }
 }

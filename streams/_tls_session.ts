@@ -292,7 +292,6 @@ export class TlsSession {
           await deadline.race(this.#lookup());
           continue;
         }
-        this.engine.releaseBuffers();
         await deadline.race(this.#pull());
       }
     } finally {
