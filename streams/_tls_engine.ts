@@ -64,6 +64,14 @@ export class TlsEngine {
   #disposed = false;
   // Steps made so far: the idle sweep gives back the buffers of an engine whose count stood still.
   #steps = 0;
+  // OpenSSL holds no input (the read BIO is empty and no record or plaintext waits in the SSL), and nothing
+  // but new ciphertext can change that: a read would only say WANT_READ, so it is not made. Any other step,
+  // and the transport's end, clears it.
+  #drained = false;
+  // The read BIO is empty (OpenSSL took every byte and wanted more): topping up needs no BIO_pending first.
+  #rbioEmpty = false;
+  // handshake() has reported "done" (reads before that may still drive the handshake: no shortcut then).
+  #handshakeFinished = false;
   // An SSL_* call on this SSL is running (its callbacks may run JavaScript).
   #busy = false;
   // Checks that must pass before the first byte is produced (a client's verification policy).
@@ -167,15 +175,19 @@ export class TlsEngine {
    */
   feed(ciphertext: Uint8Array): void {
     if (this.#disposed) throw new Deno.errors.BadResource("The TLS session is closed");
-    if (ciphertext.length > 0) this.#unfed.push(ciphertext);
+    if (ciphertext.length > 0) {
+      this.#unfed.push(ciphertext);
+      this.#drained = false;
+    }
   }
 
   // Moves ciphertext into the read BIO while it holds less than FEED_CHUNK, or
   // (`more`) at least one piece whatever it holds.
   #topUp(more = false): void {
     const { libcrypto } = loadOpenssl();
-    while (this.#unfed.length > 0 && (more || BIO_pending(this.#rbio) < FEED_CHUNK)) {
+    while (this.#unfed.length > 0 && (more || this.#rbioEmpty || BIO_pending(this.#rbio) < FEED_CHUNK)) {
       more = false;
+      this.#rbioEmpty = false;
       const head = this.#unfed[0];
       const piece = head.length <= FEED_CHUNK ? head : head.subarray(0, FEED_CHUNK);
       const written = libcrypto.BIO_write(this.#rbio, piece, piece.length);
@@ -196,6 +208,8 @@ export class TlsEngine {
   endTransport(): void {
     if (this.#transportEnded || this.#biosGone) return;
     this.#transportEnded = true;
+    // OpenSSL must see the end: the next read tells a clean close from a truncation.
+    this.#drained = false;
     if (this.#unfed.length === 0) BIO_set_mem_eof_return(this.#rbio, 0);
   }
 
@@ -284,6 +298,7 @@ export class TlsEngine {
   handshake(): "done" | typeof WANT_READ | typeof WANT_LOOKUP {
     const raw = this.#raw("TLS handshake");
     this.#steps++;
+    this.#drained = false;
     this.#busy = true;
     try {
       return this.#handshake(raw);
@@ -302,6 +317,7 @@ export class TlsEngine {
       const result = libssl.SSL_do_handshake(raw);
       if (result === 1) {
         this.#afterHandshake?.(raw);
+        this.#handshakeFinished = true;
         return "done";
       }
       const outcome = this.#outcome(raw, result, "TLS handshake");
@@ -347,6 +363,7 @@ export class TlsEngine {
     this.#beforeFirstStep?.();
     this.#beforeFirstStep = undefined;
     if (this.#unfed.length > 0) this.#topUp();
+    else if (this.#drained && !this.#transportEnded) return this.#waiting();
     for (;;) {
       clearErrors();
       const result = libssl.SSL_read(raw, into, length);
@@ -366,6 +383,7 @@ export class TlsEngine {
     const raw = this.#raw("TLS write");
     if (data.length === 0) return 0;
     this.#steps++;
+    this.#drained = false;
     this.#busy = true;
     try {
       return this.#write(raw, data);
@@ -396,6 +414,7 @@ export class TlsEngine {
 
   // Every byte fed is in OpenSSL and it wants more: the engine waits for its peer.
   #waiting(): typeof WANT_READ {
+    this.#rbioEmpty = true;
     waitingForPeer(this);
     return WANT_READ;
   }
@@ -418,6 +437,7 @@ export class TlsEngine {
   request(operation: string, call: (raw: Deno.PointerObject) => number): void {
     const raw = this.#raw(operation);
     const { libssl } = loadOpenssl();
+    this.#drained = false;
     this.#busy = true;
     try {
       clearErrors();
@@ -437,7 +457,13 @@ export class TlsEngine {
   get hasInput(): boolean {
     if (this.#unfed.length > 0) return true;
     if (this.#biosGone) return false;
-    return BIO_pending(this.#rbio) > 0 || loadOpenssl().libssl.SSL_has_pending(this.#ssl.pointer) === 1;
+    if (BIO_pending(this.#rbio) > 0 || loadOpenssl().libssl.SSL_has_pending(this.#ssl.pointer) === 1) {
+      return true;
+    }
+    // Nothing here: until new ciphertext comes, a read need not ask OpenSSL.
+    this.#drained = this.#handshakeFinished;
+    this.#rbioEmpty = true;
+    return false;
   }
 
   /**

@@ -380,6 +380,8 @@ export class TlsSession {
         let produced = 0;
         let wantRead = false;
         let waitsForLookup = false;
+        // The last take left room: the write BIO is empty.
+        let bioEmpty = false;
         try {
           while (job.offset < job.data.length && produced + RECORD_ROOM <= gathered.length) {
             if (this.#closeNotifySent || (this.#closing && !job.abandoned)) {
@@ -402,13 +404,18 @@ export class TlsSession {
             if (result === WANT_READ || result === WANT_LOOKUP) {
               wantRead = true;
               waitsForLookup = result === WANT_LOOKUP;
+              // The step may have produced handshake records.
+              bioEmpty = false;
               break;
             }
             job.offset += result;
-            produced += this.engine.takeOutputInto(gathered, produced);
+            const room = gathered.length - produced;
+            const taken = this.engine.takeOutputInto(gathered, produced);
+            produced += taken;
+            bioEmpty = taken < room;
           }
           // Whatever else waits (a record that did not fit, post-handshake messages) goes in if there is room.
-          produced += this.engine.takeOutputInto(gathered, produced);
+          if (!bioEmpty) produced += this.engine.takeOutputInto(gathered, produced);
           full = produced === gathered.length;
         } catch (error) {
           // What this write encrypted before the failure still goes out, then any alert.
