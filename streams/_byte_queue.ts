@@ -17,8 +17,12 @@ const CR = 0x0d;
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** A first-in, first-out queue of bytes. */
+// What every empty queue starts with: nothing is ever written to it (a push needing room allocates).
+const NOTHING = new Uint8Array(0);
+
 export class ByteQueue {
-  #buffer = new Uint8Array(0);
+  // Shared while empty, so an idle stream's queues cost no arrays of their own.
+  #buffer: Uint8Array<ArrayBuffer> = NOTHING;
   #start = 0;
   #end = 0;
 

@@ -119,7 +119,7 @@ export class TlsSession {
   // One write at a time, whole: a write holds the turn until its last record is queued; others wait in order.
   readonly #writeTurns = new Turns();
   // Writes whose callers timed out, going on in the background (close() lets them finish before close_notify).
-  readonly #abandoned = new Set<Promise<unknown>>();
+  #abandoned: Set<Promise<unknown>> | null = null;
   // One reader at a time, in call order; plaintext decrypted past a line waits here for the next one.
   readonly #readTurns = new Turns(() => {
     if (this.#progress.length > 0) this.#notifyProgress();
@@ -127,15 +127,15 @@ export class TlsSession {
   readonly #decrypted = new ByteQueue();
   // Who waits for the next read step or read turn (a post-handshake request waiting for the peer's answer).
   #progress: (() => void)[] = [];
-  // Rejects once the session is closing: what waits on the application (a certificate lookup) stops then.
-  readonly #ending: Promise<never>;
-  #endSession!: (error: Error) => void;
+  // Why the session is closing, once it is: what waits on the application (a certificate lookup) stops then.
+  // The promise that says so is made only when something waits (few sessions ever do).
+  #endError: Error | null = null;
+  #ending: Promise<never> | null = null;
+  #rejectEnding: ((error: Error) => void) | null = null;
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
   constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
     this.engine = new TlsEngine(objects.ssl);
-    this.#ending = new Promise<never>((_, reject) => this.#endSession = reject);
-    this.#ending.catch(() => {});
     this.objects = objects;
     this.#pull = pull;
     this.#outbound = outbound;
@@ -203,7 +203,25 @@ export class TlsSession {
   // The application's answer the handshake waits for (a client certificate chosen later), or the close.
   #lookup(): Promise<void> {
     const pending = pendingCertificateLookup(this.objects.ssl.pointer);
-    return pending === undefined ? Promise.resolve() : Promise.race([pending, this.#ending]);
+    return pending === undefined ? Promise.resolve() : Promise.race([pending, this.#whenEnding()]);
+  }
+
+  // Rejects once the session is closing (at once if it already is).
+  #whenEnding(): Promise<never> {
+    if (this.#ending === null) {
+      this.#ending = this.#endError
+        ? Promise.reject(this.#endError)
+        : new Promise<never>((_, reject) => this.#rejectEnding = reject);
+      this.#ending.catch(() => {});
+    }
+    return this.#ending;
+  }
+
+  // The first reason wins.
+  #endSession(error: Error): void {
+    if (this.#endError) return;
+    this.#endError = error;
+    this.#rejectEnding?.(error);
   }
 
   /**
@@ -351,8 +369,9 @@ export class TlsSession {
       job.data = job.data.slice(job.offset);
       job.offset = 0;
       job.abandoned = true;
-      this.#abandoned.add(writing);
-      writing.then(() => this.#abandoned.delete(writing), () => this.#abandoned.delete(writing));
+      const abandoned = this.#abandoned ??= new Set();
+      abandoned.add(writing);
+      writing.then(() => abandoned.delete(writing), () => abandoned.delete(writing));
       throw goesOn(error);
     }
   }
@@ -521,9 +540,10 @@ export class TlsSession {
     this.#endSession(
       new Deno.errors.BadResource("The SocketStream was closed while TLS waited for certRequestCallback"),
     );
-    if (this.#abandoned.size === 0) return true;
-    await settleWithin(Promise.allSettled([...this.#abandoned]), ms);
-    return this.#abandoned.size === 0;
+    const abandoned = this.#abandoned;
+    if (abandoned === null || abandoned.size === 0) return true;
+    await settleWithin(Promise.allSettled([...abandoned]), ms);
+    return abandoned.size === 0;
   }
 
   /**

@@ -12,9 +12,10 @@ export class Turns {
   #held = false;
   readonly #onRelease: (() => void) | undefined;
   // A queue with a moving head: taking from the front of an array would cost O(n) per turn.
-  #queue: (() => void)[] = [];
+  // Both made when first needed: most turns are taken and released without anyone waiting.
+  #queue: (() => void)[] | null = null;
   #head = 0;
-  #idle: (() => void)[] = [];
+  #idle: (() => void)[] | null = null;
 
   /** `onRelease` runs after every release (the turn passed on, or freed). */
   constructor(onRelease?: () => void) {
@@ -46,12 +47,12 @@ export class Turns {
       handed = true;
       resolveTurn();
     };
-    this.#queue.push(give);
+    (this.#queue ??= []).push(give);
     try {
       await deadline.race(turn);
     } catch (error) {
       if (handed) this.release();
-      else this.#queue[this.#queue.indexOf(give, this.#head)] = skip;
+      else this.#queue![this.#queue!.indexOf(give, this.#head)] = skip;
       throw error;
     }
   }
@@ -63,24 +64,31 @@ export class Turns {
   }
 
   #pass(): void {
-    while (this.#head < this.#queue.length) {
-      const next = this.#queue[this.#head++];
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
+    const queue = this.#queue;
+    if (queue !== null) {
+      while (this.#head < queue.length) {
+        const next = queue[this.#head++];
+        if (this.#head > 1024 && this.#head * 2 > queue.length) {
+          this.#queue = queue.slice(this.#head);
+          this.#head = 0;
+          return next === skip ? this.#pass() : next();
+        }
+        if (next !== skip) return next();
       }
-      if (next !== skip) return next();
+      this.#queue = null;
+      this.#head = 0;
     }
-    this.#queue = [];
-    this.#head = 0;
     this.#held = false;
-    for (const idle of this.#idle.splice(0)) idle();
+    const idle = this.#idle;
+    if (idle === null) return;
+    this.#idle = null;
+    for (const waiter of idle) waiter();
   }
 
   /** Resolves once nobody holds the turn or waits for it. */
   idle(): Promise<void> {
     if (!this.#held) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => (this.#idle ??= []).push(resolve));
   }
 }
 
