@@ -312,6 +312,14 @@ export function sslCallFailed(context: FailureContext): SslCondition {
         init,
       );
     }
+    if (operation !== "TLS handshake" && server) {
+      return new SslFailure(
+        `${operation} failed: the client ended the connection (handshake_failure alert) over a renegotiation: ` +
+          "it refused this server's renegotiate(), or it asked to renegotiate itself, which servers refuse " +
+          "(OpenSSL's default)",
+        init,
+      );
+    }
     if (operation !== "TLS handshake") {
       return new SslFailure(
         `${operation} failed: the peer refused the renegotiation (handshake_failure alert); one end does not ` +
@@ -343,7 +351,10 @@ export function sslCallFailed(context: FailureContext): SslCondition {
     return new SslFailure(`${operation} failed: ${reasonText || "protocol error"}`, init);
   }
   return new SslCondition(
-    `${operation} failed: SSL_get_error returned ${sslErrorCode}`,
+    sslErrorCode === SSL_ERROR_SYSCALL
+      ? `${operation} failed: OpenSSL stopped (SSL_ERROR_SYSCALL) without putting a reason on its error queue; ` +
+        "seen when a TLS 1.2 renegotiation meets application data sent the other way at the same moment"
+      : `${operation} failed: SSL_get_error returned ${sslErrorCode}`,
     init,
   );
 }

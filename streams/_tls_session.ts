@@ -389,9 +389,19 @@ export class TlsSession {
       let size = job.data.byteLength;
       // Another round also when the last one filled its buffer: more ciphertext may wait.
       let full = false;
-      while (job.offset < job.data.length || full) {
-        // An abandoned write continues from its own copy.
-        if (job.data.byteLength !== size && job.abandoned) size = job.data.byteLength;
+      for (;;) {
+        if (job.data.byteLength !== size) {
+          // An abandoned write continues from its own copy; a caller's buffer that was detached or resized
+          // while its write waited for the transport fails the write (its length says nothing about what was
+          // meant to be sent).
+          if (!job.abandoned) {
+            throw new TypeError(
+              `The buffer of a pending write was detached or resized; ${job.offset} of ${size} bytes were sent`,
+            );
+          }
+          size = job.data.byteLength;
+        }
+        if (job.offset >= job.data.length && !full) break;
         // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
         // socket write.
         const gathered = borrowBuffer();

@@ -133,13 +133,22 @@ export class Outbound {
   }
 
   async #writeAll(bytes: Uint8Array, written: (() => void) | undefined): Promise<void> {
+    const size = bytes.byteLength;
     try {
       if (this.#failed) throw this.#error;
-      for (let offset = 0; offset < bytes.length;) {
+      for (let offset = 0; offset < size;) {
+        // The caller's buffer (a plain stream's write) detached or resized while an earlier piece was being
+        // written: the rest is gone, and the write says so rather than resolving.
+        if (bytes.byteLength !== size) {
+          throw new TypeError(
+            `The buffer of a pending write was detached or resized; ${offset} of ${size} bytes were sent`,
+          );
+        }
         offset += await this.#transport.write(bytes.subarray(offset));
       }
     } catch (error) {
-      if (!this.#failed) {
+      // The caller's own mistake fails its write only; the transport is as good as before.
+      if (!this.#failed && !(error instanceof TypeError)) {
         this.#failed = true;
         this.#error = error;
       }

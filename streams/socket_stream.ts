@@ -746,13 +746,20 @@ export class SocketStream implements Deno.Conn {
   // Plain writes take turns as TLS ones do: one that times out waiting sends nothing, one that timed out once
   // started still sends all of its bytes (from a copy, made only when there is a timeout to run out).
   async #writePlain(p: Uint8Array, deadline: Deadline): Promise<number> {
+    const size = p.byteLength;
     await takeWriteTurn(this.#plainWrites, deadline);
+    if (p.byteLength !== size) {
+      this.#plainWrites.release();
+      throw new TypeError(
+        `The buffer of a pending write was detached or resized; 0 of ${size} bytes were sent`,
+      );
+    }
     const sending = this.#outbound.enqueue(deadline === NO_DEADLINE ? p : p.slice());
     const release = () => this.#plainWrites.release();
     sending.then(release, release);
     try {
       await deadline.race(sending);
-      return p.length;
+      return size;
     } catch (error) {
       if (error instanceof Deno.errors.TimedOut) throw goesOn(error);
       if (this.#closing && error instanceof Deno.errors.Interrupted) {

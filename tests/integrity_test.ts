@@ -587,3 +587,48 @@ Deno.test("unref() on a descriptor stream lets the process end while a read wait
   assert.equal(result.code, 0, `the process did not end: ${result.stdout}${result.stderr}`);
   assert.match(result.stdout, /ending/);
 });
+
+// Reads until `marker` has arrived (bounded by the caller), counting the bytes of `fill` before it.
+async function countBefore(
+  stream: { read(p: Uint8Array): Promise<number | null> },
+  fill: number,
+  marker: string,
+) {
+  const buffer = new Uint8Array(1 << 20);
+  let filled = 0;
+  let rest = "";
+  while (!rest.includes(marker)) {
+    const count = await stream.read(buffer);
+    if (count === null) break;
+    for (let i = 0; i < count; i++) buffer[i] === fill ? filled++ : (rest += String.fromCharCode(buffer[i]));
+  }
+  return { filled, rest };
+}
+
+for (const kind of ["TLS", "plain"] as const) {
+  Deno.test(`review: a ${kind} write whose buffer is detached while it waits rejects, saying how much went out`, async () => {
+    let client: SocketStream, server: SocketStream;
+    if (kind === "TLS") {
+      [client, server] = await tlsPair();
+    } else {
+      const [near, far] = await loopbackPair();
+      [client, server] = [new SocketStream({ socket: near }), new SocketStream({ socket: far })];
+    }
+    const size = 8 * 1024 * 1024;
+    const data = new Uint8Array(size).fill(0x43);
+    const writing = client.write(data);
+    data.buffer.transfer();
+    const error = await rejection(writing, 5000, "the write whose buffer was detached");
+    assert.ok(error instanceof TypeError, `${error}`);
+    const sent = Number(error.message.match(/; (\d+) of 8388608 bytes were sent/)?.[1]);
+    assert.ok(sent < size, error.message);
+    // The stream goes on: what the message says went out is what the peer gets, then the next write.
+    await within(client.write(encoder.encode("AFTER")), 5000, "the next write");
+    const { filled, rest } = await within(countBefore(server, 0x43, "AFTER"), 5000, "the peer's bytes");
+    assert.equal(filled, sent);
+    assert.equal(rest, "AFTER");
+    client.close();
+    server.close();
+    await Promise.all([client.closed, server.closed]);
+  });
+}

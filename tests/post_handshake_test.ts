@@ -528,3 +528,23 @@ Deno.test("review: after the session failed, inspection says so rather than 'nee
     assert.throws(inspect, /the TLS session had already failed \(.*renegotiat/);
   }
 });
+
+Deno.test("review: a server that refuses a client's renegotiation says so, not that the client refused one", async () => {
+  using context = createSslServerContext({ ...identity("server"), maxProtocolVersion: "tls-v1-2" });
+  await using server = serveOnce(context);
+  const client = new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${server.port}`,
+    "-CAfile",
+    fixture("ca.pem"),
+  ]);
+  await using _client = client;
+  const stream = await within(server.served, 5000, "the server's handshake");
+  assert.ok(stream instanceof SocketStream, String(stream));
+  const reading = stream.read(new Uint8Array(64)).then(() => null, (error) => error as Error);
+  await client.send("R\n");
+  const error = await within(reading, 5000, "the read that sees the refused renegotiation");
+  assert.ok(error instanceof Error, "the connection should have ended with an error");
+  assert.match(error.message, /asked to renegotiate itself, which servers refuse/);
+});
