@@ -10,12 +10,12 @@ import {
   freePort,
   identity,
   patternBytes,
-  Peer,
   plainEcho,
   readAll,
   readBytes,
   serveOnce,
   sha256,
+  startNginx,
   startStunnel,
   waitForPort,
   writeAll,
@@ -24,45 +24,15 @@ import {
 const trust = { ca: Deno.readTextFileSync(fixture("ca.pem")) };
 
 Deno.test("nginx serves a 1 MiB file over TLS 1.2 and 1.3 to the module's client, checksum intact", async () => {
-  const directory = await Deno.makeTempDir();
-  const port = freePort();
   const file = patternBytes(1024 * 1024, 7);
-  await Deno.writeFile(`${directory}/file.bin`, file);
-  await Deno.writeTextFile(
-    `${directory}/nginx.conf`,
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${directory}/nginx.pid;
-error_log ${directory}/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${directory};
-  proxy_temp_path ${directory};
-  fastcgi_temp_path ${directory};
-  uwsgi_temp_path ${directory};
-  scgi_temp_path ${directory};
-  server {
-    listen 127.0.0.1:${port} ssl;
-    ssl_certificate ${fixture("server.pem")};
-    ssl_certificate_key ${fixture("server.key")};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    root ${directory};
-  }
-}
-`,
-  );
-  try {
-    await using _nginx = new Peer("nginx", [
-      "-c",
-      `${directory}/nginx.conf`,
-      "-p",
-      directory,
-      "-e",
-      `${directory}/error.log`,
-    ]);
-    await waitForPort(port);
+  let root = "";
+  {
+    await using nginx = await startNginx((_port, directory) => {
+      root = directory;
+      return `    ssl_protocols TLSv1.2 TLSv1.3;\n    root ${directory};`;
+    });
+    await Deno.writeFile(`${root}/file.bin`, file);
+    const port = Number(new URL(nginx.origin).port);
     for (const version of ["tls-v1-2", "tls-v1-3"] as const) {
       using context = createSslClientContext({
         ...trust,
@@ -79,8 +49,6 @@ http {
       assert.match(new TextDecoder().decode(response.subarray(0, headerEnd)), /^HTTP\/1\.1 200 OK/);
       assert.equal(await sha256(response.slice(headerEnd + 4)), await sha256(file));
     }
-  } finally {
-    await Deno.remove(directory, { recursive: true });
   }
   assertNoLiveObjects();
 });

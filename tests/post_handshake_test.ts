@@ -75,6 +75,18 @@ async function flows(from: SocketStream, to: SocketStream, text: string): Promis
   assert.equal(decoder.decode(buffer), text);
 }
 
+// openssl s_client to the module's server on `port`, trusting the test CA, with `extra` arguments.
+function sClient(port: number, ...extra: string[]): Peer {
+  return new Peer("openssl", [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-CAfile",
+    fixture("ca.pem"),
+    ...extra,
+  ]);
+}
+
 Deno.test("keyUpdate: s_server sees the KeyUpdate; with requestPeer it answers with its own; data flows on", async () => {
   const { peer, port } = await startOpensslServer(["-msg"]);
   await using _peer = peer;
@@ -137,14 +149,7 @@ Deno.test("keyUpdate between two module ends keeps every byte, and is refused at
 Deno.test("renegotiate: s_client goes through it (a second ClientHello), a pending read keeps its data", async () => {
   using context = createSslServerContext({ ...identity("server"), maxProtocolVersion: "tls-v1-2" });
   await using server = serveOnce(context);
-  const client = new Peer("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${server.port}`,
-    "-CAfile",
-    fixture("ca.pem"),
-    "-msg",
-  ]);
+  const client = sClient(server.port, "-msg");
   await using _client = client;
   const stream = await within(server.served, 5000, "the server's handshake");
   assert.ok(stream instanceof SocketStream, String(stream));
@@ -204,18 +209,14 @@ Deno.test("requestClientCertificate: s_client -enable_pha answers with its certi
   using context = createSslServerContext({ ...identity("server"), ...trustCa });
   for (const pha of [true, false]) {
     await using server = serveOnce(context);
-    const client = new Peer("openssl", [
-      "s_client",
-      "-connect",
-      `127.0.0.1:${server.port}`,
-      "-CAfile",
-      fixture("ca.pem"),
+    const client = sClient(
+      server.port,
       "-cert",
       fixture("client.pem"),
       "-key",
       fixture("client.key"),
       ...(pha ? ["-enable_pha"] : []),
-    ]);
+    );
     await using _client = client;
     const stream = await within(server.served, 5000, "the server's handshake");
     assert.ok(stream instanceof SocketStream, String(stream));
@@ -532,13 +533,7 @@ Deno.test("review: after the session failed, inspection says so rather than 'nee
 Deno.test("review: a server that refuses a client's renegotiation says so, not that the client refused one", async () => {
   using context = createSslServerContext({ ...identity("server"), maxProtocolVersion: "tls-v1-2" });
   await using server = serveOnce(context);
-  const client = new Peer("openssl", [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${server.port}`,
-    "-CAfile",
-    fixture("ca.pem"),
-  ]);
+  const client = sClient(server.port);
   await using _client = client;
   const stream = await within(server.served, 5000, "the server's handshake");
   assert.ok(stream instanceof SocketStream, String(stream));
