@@ -129,7 +129,8 @@ export class TlsSession {
   #progress: (() => void)[] = [];
   // Why the session is closing, once it is: what waits on the application (a certificate lookup) stops then.
   // The promise that says so is made only when something waits (few sessions ever do).
-  #endError: Error | null = null;
+  // Kept as text: an Error (and its stack) is made only for something that waits, not on every close.
+  #endReason: string | null = null;
   #ending: Promise<never> | null = null;
   #rejectEnding: ((error: Error) => void) | null = null;
 
@@ -209,19 +210,19 @@ export class TlsSession {
   // Rejects once the session is closing (at once if it already is).
   #whenEnding(): Promise<never> {
     if (this.#ending === null) {
-      this.#ending = this.#endError
-        ? Promise.reject(this.#endError)
+      this.#ending = this.#endReason !== null
+        ? Promise.reject(new Deno.errors.BadResource(this.#endReason))
         : new Promise<never>((_, reject) => this.#rejectEnding = reject);
       this.#ending.catch(() => {});
     }
     return this.#ending;
   }
 
-  // The first reason wins.
-  #endSession(error: Error): void {
-    if (this.#endError) return;
-    this.#endError = error;
-    this.#rejectEnding?.(error);
+  // The first reason wins; it rejects with BadResource.
+  #endSession(reason: string): void {
+    if (this.#endReason !== null) return;
+    this.#endReason = reason;
+    this.#rejectEnding?.(new Deno.errors.BadResource(reason));
   }
 
   /**
@@ -547,9 +548,7 @@ export class TlsSession {
    */
   async beginClose(ms: number): Promise<boolean> {
     this.#closing = true;
-    this.#endSession(
-      new Deno.errors.BadResource("The SocketStream was closed while TLS waited for certRequestCallback"),
-    );
+    this.#endSession("The SocketStream was closed while TLS waited for certRequestCallback");
     const abandoned = this.#abandoned;
     if (abandoned === null || abandoned.size === 0) return true;
     await settleWithin(Promise.allSettled([...abandoned]), ms);
@@ -652,7 +651,7 @@ export class TlsSession {
   free(): void {
     if (this.#freed) return;
     this.#freed = true;
-    this.#endSession(new Deno.errors.BadResource("The TLS session is closed"));
+    this.#endSession("The TLS session is closed");
     this.engine.dispose();
     const { ssl, ctx, ownsSsl, ownsCtx, release } = this.objects;
     markDetached(ssl);
