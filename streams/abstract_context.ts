@@ -360,19 +360,26 @@ const SESSION_CACHE_HOSTS = 1000;
 function build(
   side: "client" | "server",
   options: AnyContextOptions,
-  configure: (ctx: SslCtxPointer, trust: string) => void,
+  configure: (ctx: SslCtxPointer, trust: string, kept: AnyContextOptions) => void,
 ): SslAbstractContext {
   const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
   if (typeof options !== "object" || options === null) throw new TypeError(`${name} needs an options object`);
   checkKeys(name, options, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
   checkOptions(name, options);
   const choose = options.sni === undefined ? undefined : sniChooser(options.sni);
-  const kept = { ...options };
+  // What every build (creation and each reload()) applies: a copy, so a caller changing its options object (or
+  // an array or byte array in it) afterwards changes nothing, on a reload neither.
+  const kept = Object.fromEntries(
+    Object.entries(options).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? [...value] : value instanceof Uint8Array ? value.slice() : value,
+    ]),
+  ) as AnyContextOptions;
   return new SslAbstractContext(side, kept, (self) => {
     // Sessions carry the trust files' contents too: a reload that changes a CRL or the CAs ends resumption of
     // sessions verified before it.
     const trust = trustFilesDigest(kept);
-    const ctx = makeCtx(side, kept, (made) => configure(made, trust), self, name);
+    const ctx = makeCtx(side, kept, (made) => configure(made, trust, kept), self, name);
     return { ctx, identity: `${side} context ${configurationOf(kept)} ${trust}`, connections: 0 };
   }, choose);
 }
@@ -576,24 +583,25 @@ function applySessions(
  * ```
  */
 export function createSslClientContext(options: SslClientContextOptions = {}): SslAbstractContext {
-  return build("client", options, (ctx) => {
-    const verify = options.verify ?? true;
+  return build("client", options, (ctx, _trust, kept) => {
+    const own = kept as SslClientContextOptions;
+    const verify = own.verify ?? true;
     if (typeof verify !== "boolean") throw new TypeError(`verify must be a boolean, got ${describe(verify)}`);
-    loadTrust(ctx, options, verify, "createSslClientContext");
+    loadTrust(ctx, own, verify, "createSslClientContext");
     setVerify(
       ctx,
       verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
-      options.verifyCallback,
-      options.pins,
+      own.verifyCallback,
+      own.pins,
       "client",
     );
     if (verify) markVerifyingByDefault(ctx.pointer);
     else recordVerificationChoice("ctx", ctx.pointer, false);
-    if (options.ocspCheck !== undefined) {
+    if (own.ocspCheck !== undefined) {
       if (!verify) throw new TypeError("ocspCheck checks the verified chain: it needs verify: true");
-      checkStapledResponses(ctx.pointer, options.ocspCheck);
+      checkStapledResponses(ctx.pointer, own.ocspCheck);
     }
-    if (options.ocspCheck !== undefined || options.requestOcsp) requestOcsp(ctx.pointer);
+    if (own.ocspCheck !== undefined || own.requestOcsp) requestOcsp(ctx.pointer);
   });
 }
 
@@ -644,8 +652,9 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       "createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile (or pskCallback alone)",
     );
   }
-  return build("server", options, (ctx, trust) => {
-    const { requestClientCert = false, requireClientCert = false } = options;
+  return build("server", options, (ctx, trust, kept) => {
+    const own = kept as SslServerContextOptions;
+    const { requestClientCert = false, requireClientCert = false } = own;
     for (
       const [key, value] of [["requestClientCert", requestClientCert], [
         "requireClientCert",
@@ -654,13 +663,13 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
     ) {
       if (typeof value !== "boolean") throw new TypeError(`${key} must be a boolean, got ${describe(value)}`);
     }
-    if (options.pins !== undefined && !requireClientCert) {
+    if (own.pins !== undefined && !requireClientCert) {
       throw new TypeError(
         "createSslServerContext: pins on a server need requireClientCert (with requestClientCert alone a client " +
           "without a certificate would pass them)",
       );
     }
-    if (options.pskCallback !== undefined && (requestClientCert || requireClientCert)) {
+    if (own.pskCallback !== undefined && (requestClientCert || requireClientCert)) {
       throw new TypeError(
         "createSslServerContext: a client that uses the PSK is authenticated by the key and sends no certificate " +
           "(TLS 1.3 forbids asking), so requestClientCert/requireClientCert would not hold for it: use a context " +
@@ -668,18 +677,18 @@ export function createSslServerContext(options: SslServerContextOptions): SslAbs
       );
     }
     const asks = requestClientCert || requireClientCert;
-    const trusted = loadTrust(ctx, options, false, "createSslServerContext");
+    const trusted = loadTrust(ctx, own, false, "createSslServerContext");
     if (asks && !trusted) {
       throw new TypeError(
         "createSslServerContext: requestClientCert/requireClientCert need ca, opensslTrustedFile or opensslTrustedDirectory",
       );
     }
-    if (asks && options.ca !== undefined) announceAcceptableCas(ctx, options.ca);
+    if (asks && own.ca !== undefined) announceAcceptableCas(ctx, own.ca);
     const bits = !asks
       ? SSL_VERIFY_NONE
       : SSL_VERIFY_PEER | (requireClientCert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-    setVerify(ctx, bits, options.verifyCallback, options.pins, "server");
-    setServerSessionContext(ctx.pointer, `${configurationOf(options)} ${trust}`);
-    if (options.ocspResponse !== undefined) stapleResponses(ctx.pointer, options.ocspResponse);
+    setVerify(ctx, bits, own.verifyCallback, own.pins, "server");
+    setServerSessionContext(ctx.pointer, `${configurationOf(own)} ${trust}`);
+    if (own.ocspResponse !== undefined) stapleResponses(ctx.pointer, own.ocspResponse);
   });
 }

@@ -12,9 +12,17 @@ import {
   SslCondition,
   SslVerificationFailure,
 } from "../mod.ts";
-import { echoOnce, fixture, fixtureText, FreeWatcher, roundTrip, runSClient, within } from "./_helpers.ts";
-
-const trustCa = { ca: fixtureText("ca.pem") };
+import {
+  echoOnce,
+  fixture,
+  FreeWatcher,
+  identity,
+  roundTrip,
+  runSClient,
+  trustCa,
+  within,
+} from "./_helpers.ts";
+import { loadOpenssl } from "../ffi/mod.ts";
 
 /** Copies the fixture certificate and key `name` to `directory`/live.pem and live.key. */
 async function install(directory: string, name: string): Promise<void> {
@@ -229,4 +237,21 @@ Deno.test("review: a client accepted before setContext, whose ClientHello comes 
   listener.close();
   await serving;
   context.close();
+});
+
+Deno.test("review: reload() applies the options given at creation, not the caller's object changed since", () => {
+  const options = { ...identity("server"), ...trustCa, requireClientCert: true, alpnProtocols: ["h2"] };
+  using context = createSslServerContext(options);
+  const { libssl } = loadOpenssl();
+  const required = libssl.SSL_CTX_get_verify_mode(context.ctx.pointer);
+  assert.equal(required & 3, 3, "SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT");
+  options.requireClientCert = false;
+  options.alpnProtocols.push("http/1.1");
+  (options as Record<string, unknown>).ca = undefined;
+  context.reload();
+  assert.equal(
+    libssl.SSL_CTX_get_verify_mode(context.ctx.pointer),
+    required,
+    "the reload kept the requirement",
+  );
 });
