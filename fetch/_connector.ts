@@ -57,10 +57,11 @@ export function connector(tls: OpenTcpStreamOptions): Connector {
       return;
     }
     const key = `${hostname.toLowerCase()} ${port}`;
-    const name = request.servername || undefined;
     openTcpStream(hostname, port, {
       ...tls,
-      ...(name !== undefined && tls.tlsextHostName === undefined ? { tlsextHostName: name } : {}),
+      // The certificate is checked against the URL's host (or the name undici gives), never a name the client
+      // context carries: a context's tlsextHostName would vouch for every origin, redirect targets too.
+      tlsextHostName: request.servername || hostname,
       ...(tls.session === undefined && sessions.has(key) ? { session: sessions.get(key) } : {}),
     }).then(
       (stream) => {

@@ -69,7 +69,9 @@ export interface SslFetch extends AsyncDisposable {
  * Close it when done.
  *
  * @param options the TLS and pool options.
- * @returns the agent, and whether it made its own client context (closed by `close`).
+ * @returns the agent; a client context it made itself (no `sslCtx` given) is closed by its `close()` or
+ *   `destroy()`. The certificate is checked against each request's host, whatever `tlsextHostName` the
+ *   context carries.
  * @example
  * ```ts
  * import { createHttpAgent } from "@comm/socket-stream/fetch";
@@ -81,7 +83,25 @@ export interface SslFetch extends AsyncDisposable {
  * ```
  */
 export function createHttpAgent(options: HttpAgentOptions = {}): HttpAgent {
-  return makeAgent(options).agent;
+  const { agent, owned } = makeAgent(options);
+  if (owned !== null) {
+    // The client context made for the agent ends with it, however close/destroy are called (undici's
+    // promise forms call themselves again with a callback).
+    for (const method of ["close", "destroy"] as const) {
+      const original = (agent[method] as (...args: unknown[]) => unknown).bind(agent);
+      Object.assign(agent, {
+        [method]: (...args: unknown[]) => {
+          const last = args.at(-1);
+          if (typeof last !== "function") return original(...args);
+          return original(...args.slice(0, -1), (...results: unknown[]) => {
+            owned.close();
+            return last(...results);
+          });
+        },
+      });
+    }
+  }
+  return agent;
 }
 
 function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstractContext | null } {

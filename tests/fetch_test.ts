@@ -12,14 +12,14 @@ import { createFetch, createHttpAgent } from "../fetch/mod.ts";
 import {
   fixture,
   fixtureText,
+  FreeWatcher,
   listenLoopback,
   Peer,
   startNginx,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
-
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /** Node's HTTPS server presenting the fixture certificate `name`. */
 async function nodeServer(name = "server"): Promise<{ peer: Peer; origin: string }> {
@@ -256,4 +256,29 @@ Deno.test("sessions resume per host: an abstract context with sessionCache, and 
     assert.match(second, /^Reused, /m, String(sslCtx));
     if (sslCtx instanceof SslAbstractContext) sslCtx.close();
   }
+});
+
+Deno.test("review: fetch checks each URL's host, not a name the client context carries", async () => {
+  const { peer, port } = await startOpensslServer(["-www"], "wrong-host");
+  await using _peer = peer;
+  // The context names the certificate's host; the URL names another: the URL's host is what counts.
+  using context = createSslClientContext({ ...trustCa, tlsextHostName: "wrong.example" });
+  await using fetch = createFetch({ sslCtx: context });
+  const error = await within(
+    fetch(`https://localhost:${port}/`).then(() => null, (error) => error),
+    10_000,
+    "the fetch to a host the certificate is not for",
+  );
+  assert.ok(error instanceof TypeError, String(error));
+  assert.ok(error.cause instanceof SslVerificationFailure, String(error.cause));
+  assert.equal(error.cause.verifyCode, 62, "hostname mismatch");
+});
+
+Deno.test("review: createHttpAgent closes the client context it made itself", async () => {
+  using objects = new FreeWatcher();
+  const agent = createHttpAgent();
+  assert.equal(objects.live.ctx.size, 1, "the agent's own client context");
+  await agent.close();
+  // Only what this test made: other tests here leave their contexts to the garbage collector.
+  assert.equal(objects.live.ctx.size, 0, "the agent's client context is freed with the agent");
 });
