@@ -35,9 +35,8 @@ import {
   X509_V_OK,
 } from "./constants.ts";
 import { readCString } from "./_cstring.ts";
-import { SSL_OP_NO_RENEGOTIATION } from "./constants.ts";
+import { SSL_OP_NO_RENEGOTIATION, TLS1_3_VERSION } from "./constants.ts";
 
-const TLS1_3_VERSION = 0x0304;
 import {
   SslClosed,
   SslCondition,

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { TLS1_3_VERSION } from "./constants.ts";
 import { checkNoNul, readCString } from "./_cstring.ts";
 import { noteVerifyFailure } from "./_error_queue.ts";
 import { callbackFor, releaseWhenFreed } from "./_lifetimes.ts";
@@ -51,7 +52,6 @@ const USE_SESSION_CALLBACK = {
 } as const;
 // TLS_AES_128_GCM_SHA256, the suite an external PSK is bound to (SHA-256, as s_client -psk).
 const TLS13_PSK_SUITE = new Uint8Array([0x13, 0x01]);
-const TLS1_3_VERSION = 0x0304;
 
 // unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max_psk_len)
 const SERVER_CALLBACK = { parameters: ["pointer", "pointer", "pointer", "u32"], result: "u32" } as const;

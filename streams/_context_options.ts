@@ -421,6 +421,14 @@ export function checkOptions(name: string, options: AnyContextOptions): void {
   if (identities.length > 1) {
     throw new TypeError(`${name}: give one of certFile/keyFile, cert/key, pfx or pfxFile`);
   }
+  if (
+    (options.pfx !== undefined || options.pfxFile !== undefined) && options.passwordCallback !== undefined
+  ) {
+    // A bundle is opened with `password` at once; a callback would silently never be asked.
+    throw new TypeError(
+      `${name}: a pfx or pfxFile bundle takes its password as password, not passwordCallback`,
+    );
+  }
   if (options.crlCheck !== undefined && options.crlCheck !== "leaf" && options.crlCheck !== "chain") {
     throw new TypeError(`crlCheck must be "leaf" or "chain", got ${describe(options.crlCheck)}`);
   }

@@ -22,10 +22,9 @@ import {
   runSClient,
   serveOnce,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
-
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /** The output of an openssl command. */
 async function openssl(args: string[], stdin?: Uint8Array): Promise<Uint8Array> {
@@ -386,4 +385,12 @@ Deno.test("a server's CRL refuses a revoked client certificate (23); the client 
     assert.equal(failure.verifyCode, 23, version);
     assert.match(failure.message, /revoked: it must not be used|revoked/);
   }
+});
+
+Deno.test("review: a pfx bundle with passwordCallback is refused, since the callback would never be asked", () => {
+  const pfx = Deno.readFileSync(fixture("client.p12"));
+  assert.throws(
+    () => createSslClientContext({ pfx, passwordCallback: () => "correct horse" }),
+    /takes its password as password, not passwordCallback/,
+  );
 });
