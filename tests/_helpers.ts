@@ -417,6 +417,9 @@ export function fixtureText(name: string): string {
   return Deno.readTextFileSync(fixture(name));
 }
 
+/** Context options that trust the test CA (spread into createSslClientContext / createSslServerContext). */
+export const trustCa = { ca: fixtureText("ca.pem") };
+
 /**
  * A one-connection module server with the given sslCtx (and other initargs);
  * `served` resolves to the server's stream or the error that ended its handshake.

@@ -30,11 +30,11 @@ import {
   serveOnce,
   startGnutlsServer,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
 
 const serverIdentity = { ...identity("server") };
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /**
  * What a client refused by the server gets: with TLS 1.3 its own handshake

@@ -14,13 +14,13 @@ import {
 import {
   echoOnce,
   fixture,
-  fixtureText,
   identity,
   roundTrip,
   runSClient,
   serveOnce,
   startGnutlsServer,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
 
@@ -29,7 +29,6 @@ const X509_V_ERR_OCSP_VERIFY_FAILED = 74;
 const X509_V_ERR_OCSP_CERT_UNKNOWN = 75;
 
 const response = (name: string) => Deno.readFileSync(fixture(`ocsp-${name}.der`));
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /** An s_server presenting `cert` that staples the fixture response `staple` (none if `null`). */
 function stapling(staple: string | null, cert = "server") {

@@ -16,17 +16,15 @@ import {
   echoOnce,
   encoder,
   fixture,
-  fixtureText,
   identity,
   Peer,
   runSClient,
   serveOnce,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
 import { loadOpenssl } from "../ffi/mod.ts";
-
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /** A module client and server connected over loopback, with the server's end. */
 async function pair(

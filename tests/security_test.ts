@@ -49,6 +49,7 @@ import {
   serveOnce,
   startOpensslServer,
   tlsPair,
+  trustCa,
   trustTestCa,
   useCertificate,
   within,
@@ -57,7 +58,6 @@ import {
 import { runChild } from "./_child.ts";
 
 const { libssl } = loadOpenssl();
-const trustCa = { ca: fixtureText("ca.pem") };
 
 /** What a client gets when it connects: its stream (after reading one byte, for TLS 1.3 alerts) or its error. */
 async function connectOutcome(

@@ -18,10 +18,10 @@ import {
   runSClient,
   serveOnce,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
 
-const trustCa = { ca: fixtureText("ca.pem") };
 const later = <T>(value: T, ms = 50) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
 
 /** The subject of the certificate the server on `port` presents to s_client asking for `name`. */

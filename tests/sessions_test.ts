@@ -14,7 +14,6 @@ import {
   decoder,
   echoOnce,
   encoder,
-  fixtureText,
   identity,
   listenLoopback,
   Peer,
@@ -22,10 +21,10 @@ import {
   roundTrip,
   runSClient,
   startOpensslServer,
+  trustCa,
   within,
 } from "./_helpers.ts";
 
-const trustCa = { ca: fixtureText("ca.pem") };
 const versions = ["tls-v1-2", "tls-v1-3"] as const;
 
 /** Asks an `s_server -www` for its page over `stream` and reads to the end (TLS 1.3 tickets come on the way). */
