@@ -15,6 +15,7 @@ import {
   TLSEXT_STATUSTYPE_ocsp,
 } from "./constants.ts";
 import { describeCertificate, type PeerCertificate } from "./certificate.ts";
+import { describe } from "./pointers.ts";
 import { cString, readCString } from "./_cstring.ts";
 import { clearErrors, firstErrorReason, noteVerifyFailure } from "./_error_queue.ts";
 import { callbackFor } from "./_lifetimes.ts";
@@ -232,32 +233,49 @@ export function checkStapledResponses(raw: Deno.PointerObject, mode: OcspCheck):
 
 /**
  * Staples `source`'s response on every connection of the server context at `raw` whose client asks for one.
- * A function that throws or gives `null` staples nothing.
+ * A function that gives `null` staples nothing; one that throws, or gives anything but bytes (a promise too),
+ * staples nothing and is warned about once.
  */
 export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSource): void {
   const { libssl, libcrypto } = loadOpenssl();
-  let warned = false;
+  // Each kind of misuse is said once per context: nothing stapled, and the handshake goes on.
+  const warned = new Set<string>();
+  const warnOnce = (kind: string, message: string) => {
+    if (warned.has(kind)) return;
+    warned.add(kind);
+    console.warn(`${message}; nothing is stapled (said once per context)`);
+  };
   const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
     if (ssl === null) return SSL_TLSEXT_ERR_NOACK;
-    let der: Uint8Array | null;
+    let der: unknown;
     try {
       if (source instanceof Uint8Array) der = source;
       else {
         const own = libssl.SSL_get_certificate(ssl);
         der = own === null ? null : source(describeCertificate(own));
       }
-    } catch {
-      der = null;
+    } catch (error) {
+      warnOnce("threw", `ocspResponse threw (${error instanceof Error ? error.message : String(error)})`);
+      return SSL_TLSEXT_ERR_NOACK;
     }
-    if (!(der instanceof Uint8Array) || der.length === 0) return SSL_TLSEXT_ERR_NOACK;
-    if (der.length > MAX_OCSP_RESPONSE_BYTES) {
-      if (!warned) {
-        warned = true;
-        console.warn(
-          `ocspResponse gave ${der.length} bytes; at most ${MAX_OCSP_RESPONSE_BYTES} can be stapled, so nothing ` +
-            "is (said once per context)",
-        );
+    if (der === null) return SSL_TLSEXT_ERR_NOACK;
+    if (!(der instanceof Uint8Array) || der.length === 0) {
+      // An async function's promise cannot be waited for here (OpenSSL asks synchronously).
+      if (typeof (der as Promise<unknown> | undefined)?.then === "function") {
+        (der as Promise<unknown>).then(() => {}, () => {});
       }
+      warnOnce(
+        "type",
+        "ocspResponse must give the DER bytes of a response or null, synchronously; it gave " +
+          (typeof (der as Promise<unknown> | undefined)?.then === "function" ? "a promise" : describe(der)),
+      );
+      return SSL_TLSEXT_ERR_NOACK;
+    }
+    if (der.length > MAX_OCSP_RESPONSE_BYTES) {
+      warnOnce(
+        "size",
+        `ocspResponse gave ${der.length} bytes; at most ${MAX_OCSP_RESPONSE_BYTES} can be stapled`,
+      );
       return SSL_TLSEXT_ERR_NOACK;
     }
     // The SSL takes the buffer and frees it.

@@ -373,3 +373,26 @@ Deno.test("a session checked by ocspCheck resumes without a new response (TLS 1.
   assert.ok(second instanceof Error, "resumed a session no OCSP check had vouched for");
   assertRefused(second, X509_V_ERR_OCSP_VERIFY_FAILED, /stapled no OCSP response/);
 });
+
+Deno.test("review: an async ocspResponse staples nothing and is warned about once, not silently", async () => {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    // deno-lint-ignore require-await
+    using context = createSslServerContext({
+      ...identity("server"),
+      ocspResponse: (async () => response("good")) as never,
+    });
+    for (let i = 0; i < 2; i++) {
+      await using server = serveOnce(context);
+      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
+      assert.equal(code, 0, output);
+      assert.match(output, /OCSP response: no response sent/);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1, "said once per context");
+  assert.match(warnings[0], /synchronously; it gave a promise/);
+});
