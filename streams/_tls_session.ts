@@ -13,7 +13,7 @@ import { failedEarlier } from "../ffi/_error_queue.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_LOOKUP, WANT_READ } from "./_tls_engine.ts";
 import { pendingCertificateLookup } from "../ffi/_client_certificates.ts";
 import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
-import type { Outbound } from "./_transport.ts";
+import type { Inbound, Outbound } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
@@ -108,7 +108,7 @@ export interface DetachedBytes {
 export class TlsSession {
   readonly engine: TlsEngine;
   readonly objects: SessionObjects;
-  readonly #pull: () => Promise<void>;
+  readonly #inbound: Inbound;
   readonly #outbound: Outbound;
   #negotiated: NegotiatedParameters | null = null;
   #freed = false;
@@ -135,10 +135,10 @@ export class TlsSession {
   #rejectEnding: ((error: Error) => void) | null = null;
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
-  constructor(objects: SessionObjects, pull: () => Promise<void>, outbound: Outbound) {
+  constructor(objects: SessionObjects, inbound: Inbound, outbound: Outbound) {
     this.engine = new TlsEngine(objects.ssl);
     this.objects = objects;
-    this.#pull = pull;
+    this.#inbound = inbound;
     this.#outbound = outbound;
     markAttached(objects.ssl);
   }
@@ -197,7 +197,7 @@ export class TlsSession {
         return this.negotiated!;
       }
       this.#post();
-      await deadline.race(state === WANT_LOOKUP ? this.#lookup() : this.#pull());
+      await deadline.race(state === WANT_LOOKUP ? this.#lookup() : this.#inbound.pull());
     }
   }
 
@@ -311,7 +311,7 @@ export class TlsSession {
           await deadline.race(this.#lookup());
           continue;
         }
-        await deadline.race(this.#pull());
+        await deadline.race(this.#inbound.pull());
       }
     } finally {
       if (endsTurn) this.#readTurns.release();
@@ -477,7 +477,7 @@ export class TlsSession {
         if (wantRead) {
           // Mid-handshake: our flight goes out, the peer's comes in (or the application's answer does).
           this.#post();
-          await (waitsForLookup ? this.#lookup() : this.#pull());
+          await (waitsForLookup ? this.#lookup() : this.#inbound.pull());
         }
       }
       return total;
@@ -533,7 +533,7 @@ export class TlsSession {
         else if (result === CLOSED) {
           throw new SslCondition(`${what} failed: the peer closed the TLS session before it answered`);
         } else if (result === WANT_LOOKUP) await deadline.race(this.#lookup());
-        else if (!done()) await deadline.race(this.#pull());
+        else if (!done()) await deadline.race(this.#inbound.pull());
       } finally {
         this.#readTurns.release();
       }
@@ -612,7 +612,7 @@ export class TlsSession {
         if (left <= 0 || this.engine.transportEnded) {
           throw failed(this.engine.transportEnded ? " (it closed the connection)" : "");
         }
-        await settleWithin(this.#pull(), Math.min(left, MAX_TIMEOUT_MS));
+        await settleWithin(this.#inbound.pull(), Math.min(left, MAX_TIMEOUT_MS));
       }
     } finally {
       this.#readTurns.release();

@@ -27,6 +27,12 @@ export const READ_CHUNK = 128 * 1024;
 /** What an idle connection's pending read holds (small, so idle connections cost little). */
 export const IDLE_READ = 1024;
 
+/** Who gets what the transport reads. */
+export interface ChunkSink {
+  /** A chunk read (valid until the next transport read), or `null` once at the end. */
+  deliver(bytes: Uint8Array | null): void;
+}
+
 /**
  * One transport read at a time, shared by everyone who needs bytes. Each read
  * lands in one reused buffer and goes to `deliver` at once, so whoever owns
@@ -34,7 +40,7 @@ export const IDLE_READ = 1024;
  */
 export class Inbound {
   readonly #transport: Transport;
-  readonly #deliver: (bytes: Uint8Array | null) => void;
+  readonly #sink: ChunkSink;
   // Grows toward READ_CHUNK while reads come back full, shrinks back when traffic slows.
   readonly #buffer = new AdaptiveBuffer(IDLE_READ, READ_CHUNK);
   #inFlight: Promise<void> | null = null;
@@ -42,13 +48,13 @@ export class Inbound {
   #stopped = false;
 
   /**
-   * `deliver` gets each chunk, then `null` once at the end. A chunk stays valid until the next transport read,
-   * which starts only when someone pulls again: the TLS engine pulls only once it has passed every byte to
-   * OpenSSL.
+   * `sink.deliver` gets each chunk, then `null` once at the end. A chunk stays valid until the next transport
+   * read, which starts only when someone pulls again: the TLS engine pulls only once it has passed every byte
+   * to OpenSSL.
    */
-  constructor(transport: Transport, deliver: (bytes: Uint8Array | null) => void) {
+  constructor(transport: Transport, sink: ChunkSink) {
     this.#transport = transport;
-    this.#deliver = deliver;
+    this.#sink = sink;
   }
 
   /** Whether the transport has reported end of stream. */
@@ -73,10 +79,10 @@ export class Inbound {
     if (this.#stopped) return;
     if (count === null) {
       this.#ended = true;
-      this.#deliver(null);
+      this.#sink.deliver(null);
       return;
     }
-    this.#deliver(this.#buffer.borrow(count));
+    this.#sink.deliver(this.#buffer.borrow(count));
   };
 
   readonly #failed = (error: unknown): void => {

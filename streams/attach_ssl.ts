@@ -470,7 +470,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     }
     session = new TlsSession(
       { ssl, ctx, ownsSsl, ownsCtx, release },
-      () => inner.inbound.pull(),
+      inner.inbound,
       inner.outbound,
     );
   } catch (error) {

@@ -100,7 +100,7 @@ export interface StreamInternals {
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
-let makeInternals: (stream: SocketStream, inbound: Inbound, outbound: Outbound) => StreamInternals;
+let makeInternals: (stream: SocketStream, transport: Deno.Conn, outbound: Outbound) => StreamInternals;
 const owners = new WeakMap<object, SocketStream>();
 
 /** The stream that owns a connection, if one does (a server cutting connections closes it cleanly). */
@@ -150,8 +150,9 @@ export class SocketStream implements Deno.Conn {
   readonly #internals: StreamInternals;
   // Plain bytes read from the transport and not handed out yet; plain readers and writers take turns.
   #plain = new ByteQueue();
-  readonly #plainReads = new Turns();
-  readonly #plainWrites = new Turns();
+  // Made when a plain read or write first needs them: a TLS stream takes turns in its session instead.
+  #plainReadTurns: Turns | null = null;
+  #plainWriteTurns: Turns | null = null;
   // Settles when the attachSsl reading the ClientHello is done; null when none is.
   #attached: Promise<void> | null = null;
   #plainEnded = false;
@@ -170,10 +171,14 @@ export class SocketStream implements Deno.Conn {
       readonly #stream: SocketStream;
       readonly inbound: Inbound;
       readonly outbound: Outbound;
-      constructor(stream: SocketStream, inbound: Inbound, outbound: Outbound) {
+      constructor(stream: SocketStream, transport: Deno.Conn, outbound: Outbound) {
         this.#stream = stream;
-        this.inbound = inbound;
+        // The inbound hands its chunks to deliver() below: a method, not a closure per stream.
+        this.inbound = new Inbound(transport, this);
         this.outbound = outbound;
+      }
+      deliver(bytes: Uint8Array | null): void {
+        this.#stream.#deliver(bytes);
       }
       takePlain(): Uint8Array {
         return this.#stream.#plain.takeAll();
@@ -213,7 +218,7 @@ export class SocketStream implements Deno.Conn {
         return this.#stream.#conn;
       }
     }
-    makeInternals = (stream, inbound, outbound) => new Internals(stream, inbound, outbound);
+    makeInternals = (stream, transport, outbound) => new Internals(stream, transport, outbound);
   }
 
   /**
@@ -239,9 +244,9 @@ export class SocketStream implements Deno.Conn {
     this.#writeTimeout = writeTimeout;
     this.#conn = socket as Deno.Conn;
     this.#outbound = new Outbound(this.#conn);
-    this.#inbound = new Inbound(this.#conn, (bytes) => this.#deliver(bytes));
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    this.#internals = makeInternals(this, this.#inbound, this.#outbound);
+    this.#internals = makeInternals(this, this.#conn, this.#outbound);
+    this.#inbound = this.#internals.inbound;
     internals.set(this, this.#internals);
     owners.set(this.#conn, this);
   }
@@ -287,6 +292,14 @@ export class SocketStream implements Deno.Conn {
     } else {
       this.#plain.push(bytes);
     }
+  }
+
+  get #plainReads(): Turns {
+    return this.#plainReadTurns ??= new Turns();
+  }
+
+  get #plainWrites(): Turns {
+    return this.#plainWriteTurns ??= new Turns();
   }
 
   #assertOpen(): void {
