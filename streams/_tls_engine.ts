@@ -383,7 +383,8 @@ export class TlsEngine {
     const raw = this.#raw("TLS write");
     if (data.length === 0) return 0;
     this.#steps++;
-    this.#drained = false;
+    // #drained stays: SSL_write reads only from the read BIO, which is empty while drained (feed clears it),
+    // so it cannot make plaintext readable. Clearing it cost a request/response exchange a failing SSL_read.
     this.#busy = true;
     try {
       return this.#write(raw, data);
