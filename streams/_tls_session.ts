@@ -104,12 +104,31 @@ export interface DetachedBytes {
   rest: Uint8Array;
 }
 
+/**
+ * How a read still waiting on a session that `detachSsl` ended goes on: as a plain read of the stream (the
+ * bytes the peer sends after its close_notify are plain).
+ */
+export interface PlainFallback {
+  /** A plain read into `into`, as `SocketStream.read` makes it. */
+  readPlainAfterDetach(into: Uint8Array, deadline: Deadline): Promise<number | null>;
+  /** A plain `readLine`. */
+  readLinePlainAfterDetach(maxLength: number, deadline: Deadline): Promise<string | null>;
+}
+
+// What #decrypt answers a readLine (which goes on plain itself) once the session was detached.
+const DETACHED = -1;
+
 /** A TLS session over a stream's transport queues. */
 export class TlsSession {
   readonly engine: TlsEngine;
   readonly objects: SessionObjects;
   readonly #inbound: Inbound;
   readonly #outbound: Outbound;
+  readonly #plain: PlainFallback;
+  // detachSsl ended TLS: readers that still waited go on as plain reads, in their order.
+  #detached = false;
+  // shutdownAndWait succeeded and kept the read turn for detach() to pass on.
+  #turnHeldForDetach = false;
   #negotiated: NegotiatedParameters | null = null;
   #freed = false;
   #alertSent = false;
@@ -135,11 +154,12 @@ export class TlsSession {
   #rejectEnding: ((error: Error) => void) | null = null;
 
   /** Binds the engine to `objects.ssl`, which no one may free while the session lives. */
-  constructor(objects: SessionObjects, inbound: Inbound, outbound: Outbound) {
+  constructor(objects: SessionObjects, inbound: Inbound, outbound: Outbound, plain: PlainFallback) {
     this.engine = new TlsEngine(objects.ssl);
     this.objects = objects;
     this.#inbound = inbound;
     this.#outbound = outbound;
+    this.#plain = plain;
     markAttached(objects.ssl);
   }
 
@@ -264,6 +284,7 @@ export class TlsSession {
 
   async #readLineInTurn(maxLength: number, deadline: Deadline): Promise<string | null> {
     try {
+      if (this.#detached) return await this.#plain.readLinePlainAfterDetach(maxLength, deadline);
       // Only new bytes are scanned for the line end; at most maxLength and one read are held while waiting.
       // Each read is copied out exactly (a one-byte record costs one byte), so one buffer serves this call.
       const scratch = new Uint8Array(Math.min(16 * 1024, maxLength + 2));
@@ -272,6 +293,8 @@ export class TlsSession {
         if (line !== undefined) return line;
         scanned = this.#decrypted.length;
         const count = await this.#decrypt(scratch, deadline, false);
+        // Detached meanwhile: what this line had gathered went back to the plain stream with the rest.
+        if (count === DETACHED) return await this.#plain.readLinePlainAfterDetach(maxLength, deadline);
         if (count === null) return this.#decrypted.takeRest();
         this.#decrypted.push(scratch.subarray(0, count));
       }
@@ -281,11 +304,16 @@ export class TlsSession {
   }
 
   // The decrypting loop: the byte count, or `null` after the peer's close_notify. With `endsTurn`, the read's
-  // turn passes on when it settles (one async function, not a wrapper: this is the hot path).
+  // turn passes on when it settles (one async function, not a wrapper: this is the hot path). Once the session
+  // is detached, a read goes on as a plain read (holding its turn, so those behind it follow in order); a
+  // readLine's step answers DETACHED.
   async #decrypt(into: Uint8Array, deadline: Deadline, endsTurn: boolean): Promise<number | null> {
     try {
       const size = into.byteLength;
       for (;;) {
+        if (this.#detached) {
+          return endsTurn ? await this.#plain.readPlainAfterDetach(into, deadline) : DETACHED;
+        }
         // The caller's buffer may have been detached or shrunk while the read waited: nothing was read into it,
         // and the session stays usable.
         if (into.byteLength !== size || size === 0) {
@@ -516,6 +544,9 @@ export class TlsSession {
   async driveUntil(done: () => boolean, what: string, deadline: Deadline = NO_DEADLINE): Promise<void> {
     const scratch = new Uint8Array(16 * 1024);
     for (;;) {
+      if (this.#detached) {
+        throw new SslCondition(`${what} failed: detachSsl ended TLS before the peer answered`);
+      }
       const failure = this.engine.failure;
       if (failure) throw failedEarlier(failure, what);
       if (done()) return;
@@ -573,7 +604,7 @@ export class TlsSession {
    *
    * @throws {SslCondition} if the peer's close_notify does not come, or it sends more than that meanwhile.
    */
-  async shutdownAndWait(retryCount: number, retryTimeout: number): Promise<DetachedBytes> {
+  async shutdownAndWait(retryCount: number, retryTimeout: number, writes: Deadline): Promise<DetachedBytes> {
     const limit = (retryCount + 1) * retryTimeout;
     const end = Date.now() + limit;
     const failed = (why: string) =>
@@ -583,12 +614,28 @@ export class TlsSession {
         } waits of ${retryTimeout} ms${why}; ` +
           "the stream is closed",
       );
-    // Our close_notify goes out; if the peer has already left, its close_notify may still be here to read.
-    await this.sendCloseNotify().catch(() => {});
-    {
-      using waiting = deadlineIn(limit, () => failed(" (a read in progress did not finish)"));
-      await this.#readTurns.take(waiting);
+    // The read turn is asked for first, before anything awaits: reads made after detachSsl was called come
+    // after it, and read plain bytes.
+    const waiting = deadlineIn(limit, () => failed(" (a read in progress did not finish)"));
+    const turn = this.#readTurns.take(waiting);
+    let holding = false;
+    try {
+      // Writes in flight finish first: their bytes go out before the close_notify.
+      await writes.race(this.writesDone());
+      // Our close_notify goes out; if the peer has already left, its close_notify may still be here to read.
+      await this.sendCloseNotify().catch(() => {});
+      await turn;
+      holding = true;
+    } catch (error) {
+      // Failed before the turn came: it is passed on as soon as it does.
+      if (!holding) turn.then(() => this.#readTurns.release(), () => {});
+      throw error;
+    } finally {
+      waiting[Symbol.dispose]();
     }
+    // On success the read turn stays taken until detach(): a reader queued behind must not step the engine
+    // between the peer's close_notify and the stream turning plain.
+    let done = false;
     try {
       // What readLine decrypted past its line comes first.
       const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
@@ -601,6 +648,8 @@ export class TlsSession {
           if (result === CLOSED) {
             this.engine.shutdown();
             await this.#flush().catch(() => {});
+            done = true;
+            this.#turnHeldForDetach = true;
             return { plaintext, rest: this.engine.takeUnconsumedInput() };
           }
           if (result === WANT_READ || result === WANT_LOOKUP) break;
@@ -615,36 +664,47 @@ export class TlsSession {
         await settleWithin(this.#inbound.pull(), Math.min(left, MAX_TIMEOUT_MS));
       }
     } finally {
-      this.#readTurns.release();
+      if (!done) this.#readTurns.release();
     }
   }
 
   /**
-   * Sends close_notify without waiting for the peer's (`detachSsl` with `retryCount: null`): what a reader
-   * left buffered and what the engine can still decrypt from bytes already received is handed back; bytes
-   * still encrypted are not plaintext and are dropped, and what the peer sends later is read as plain.
+   * Sends close_notify without waiting for the peer's (`detachSsl` with `retryCount: null`), at once: not for
+   * a reader in progress either (it waits for the transport, and goes on as a plain read once detached). What
+   * readers left buffered and what the engine can still decrypt from bytes already received is handed back;
+   * bytes still encrypted are not plaintext and are dropped, and what the peer sends later is read as plain.
+   * The close_notify is queued, not awaited: plain writes after it go out after it.
    */
-  async shutdownNow(): Promise<DetachedBytes> {
-    await this.#readTurns.take(NO_DEADLINE);
-    try {
-      await this.sendCloseNotify().catch(() => {});
-      const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
-      const scratch = new Uint8Array(16 * 1024);
-      for (;;) {
-        let result;
-        try {
-          result = this.engine.read(scratch);
-        } catch {
-          break;
-        }
-        if (result === CLOSED) return { plaintext, rest: this.engine.takeUnconsumedInput() };
-        if (result === WANT_READ || result === WANT_LOOKUP) break;
-        plaintext.push(scratch.slice(0, result));
+  shutdownNow(): DetachedBytes {
+    this.sendCloseNotify().catch(() => {});
+    const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
+    const scratch = new Uint8Array(16 * 1024);
+    for (;;) {
+      let result;
+      try {
+        result = this.engine.read(scratch);
+      } catch {
+        break;
       }
-      return { plaintext, rest: new Uint8Array(0) };
-    } finally {
+      if (result === CLOSED) return { plaintext, rest: this.engine.takeUnconsumedInput() };
+      if (result === WANT_READ || result === WANT_LOOKUP) break;
+      plaintext.push(scratch.slice(0, result));
+    }
+    return { plaintext, rest: new Uint8Array(0) };
+  }
+
+  /**
+   * `detachSsl` is done with the session: readers still waiting on it, or queued for its read turn, go on as
+   * plain reads. Returns a promise that settles once they all have (later plain reads wait for it, to keep
+   * call order), or `null` when none waits.
+   */
+  detach(): Promise<void> | null {
+    this.#detached = true;
+    if (this.#turnHeldForDetach) {
+      this.#turnHeldForDetach = false;
       this.#readTurns.release();
     }
+    return this.#readTurns.held ? this.#readTurns.idle() : null;
   }
 
   /** Ends the engine and frees exactly what the session owns. */
@@ -652,6 +712,8 @@ export class TlsSession {
     if (this.#freed) return;
     this.#freed = true;
     this.#endSession("The TLS session is closed");
+    // A post-handshake request waiting for a read step finds the session gone instead of waiting on.
+    if (this.#progress.length > 0) this.#notifyProgress();
     this.engine.dispose();
     const { ssl, ctx, ownsSsl, ownsCtx, release } = this.objects;
     markDetached(ssl);

@@ -13,7 +13,7 @@ import {
   SSL_AD_UNRECOGNIZED_NAME,
   SSL_OP_NO_RENEGOTIATION,
 } from "../ffi/constants.ts";
-import { SocketError, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
+import { SocketError, SslCondition, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
 import { isAttached, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
@@ -40,7 +40,7 @@ import {
 import { checkChosen, SslAbstractContext } from "./abstract_context.ts";
 import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
-import { checkTimeout, Deadline } from "./_deadline.ts";
+import { checkTimeout, Deadline, MAX_TIMEOUT_MS, NO_DEADLINE } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
@@ -468,11 +468,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
     if (inner.closing()) {
       throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed during setup");
     }
-    session = new TlsSession(
-      { ssl, ctx, ownsSsl, ownsCtx, release },
-      inner.inbound,
-      inner.outbound,
-    );
+    session = new TlsSession({ ssl, ctx, ownsSsl, ownsCtx, release }, inner.inbound, inner.outbound, inner);
   } catch (error) {
     if (ownsSsl && ssl && !ssl.freed) ssl.destroy();
     if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
@@ -516,7 +512,11 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  *
  * @param stream the stream.
  * @param opts how long to wait for the peer.
- * @throws {SslCondition} if the peer's close_notify does not come; the stream is then closed.
+ * Reads made after the call read plain bytes; with `retryCount: null` it returns without waiting for a read
+ * in progress either, which then reads plain bytes too.
+ *
+ * @throws {SslCondition} if the peer's close_notify does not come, or writes in flight do not reach the peer
+ *   within the same budget; the stream is then closed.
  * @throws {RangeError} for a negative retry count or timeout.
  * @example End TLS and go on in plaintext
  * ```ts
@@ -542,20 +542,36 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   if (inner.closing()) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");
 
   let leftover: DetachedBytes;
+  // Writes in flight finish first: their bytes go out before the close_notify. A peer that reads nothing
+  // holds them up: they get the same budget as the wait for its close_notify.
+  const budget = ((retryCount ?? 0) + 1) * waitMs;
+  using writes = budget <= MAX_TIMEOUT_MS
+    ? new Deadline({
+      timeoutMs: budget,
+      onTimeout: () =>
+        new SslCondition(
+          `detachSsl: the writes in flight did not reach the peer within ${budget} ms (it does not read); ` +
+            "the stream is closed",
+        ),
+    })
+    : NO_DEADLINE;
   try {
-    // Writes in flight finish first: their bytes go out before the close_notify.
-    await session.writesDone();
-    leftover = retryCount === null
-      ? await session.shutdownNow()
-      : await session.shutdownAndWait(retryCount, waitMs);
+    if (retryCount === null) {
+      await writes.race(session.writesDone());
+      leftover = session.shutdownNow();
+    } else {
+      leftover = await session.shutdownAndWait(retryCount, waitMs, writes);
+    }
   } catch (error) {
     stream.close();
     await stream.closed;
     throw error;
   }
+  // From here to the end nothing awaits: a read waiting on the session wakes only once the stream is plain.
   const ended = session.engine.transportEnded;
   inner.session = null;
   session.free();
   inner.restorePlain(leftover);
   if (ended) inner.endPlain();
+  inner.afterDetachedReads(session.detach());
 }

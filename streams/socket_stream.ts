@@ -23,7 +23,7 @@ import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.t
 import { insideOpensslCallback } from "../ffi/_lifetimes.ts";
 import { checkTimeout, Deadline, NO_DEADLINE, settleWithin } from "./_deadline.ts";
 import type { NegotiatedParameters } from "./_tls_engine.ts";
-import type { DetachedBytes, TlsSession } from "./_tls_session.ts";
+import type { DetachedBytes, PlainFallback, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
@@ -70,7 +70,7 @@ export interface SocketStreamOptions {
 }
 
 /** The parts `attachSsl` and `detachSsl` work on; not public. */
-export interface StreamInternals {
+export interface StreamInternals extends PlainFallback {
   readonly inbound: Inbound;
   readonly outbound: Outbound;
   session: TlsSession | null;
@@ -97,6 +97,8 @@ export interface StreamInternals {
   lingerOnClose(): void;
   /** The connection under the stream. */
   readonly transport: Deno.Conn;
+  /** detachSsl is done: plain reads made from now on wait until `waiting` (reads left on the session) settles. */
+  afterDetachedReads(waiting: Promise<void> | null): void;
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
@@ -155,6 +157,8 @@ export class SocketStream implements Deno.Conn {
   #plainWriteTurns: Turns | null = null;
   // Settles when the attachSsl reading the ClientHello is done; null when none is.
   #attached: Promise<void> | null = null;
+  // Settles once the reads that waited on a session detachSsl ended have gone on plain; later reads wait.
+  #detachedReads: Promise<void> | null = null;
   #plainEnded = false;
   #closing = false;
   #writeClosed = false;
@@ -216,6 +220,19 @@ export class SocketStream implements Deno.Conn {
       }
       get transport(): Deno.Conn {
         return this.#stream.#conn;
+      }
+      readPlainAfterDetach(into: Uint8Array, deadline: Deadline): Promise<number | null> {
+        return this.#stream.#readWith(into, deadline, true);
+      }
+      readLinePlainAfterDetach(maxLength: number, deadline: Deadline): Promise<string | null> {
+        return this.#stream.#readLineWith(maxLength, deadline, true);
+      }
+      afterDetachedReads(waiting: Promise<void> | null): void {
+        const stream = this.#stream;
+        stream.#detachedReads = waiting;
+        waiting?.then(() => {
+          if (stream.#detachedReads === waiting) stream.#detachedReads = null;
+        });
       }
     }
     makeInternals = (stream, transport, outbound) => new Internals(stream, transport, outbound);
@@ -616,24 +633,35 @@ export class SocketStream implements Deno.Conn {
     // A plain try/finally rather than `using`: this is the hot path, and without a timeout there is nothing to end.
     const deadline = this.#deadline("read", timeoutMs);
     try {
-      for (;;) {
-        this.#assertOpen();
-        const session = this.#internals.session;
-        if (session) return await session.read(p, deadline);
-        if (this.#attached) {
-          await deadline.race(this.#attached);
-          continue;
-        }
-        const count = await this.#readPlain(p, deadline);
-        if (count !== undefined) return count;
-      }
+      return await this.#readWith(p, deadline, false);
     } finally {
       if (deadline !== NO_DEADLINE) deadline[Symbol.dispose]();
     }
   }
 
+  // Reads over whatever the stream is now (TLS, or plain). `afterDetach`: a read that waited on a session
+  // detachSsl ended, going on plain ahead of the reads made since.
+  async #readWith(p: Uint8Array, deadline: Deadline, afterDetach: boolean): Promise<number | null> {
+    for (;;) {
+      this.#assertOpen();
+      const session = this.#internals.session;
+      if (session) return await session.read(p, deadline);
+      if (this.#attached) {
+        await deadline.race(this.#attached);
+        continue;
+      }
+      const count = await this.#readPlain(p, deadline, afterDetach);
+      if (count !== undefined) return count;
+    }
+  }
+
   // One plain read in its turn: the count, null at the end, or undefined when TLS began meanwhile (read again).
-  async #readPlain(p: Uint8Array, deadline: Deadline): Promise<number | null | undefined> {
+  async #readPlain(
+    p: Uint8Array,
+    deadline: Deadline,
+    afterDetach: boolean,
+  ): Promise<number | null | undefined> {
+    if (!afterDetach && this.#detachedReads) await deadline.race(this.#detachedReads);
     await this.#plainReads.take(deadline);
     try {
       for (;;) {
@@ -688,6 +716,11 @@ export class SocketStream implements Deno.Conn {
     }
     this.#assertOpen();
     using deadline = this.#deadline("read", this.#readTimeout);
+    return await this.#readLineWith(maxLength, deadline, false);
+  }
+
+  // readLine over whatever the stream is now; `afterDetach` as in #readWith.
+  async #readLineWith(maxLength: number, deadline: Deadline, afterDetach: boolean): Promise<string | null> {
     for (;;) {
       const session = this.#internals.session;
       if (session) return await session.readLine(maxLength, deadline);
@@ -695,6 +728,7 @@ export class SocketStream implements Deno.Conn {
         await deadline.race(this.#attached);
         continue;
       }
+      if (!afterDetach && this.#detachedReads) await deadline.race(this.#detachedReads);
       await this.#plainReads.take(deadline);
       try {
         // Only new bytes are scanned for the line end; holding the turn, nobody else takes any.

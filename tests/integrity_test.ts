@@ -632,3 +632,59 @@ for (const kind of ["TLS", "plain"] as const) {
     await Promise.all([client.closed, server.closed]);
   });
 }
+
+Deno.test("detachSsl with retryCount null returns at once while a read waits; the waiting reads go on plain, in order", async () => {
+  const [client, server] = await pair();
+  const buffer = new Uint8Array(1024);
+  const first = server.read(buffer);
+  const second = server.readLine();
+  await sleep(20);
+  await within(detachSsl(server, { retryCount: null }), 2000, "the detach while a read waits");
+  assert.equal(server.ssl, null);
+  // A read made after the detach comes after the two that waited.
+  const third = server.readLine();
+  // The peer answers our close_notify with its own, which this end (plain already) reads as plain bytes:
+  // the first read gets that record, and nothing else has been sent yet.
+  await within(detachSsl(client), 5000, "the client's detach");
+  const count = await within(first, 5000, "the read that waited");
+  assert.ok(count !== null && count > 0);
+  assert.equal(buffer[0], 0x17, "the peer's close_notify, an encrypted TLS record, read as plain bytes");
+  await client.write(encoder.encode("one\ntwo\n"));
+  assert.equal(await within(second, 5000, "the readLine that waited"), "one");
+  assert.equal(await within(third, 5000, "the readLine made after the detach"), "two");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl waiting for the peer: a read made meanwhile waits for the detach and reads plain", async () => {
+  const [client, server] = await pair();
+  const first = server.read(new Uint8Array(1024));
+  await sleep(20);
+  const detaching = detachSsl(server, { retryCount: 20, retryTimeout: 250 });
+  // Made while the detach waits: it reads after the detach, so plain bytes.
+  const second = server.readLine();
+  await within(detachSsl(client), 5000, "the client's detach");
+  await within(detaching, 5000, "the server's detach");
+  // The read in progress was TLS's: it saw the peer's close_notify, the end of the TLS bytes.
+  assert.equal(await within(first, 5000, "the read in progress"), null);
+  await client.write(encoder.encode("plain\n"));
+  assert.equal(await within(second, 5000, "the readLine made during the detach"), "plain");
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl gives up within its retry budget on a write the peer never drains", async () => {
+  const [client, server] = await pair();
+  // The client never reads: the server's big write stalls on the transport.
+  const writing = server.write(new Uint8Array(32 << 20)).catch((error) => error);
+  await sleep(100);
+  const failure = await rejection(
+    detachSsl(server, { retryCount: 1, retryTimeout: 200 }),
+    5000,
+    "the detach behind a stalled write",
+  );
+  assert.match(failure.message, /write/);
+  await within(server.closed, 5000, "the stream to close");
+  await within(writing, 5000, "the stalled write to end");
+  await client[Symbol.asyncDispose]();
+});
