@@ -6,7 +6,7 @@
  * @module
  */
 
-import { callbackFor, releaseWhenFreed } from "./_lifetimes.ts";
+import { callbackFor, insideOpensslCallback, releaseWhenFreed } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 
 /** Which way a message went. */
@@ -39,6 +39,8 @@ const HANDSHAKE = 22;
 // The message callback of each SSL_CTX the module set one on, by address: an SSL's own watcher passes to it.
 type Handler = (ssl: Deno.PointerObject, ...message: Parameters<MessageCallback>) => void;
 const contextCallbacks = new Map<bigint, Handler>();
+// The native callback each watched context has, for an SSL to go back to once its own watcher is gone.
+const contextNatives = new Map<bigint, Deno.PointerObject>();
 
 function nativeHandler(kind: "ctx" | "ssl", raw: Deno.PointerObject, handler: Handler): Deno.PointerObject {
   return callbackFor(kind, raw, MESSAGE_CALLBACK, (writeP, _version, contentType, buffer, length, ssl) => {
@@ -62,7 +64,11 @@ export function watchContextMessages(raw: Deno.PointerObject, handler: Handler):
   loadOpenssl().libssl.SSL_CTX_set_msg_callback(raw, native);
   const address = Deno.UnsafePointer.value(raw);
   contextCallbacks.set(address, handler);
-  releaseWhenFreed("ctx", raw, () => contextCallbacks.delete(address));
+  contextNatives.set(address, native);
+  releaseWhenFreed("ctx", raw, () => {
+    contextCallbacks.delete(address);
+    contextNatives.delete(address);
+  });
 }
 
 // The watcher installed on each SSL, by address, and who listens to it.
@@ -70,7 +76,8 @@ const sslWatchers = new Map<bigint, Set<Handler>>();
 
 /**
  * Calls `handler` with every message of the SSL at `ssl` until the returned function is called; the context's
- * own message callback (`onMessage`, `trace`) still gets them.
+ * own message callback (`onMessage`, `trace`) still gets them. Once the last handler is gone the SSL goes back
+ * to the context's callback (or none): records no longer call into JavaScript for a watcher nobody needs.
  */
 export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () => void {
   const address = Deno.UnsafePointer.value(ssl);
@@ -90,7 +97,27 @@ export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () 
   }
   const listening = handlers;
   listening.add(handler);
-  return () => listening.delete(handler);
+  const stop = (): void => {
+    listening.delete(handler);
+    // Still listened to, or the SSL was freed meanwhile (its entry went with it): nothing to put back.
+    if (listening.size > 0 || sslWatchers.get(address) !== listening) return;
+    // Not from inside one of this SSL's own callbacks: OpenSSL may be using the SSL under it.
+    if (insideOpensslCallback()) {
+      queueMicrotask(stop);
+      return;
+    }
+    sslWatchers.delete(address);
+    const { libssl } = loadOpenssl();
+    const context = libssl.SSL_get_SSL_CTX(ssl);
+    const inherited = context === null ? undefined : contextNatives.get(Deno.UnsafePointer.value(context));
+    libssl.SSL_set_msg_callback(ssl, inherited ?? null);
+  };
+  return stop;
+}
+
+/** @internal How many SSLs have a message watcher of their own installed (tests check none is left behind). */
+export function sslMessageWatchers(): number {
+  return sslWatchers.size;
 }
 
 const CONTENT_TYPES: Record<number, string> = {

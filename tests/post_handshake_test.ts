@@ -25,6 +25,7 @@ import {
   within,
 } from "./_helpers.ts";
 import { loadOpenssl } from "../ffi/mod.ts";
+import { sslMessageWatchers } from "../ffi/_messages.ts";
 
 /** A module client and server connected over loopback, with the server's end. */
 async function pair(
@@ -287,6 +288,26 @@ Deno.test("requestClientCertificate between module ends: no certificate, an untr
     old.server.requestClientCertificate(),
     (error: Error) => error instanceof SocketError && /TLS 1\.3/.test(error.message),
   );
+});
+
+Deno.test("requestClientCertificate leaves no message watcher behind; the context's onMessage goes on", async () => {
+  const seen: string[] = [];
+  const server = {
+    ...identity("server"),
+    ...trustCa,
+    onMessage: (direction: string, contentType: number) => seen.push(`${direction} ${contentType}`),
+  };
+  await using both = await pair({ ...trustCa, ...identity("client"), postHandshakeAuth: true }, server);
+  const clientReading = both.client.read(new Uint8Array(16));
+  const certificate = await within(both.server.requestClientCertificate(), 5000, "the client's certificate");
+  assert.equal(certificate.subject, "CN=test client");
+  assert.equal(sslMessageWatchers(), 0, "the SSL's own watcher was taken off");
+  // Messages after the request still reach the context's observer (the SSL went back to its callback).
+  seen.length = 0;
+  await within(both.server.keyUpdate(), 5000, "the key update");
+  await both.server.write(encoder.encode("x"));
+  await within(clientReading, 5000, "the client's read");
+  assert.ok(seen.includes("sent 22"), `the server's KeyUpdate in ${seen.join(", ")}`);
 });
 
 function hex(bytes: Uint8Array): string {
