@@ -436,15 +436,17 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
       if (side === "client") libssl.SSL_set_connect_state(ssl.pointer);
       if (side === "server") libssl.SSL_set_accept_state(ssl.pointer);
       const host = opts.tlsextHostName ?? abstractContext?.tlsextHostName;
+      // A context whose client certificate is chosen per handshake resumes nothing: a session would carry the
+      // certificate an earlier handshake chose.
+      const resumes = !abstractContext?.choosesClientCertificates;
+      // Asked even when the caller brings a session: the sessions the server issues on this connection go to
+      // the context's cache all the same.
+      const cached = resumes && side === "client"
+        ? abstractContext?.cachedSessionFor(ssl, sessionCacheKey(stream, host))
+        : undefined;
       role = {
         host,
-        // A context whose client certificate is chosen per handshake resumes nothing: a session would carry the
-        // certificate an earlier handshake chose.
-        session: abstractContext?.choosesClientCertificates ? undefined : opts.session ??
-          (side === "client"
-            ? abstractContext?.cachedSessionFor(ssl, sessionCacheKey(stream, host))
-            : undefined) ??
-          abstractContext?.session,
+        session: resumes ? opts.session ?? cached ?? abstractContext?.session : undefined,
         identity: abstractContext
           ? abstractContext.sessionIdentity
           : context instanceof SslCtxPointer

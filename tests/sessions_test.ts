@@ -96,6 +96,29 @@ Deno.test("sessionCache: a client context resumes per host and port by itself, a
   }
 });
 
+Deno.test("sessionCache learns from a connection given a session explicitly", async () => {
+  const issued: Uint8Array[] = [];
+  using client = createSslClientContext({ ...trustCa, sessionCache: true, onSession: (s) => issued.push(s) });
+  const first = await startOpensslServer(["-www", "-naccept", "1"]);
+  const second = await startOpensslServer(["-www", "-naccept", "2"]);
+  await using _first = first.peer;
+  await using _second = second.peer;
+  const connect = async (port: number, session?: Uint8Array) => {
+    await using stream = await within(
+      openTcpStream("localhost", port, { sslCtx: client, session }),
+      5000,
+      "connect",
+    );
+    await fetchPage(stream);
+    return stream.isSessionReused();
+  };
+  assert.equal(await connect(first.port), false);
+  // A session from the first server, offered to the second: it cannot resume there, and the second server's
+  // own sessions are cached for it.
+  assert.equal(await connect(second.port, issued[0]), false, "another server's session");
+  assert.equal(await connect(second.port), true, "resumed from the cache");
+});
+
 Deno.test("onSession: every session s_server issues (1 at TLS 1.2, -num_tickets at 1.3) and each resumes", async () => {
   for (const [version, tickets] of [["tls-v1-2", 1], ["tls-v1-3", 3]] as const) {
     const sessions: Uint8Array[] = [];
