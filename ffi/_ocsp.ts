@@ -15,16 +15,21 @@ import {
   TLSEXT_STATUSTYPE_ocsp,
 } from "./constants.ts";
 import { describeCertificate, type PeerCertificate } from "./certificate.ts";
+import { withNativeBuffer } from "./connection_info.ts";
 import { describe } from "./pointers.ts";
 import { cString, readCString } from "./_cstring.ts";
 import { clearErrors, firstErrorReason, noteVerifyFailure } from "./_error_queue.ts";
-import { callbackFor } from "./_lifetimes.ts";
+import { callbackFor, releaseWhenFreed } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
 
 /** How a client treats the stapled OCSP response. */
 export type OcspCheck = "require" | "if-stapled";
 
-/** What a server staples: a DER OCSP response, or a function of its certificate giving one (or `null`). */
+/**
+ * What a server staples: a DER OCSP response, or a function of its certificate giving one (or `null`). The
+ * function gets the same frozen description of a certificate on every handshake of a context (made once, on the
+ * first handshake that asks, and again after a reload).
+ */
 export type OcspResponseSource = Uint8Array | ((certificate: PeerCertificate) => Uint8Array | null);
 
 // int status_cb(SSL *s, void *arg)
@@ -44,6 +49,8 @@ export const MAX_AGE_WITHOUT_NEXT_UPDATE = 7 * 86400;
 // ocsperr.h
 const OCSP_R_STATUS_NOT_YET_VALID = 126;
 const OCSP_R_STATUS_TOO_OLD = 127;
+// X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL (x509_vfy.h): crlCheck's, about the peer's chain.
+const CRL_CHECK_FLAGS = 0x4n | 0x8n;
 /** The most bytes a server staples: a TLS 1.3 certificate entry's extensions hold at most 65535. */
 export const MAX_OCSP_RESPONSE_BYTES = 60 * 1024;
 
@@ -59,19 +66,15 @@ export function requestOcsp(raw: Deno.PointerObject): void {
 
 /** The DER OCSP response the server stapled on `ssl`, or `null`. */
 export function stapledResponse(ssl: Deno.PointerObject): Uint8Array | null {
-  const { libssl, libcrypto } = loadOpenssl();
+  const { libssl } = loadOpenssl();
   // SSL_ctrl writes the response's address into a `void *` out-parameter: native memory, never a JS buffer.
-  const cell = libcrypto.CRYPTO_malloc(8n, null, 0);
-  if (cell === null) throw new Error("Out of memory");
-  try {
+  return withNativeBuffer(8, (cell) => {
     new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(cell, 8))[0] = 0n;
     const length = Number(libssl.SSL_ctrl(ssl, SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP, 0n, cell));
     const data = Deno.UnsafePointer.create(new Deno.UnsafePointerView(cell).getBigUint64());
     if (length <= 0 || data === null) return null;
     return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(data, length)).slice();
-  } finally {
-    libcrypto.CRYPTO_free(cell, null, 0);
-  }
+  });
 }
 
 function stackItem(stack: Deno.PointerValue, index: number): Deno.PointerValue {
@@ -91,19 +94,14 @@ export function checkResponse(
 ): { text: string; code: number } | null {
   const { libssl, libcrypto } = loadOpenssl();
   clearErrors();
-  const native = libcrypto.CRYPTO_malloc(BigInt(der.length), null, 0);
-  if (native === null) throw new Error("Out of memory");
-  let response: Deno.PointerValue = null;
-  try {
+  const response = der.length === 0 ? null : withNativeBuffer(der.length, (native) => {
     new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, der.length)).set(der);
-    response = libcrypto.d2i_OCSP_RESPONSE(
+    return libcrypto.d2i_OCSP_RESPONSE(
       null,
       new BigUint64Array([Deno.UnsafePointer.value(native)]),
       BigInt(der.length),
     );
-  } finally {
-    libcrypto.CRYPTO_free(native, null, 0);
-  }
+  });
   if (response === null) {
     return { text: "the stapled OCSP response cannot be read", code: OCSP_VERIFY_FAILED };
   }
@@ -118,9 +116,7 @@ export function checkResponse(
     if (basic === null) {
       return { text: "the stapled OCSP response holds no answer", code: OCSP_VERIFY_FAILED };
     }
-    const ctx = libssl.SSL_get_SSL_CTX(ssl);
-    const store = ctx === null ? null : libssl.SSL_CTX_get_cert_store(ctx);
-    if (libcrypto.OCSP_basic_verify(basic, libssl.SSL_get_peer_cert_chain(ssl), store, 0n) !== 1) {
+    if (!responderVouchedFor(ssl, basic)) {
       clearErrors();
       return {
         text: "the stapled OCSP response is not signed by a responder the chain vouches for",
@@ -198,6 +194,32 @@ export function checkResponse(
 }
 
 /**
+ * Whether the response `basic` is signed by a responder the trust of `ssl` vouches for, judged as the peer's
+ * chain was. OCSP_basic_verify checks the responder's chain with the trust store's parameters, which lack the
+ * connection's verify flags (`verifyFlags`: partialChain, x509Strict, noCheckTime...): the store gets them for
+ * this one call. Nothing else uses the store meanwhile (OpenSSL runs on this thread only, and no JavaScript
+ * callback runs inside the call). crlCheck's flags stay out: they ask for CRLs of the peer's chain, and a
+ * responder's certificate has none to ask for (RFC 6960 4.2.2.2.1).
+ */
+function responderVouchedFor(ssl: Deno.PointerObject, basic: Deno.PointerObject): boolean {
+  const { libssl, libcrypto } = loadOpenssl();
+  const ctx = libssl.SSL_get_SSL_CTX(ssl);
+  const store = ctx === null ? null : libssl.SSL_CTX_get_cert_store(ctx);
+  const storeParam = store === null ? null : libcrypto.X509_STORE_get0_param(store);
+  const connectionParam = libssl.SSL_get0_param(ssl);
+  const lent = storeParam === null || connectionParam === null ? 0n : (
+    libcrypto.X509_VERIFY_PARAM_get_flags(connectionParam) & ~CRL_CHECK_FLAGS &
+    ~libcrypto.X509_VERIFY_PARAM_get_flags(storeParam)
+  );
+  if (lent !== 0n) libcrypto.X509_VERIFY_PARAM_set_flags(storeParam, lent);
+  try {
+    return libcrypto.OCSP_basic_verify(basic, libssl.SSL_get_peer_cert_chain(ssl), store, 0n) === 1;
+  } finally {
+    if (lent !== 0n) libcrypto.X509_VERIFY_PARAM_clear_flags(storeParam, lent);
+  }
+}
+
+/**
  * Checks the stapled response of every connection of the client context at `raw` during its handshake:
  * "require" fails a connection without one, "if-stapled" only a bad one (revoked: code 23).
  */
@@ -231,13 +253,60 @@ export function checkStapledResponses(raw: Deno.PointerObject, mode: OcspCheck):
   libssl.SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, native);
 }
 
+// The most certificates whose descriptions a context keeps: its own (one per key type) and a few that
+// opensslSslConfigureCallback may set on single connections.
+const DESCRIBED_CERTIFICATES_KEPT = 8;
+
+/**
+ * Describes the certificates of the context at `raw` for `ocspResponse` functions, each once: by the X509's
+ * address, holding a reference so that the address names the same certificate while its description is kept.
+ * Released with the context; a reload makes a new context, and so new descriptions.
+ */
+function certificateDescriber(raw: Deno.PointerObject): (x509: Deno.PointerObject) => PeerCertificate {
+  const { libcrypto } = loadOpenssl();
+  const kept = new Map<bigint, { x509: Deno.PointerObject; certificate: PeerCertificate }>();
+  releaseWhenFreed("ctx", raw, () => {
+    for (const { x509 } of kept.values()) libcrypto.X509_free(x509);
+    kept.clear();
+  });
+  return (x509) => {
+    const address = Deno.UnsafePointer.value(x509);
+    const known = kept.get(address);
+    if (known !== undefined) return known.certificate;
+    const certificate = describeCertificate(x509);
+    // Every handshake gets this object: frozen, so one call cannot change what the next one sees.
+    for (const part of [certificate.subjectAltNames, certificate.keyUsage, certificate.extKeyUsage]) {
+      if (part !== null) Object.freeze(part);
+    }
+    Object.freeze(certificate.publicKey);
+    Object.freeze(certificate);
+    if (kept.size >= DESCRIBED_CERTIFICATES_KEPT) {
+      const [oldest, entry] = kept.entries().next().value!;
+      kept.delete(oldest);
+      libcrypto.X509_free(entry.x509);
+    }
+    if (libcrypto.X509_up_ref(x509) === 1) kept.set(address, { x509, certificate });
+    return certificate;
+  };
+}
+
 /**
  * Staples `source`'s response on every connection of the server context at `raw` whose client asks for one.
- * A function that gives `null` staples nothing; one that throws, or gives anything but bytes (a promise too),
- * staples nothing and is warned about once.
+ * Bytes are checked (1 to MAX_OCSP_RESPONSE_BYTES) and copied here, once. A function that gives `null` staples
+ * nothing; one that throws, or gives anything but bytes (a promise too), staples nothing and is warned about
+ * once.
+ *
+ * @throws {RangeError} for bytes that are empty or too big to staple.
  */
 export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSource): void {
   const { libssl, libcrypto } = loadOpenssl();
+  const fixed = source instanceof Uint8Array ? source.slice() : null;
+  if (fixed !== null && (fixed.length === 0 || fixed.length > MAX_OCSP_RESPONSE_BYTES)) {
+    throw new RangeError(
+      `ocspResponse is ${fixed.length} bytes; a stapled response is 1 to ${MAX_OCSP_RESPONSE_BYTES} bytes`,
+    );
+  }
+  const describeOwn = fixed === null ? certificateDescriber(raw) : null;
   // Each kind of misuse is said once per context: nothing stapled, and the handshake goes on.
   const warned = new Set<string>();
   const warnOnce = (kind: string, message: string) => {
@@ -245,39 +314,41 @@ export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSou
     warned.add(kind);
     console.warn(`${message}; nothing is stapled (said once per context)`);
   };
-  const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
-    if (ssl === null) return SSL_TLSEXT_ERR_NOACK;
+  // A function's answer, or `null` (told about) when it gives no usable response.
+  const ask = (ssl: Deno.PointerObject, lookup: (certificate: PeerCertificate) => Uint8Array | null) => {
     let der: unknown;
     try {
-      if (source instanceof Uint8Array) der = source;
-      else {
-        const own = libssl.SSL_get_certificate(ssl);
-        der = own === null ? null : source(describeCertificate(own));
-      }
+      const own = libssl.SSL_get_certificate(ssl);
+      der = own === null ? null : lookup(describeOwn!(own));
     } catch (error) {
       warnOnce("threw", `ocspResponse threw (${error instanceof Error ? error.message : String(error)})`);
-      return SSL_TLSEXT_ERR_NOACK;
+      return null;
     }
-    if (der === null) return SSL_TLSEXT_ERR_NOACK;
+    if (der === null) return null;
     if (!(der instanceof Uint8Array) || der.length === 0) {
       // An async function's promise cannot be waited for here (OpenSSL asks synchronously).
-      if (typeof (der as Promise<unknown> | undefined)?.then === "function") {
-        (der as Promise<unknown>).then(() => {}, () => {});
-      }
+      const promise = typeof (der as Promise<unknown> | undefined)?.then === "function";
+      if (promise) (der as Promise<unknown>).then(() => {}, () => {});
       warnOnce(
         "type",
         "ocspResponse must give the DER bytes of a response or null, synchronously; it gave " +
-          (typeof (der as Promise<unknown> | undefined)?.then === "function" ? "a promise" : describe(der)),
+          (promise ? "a promise" : describe(der)),
       );
-      return SSL_TLSEXT_ERR_NOACK;
+      return null;
     }
     if (der.length > MAX_OCSP_RESPONSE_BYTES) {
       warnOnce(
         "size",
         `ocspResponse gave ${der.length} bytes; at most ${MAX_OCSP_RESPONSE_BYTES} can be stapled`,
       );
-      return SSL_TLSEXT_ERR_NOACK;
+      return null;
     }
+    return der;
+  };
+  const native = callbackFor("ctx", raw, STATUS_CALLBACK, (ssl) => {
+    if (ssl === null) return SSL_TLSEXT_ERR_NOACK;
+    const der = fixed ?? ask(ssl, source as (certificate: PeerCertificate) => Uint8Array | null);
+    if (der === null) return SSL_TLSEXT_ERR_NOACK;
     // The SSL takes the buffer and frees it.
     const copy = libcrypto.CRYPTO_malloc(BigInt(der.length), null, 0);
     if (copy === null) return SSL_TLSEXT_ERR_NOACK;

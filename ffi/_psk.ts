@@ -100,25 +100,82 @@ function copyInto(target: Deno.PointerObject, max: number, bytes: Uint8Array): b
   return true;
 }
 
+// What a client's pskCallback answered, or the error it threw (a wrong answer counts as one).
+type Outcome = { answer: PskIdentity | null } | { error: unknown };
+
+function ask(provide: (hint: string | null) => PskIdentity | null | undefined, hint: string | null): Outcome {
+  try {
+    const answer = provide(hint) ?? null;
+    if (answer !== null) checkPskIdentityAndKey(answer, "pskCallback's answer");
+    return { answer };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function failureText(error: unknown): string {
+  return `the PSK callback failed: ${error instanceof Error ? error.message : error}`;
+}
+
+// A client's answer to `provide(null)` for its handshake under way, by SSL address, with the client random that
+// tells the handshake: OpenSSL asks the TLS 1.3 callback again after a HelloRetryRequest, and a TLS 1.2 server
+// without a hint brings the legacy callback the same question; the ClientHello keeps its random across a retry,
+// a renegotiation makes a new one.
+const answers = new Map<bigint, { random: Uint8Array; outcome: Outcome }>();
+
+function clientRandom(ssl: Deno.PointerObject): Uint8Array {
+  const random = new Uint8Array(32);
+  loadOpenssl().libssl.SSL_get_client_random(ssl, random, BigInt(random.length));
+  return random;
+}
+
+/** `provide(null)`, asked once per handshake of `ssl`. */
+function askOnce(
+  ssl: Deno.PointerObject,
+  provide: (hint: string | null) => PskIdentity | null | undefined,
+): Outcome {
+  const address = Deno.UnsafePointer.value(ssl);
+  const random = clientRandom(ssl);
+  const known = answers.get(address);
+  if (known !== undefined && known.random.every((byte, i) => byte === random[i])) return known.outcome;
+  const outcome = ask(provide, null);
+  if (known === undefined) releaseWhenFreed("ssl", ssl, () => answers.delete(address));
+  answers.set(address, { random, outcome });
+  return outcome;
+}
+
+// The SSL whose TLS 1.3 callback has just offered no PSK: OpenSSL then calls the legacy callback, in the same
+// native call, for the same ClientHello.
+let declinedAtHello: bigint | null = null;
+
 /**
  * The client context at `raw` offers the PSK `provide` gives for the server's hint (TLS 1.2; `null` at TLS
- * 1.3), or none when it gives `null`. It runs in the handshake, synchronously.
+ * 1.3), or none when it gives `null`. It runs in the handshake, synchronously, once per handshake for each
+ * hint.
  */
 export function offerPsk(
   raw: Deno.PointerObject,
   provide: (hint: string | null) => PskIdentity | null | undefined,
 ): void {
   const native = callbackFor("ctx", raw, CLIENT_CALLBACK, (ssl, hint, identity, maxIdentity, psk, maxPsk) => {
-    if (identity === null || psk === null) return 0;
-    let chosen: PskIdentity | null | undefined;
-    try {
-      chosen = provide(readCString(hint));
-      if (chosen === null || chosen === undefined) return 0;
-      checkPskIdentityAndKey(chosen, "pskCallback's answer");
-    } catch (error) {
-      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+    if (ssl === null || identity === null || psk === null) return 0;
+    const address = Deno.UnsafePointer.value(ssl);
+    if (declinedAtHello === address) {
+      // The TLS 1.3 callback answered for this ClientHello (and OpenSSL's own PSK session here would carry no
+      // session id context, nor suit a retry's hash): no PSK from this one either.
+      declinedAtHello = null;
       return 0;
     }
+    // Otherwise a TLS 1.2 ClientKeyExchange, which fails without a PSK (so a failure is noted). Without a hint
+    // it asks what the TLS 1.3 callback asked for this ClientHello: that answer again.
+    const text = readCString(hint);
+    const outcome = text === null ? askOnce(ssl, provide) : ask(provide, text);
+    if ("error" in outcome) {
+      noteVerifyFailure(ssl, failureText(outcome.error));
+      return 0;
+    }
+    const chosen = outcome.answer;
+    if (chosen === null) return 0;
     // NUL-terminated, within max_identity_len.
     const name = encoder.encode(`${chosen.identity}\0`);
     if (!copyInto(identity, maxIdentity, name) || !copyInto(psk, maxPsk, chosen.key)) return 0;
@@ -141,20 +198,24 @@ export function acceptPsk(
   raw: Deno.PointerObject,
   lookup: (identity: string) => Uint8Array | null | undefined,
 ): void {
+  const { libssl } = loadOpenssl();
   const native = callbackFor("ctx", raw, SERVER_CALLBACK, (ssl, identity, psk, maxPsk) => {
     const name = readCString(identity);
-    if (name === null || psk === null) return 0;
+    if (ssl === null || name === null || psk === null) return 0;
     try {
       const key = lookup(name);
       if (key === null || key === undefined) return 0;
       checkPskKey(key, "pskCallback's answer");
       return copyInto(psk, maxPsk, key) ? key.length : 0;
     } catch (error) {
-      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+      // Said only where it ends the handshake: a TLS 1.3 server with a certificate goes on with it, and a note
+      // would then name this for whatever fails later on the connection.
+      const goesOn = libssl.SSL_version(ssl) === TLS1_3_VERSION && libssl.SSL_get_certificate(ssl) !== null;
+      if (!goesOn) noteVerifyFailure(ssl, failureText(error));
       return 0;
     }
   });
-  loadOpenssl().libssl.SSL_CTX_set_psk_server_callback(raw, native);
+  libssl.SSL_CTX_set_psk_server_callback(raw, native);
 }
 
 function writePointer(cell: Deno.PointerObject, value: Deno.PointerValue): void {
@@ -179,59 +240,44 @@ function pskSession(ssl: Deno.PointerObject, cipher: Deno.PointerObject, key: Ui
   return session;
 }
 
-// The identity bytes each client SSL offered, in native memory OpenSSL reads until the handshake ends.
-const offeredIdentities = new Map<bigint, Deno.PointerObject>();
-
-function nativeIdentity(
-  ssl: Deno.PointerObject,
-  identity: string,
-): { pointer: Deno.PointerObject; length: number } {
-  const { libcrypto } = loadOpenssl();
-  const bytes = encoder.encode(identity);
-  const address = Deno.UnsafePointer.value(ssl);
-  const previous = offeredIdentities.get(address);
-  const pointer = libcrypto.CRYPTO_malloc(BigInt(bytes.length), null, 0);
-  if (pointer === null) throw new Error("Out of memory");
-  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, bytes.length)).set(bytes);
-  offeredIdentities.set(address, pointer);
-  if (previous === undefined) {
-    releaseWhenFreed("ssl", ssl, () => {
-      const last = offeredIdentities.get(address);
-      offeredIdentities.delete(address);
-      if (last !== undefined) libcrypto.CRYPTO_free(last, null, 0);
-    });
-  } // A second call (after a HelloRetryRequest) replaces the first identity; OpenSSL no longer reads it.
-  else libcrypto.CRYPTO_free(previous, null, 0);
-  return { pointer, length: bytes.length };
-}
-
 function useSessionCallback(
   raw: Deno.PointerObject,
   provide: (hint: string | null) => PskIdentity | null | undefined,
 ): Deno.PointerObject {
-  const { libssl } = loadOpenssl();
+  const { libssl, libcrypto } = loadOpenssl();
+  // The identity offered last: OpenSSL copies it as soon as this callback returns (SSL's psksession_id), so
+  // keeping the bytes until the next call is enough.
+  let offered = new Uint8Array(0);
   return callbackFor("ctx", raw, USE_SESSION_CALLBACK, (ssl, md, id, idLength, sessionCell) => {
+    declinedAtHello = null;
     if (ssl === null || id === null || idLength === null || sessionCell === null) return 0;
     writePointer(sessionCell, null);
-    let chosen: PskIdentity | null | undefined;
-    try {
-      chosen = provide(null);
-      if (chosen === null || chosen === undefined) return 1;
-      checkPskIdentityAndKey(chosen, "pskCallback's answer");
-    } catch (error) {
-      noteVerifyFailure(ssl, `the PSK callback failed: ${error instanceof Error ? error.message : error}`);
+    const decline = () => {
+      declinedAtHello = Deno.UnsafePointer.value(ssl);
+      return 1;
+    };
+    const outcome = askOnce(ssl, provide);
+    if ("error" in outcome) {
+      noteVerifyFailure(ssl, failureText(outcome.error));
       return 0;
     }
+    const chosen = outcome.answer;
+    if (chosen === null) return decline();
     const cipher = libssl.SSL_CIPHER_find(ssl, TLS13_PSK_SUITE);
-    if (cipher === null) return 1;
-    // After a HelloRetryRequest OpenSSL asks again with the chosen suite's hash: a PSK for SHA-256 only.
+    if (cipher === null) return decline();
+    // After a HelloRetryRequest OpenSSL asks again with the chosen suite's hash: a PSK for SHA-256 only. By type:
+    // OpenSSL's digest here is a fetched one, the cipher's a built-in one, never the same pointer.
     const digest = libssl.SSL_CIPHER_get_handshake_digest(cipher);
-    if (md !== null && Deno.UnsafePointer.value(md) !== Deno.UnsafePointer.value(digest)) return 1;
+    if (
+      md !== null && (digest === null || libcrypto.EVP_MD_get_type(md) !== libcrypto.EVP_MD_get_type(digest))
+    ) {
+      return decline();
+    }
     const session = pskSession(ssl, cipher, chosen.key);
     if (session === null) return 0;
-    const { pointer, length } = nativeIdentity(ssl, chosen.identity);
-    writePointer(id, pointer);
-    new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(idLength, 8))[0] = BigInt(length);
+    offered = encoder.encode(chosen.identity);
+    writePointer(id, Deno.UnsafePointer.of(offered));
+    new BigUint64Array(Deno.UnsafePointerView.getArrayBuffer(idLength, 8))[0] = BigInt(offered.length);
     // OpenSSL owns the session now.
     writePointer(sessionCell, session);
     return 1;

@@ -19,7 +19,7 @@ import {
   X509_V_OK,
 } from "./constants.ts";
 import { cString, readCString } from "./_cstring.ts";
-import { sha256 } from "./_digest.ts";
+import { sha256, toHex } from "./_digest.ts";
 import { SslVerificationFailure } from "./errors.ts";
 import { releaseWhenFreed } from "./_lifetimes.ts";
 import { authenticatesByPsk } from "./_psk.ts";
@@ -172,7 +172,7 @@ function ownCertificate(ssl: Deno.PointerObject): string {
   const digest = new Uint8Array(32);
   const length = new Uint32Array(1);
   if (libcrypto.X509_digest(certificate, libcrypto.EVP_sha256(), digest, length) !== 1) return "unknown";
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return toHex(digest);
 }
 
 /**

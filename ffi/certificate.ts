@@ -8,10 +8,11 @@
 
 import { ASN1_STRFLGS_ESC_MSB, NID_subject_alt_name, XN_FLAG_RFC2253 } from "./constants.ts";
 import { readCString } from "./_cstring.ts";
-import { clearErrors } from "./_error_queue.ts";
+import { callFailed, clearErrors } from "./_error_queue.ts";
 import { loadOpenssl } from "./library.ts";
 import { BIO_pending } from "./macros.ts";
-import { sha256 } from "./_digest.ts";
+import { sha256, toHex } from "./_digest.ts";
+import { withNativeBuffer } from "./connection_info.ts";
 
 /**
  * A certificate as the peer presented it. The shape follows Node's
@@ -238,26 +239,34 @@ function fingerprintOf(x509: Deno.PointerObject, sha1 = false): string {
   const length = new Uint32Array(1);
   const md = sha1 ? libcrypto.EVP_sha1() : libcrypto.EVP_sha256();
   if (libcrypto.X509_digest(x509, md, digest, length) !== 1) return "";
-  return Array.from(digest.subarray(0, length[0]), (byte) => byte.toString(16).padStart(2, "0").toUpperCase())
-    .join(":");
+  // Colon-separated upper-case pairs, as Node's fingerprint256.
+  return toHex(digest.subarray(0, length[0])).toUpperCase().replace(/..(?!$)/g, "$&:");
 }
 
-/** The DER SubjectPublicKeyInfo's SHA-256, as "sha256/<base64>" (an `X509 *`, not freed here). */
+/**
+ * The DER SubjectPublicKeyInfo's SHA-256, as "sha256/<base64>" (an `X509 *`, not freed here); "" for a
+ * certificate without a key OpenSSL can encode.
+ *
+ * @throws {SslCondition} if OpenSSL sizes the key's DER and then fails to write it.
+ */
 export function spkiPinOf(x509: Deno.PointerObject): string {
   const { libcrypto } = loadOpenssl();
   const key = libcrypto.X509_get0_pubkey(x509);
   if (key === null) return "";
   const length = libcrypto.i2d_PUBKEY(key, null);
   if (length <= 0) return "";
-  const native = libcrypto.CRYPTO_malloc(BigInt(length), null, 0);
-  if (native === null) return "";
-  try {
-    libcrypto.i2d_PUBKEY(key, new BigUint64Array([Deno.UnsafePointer.value(native)]));
-    const der = new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, length)).slice();
-    return `sha256/${btoa(String.fromCharCode(...sha256(der)))}`;
-  } finally {
-    libcrypto.CRYPTO_free(native, null, 0);
-  }
+  const der = withNativeBuffer(length, (native) => {
+    // i2d_PUBKEY writes at the address in the cell (and moves it past what it wrote).
+    const written = libcrypto.i2d_PUBKEY(key, new BigUint64Array([Deno.UnsafePointer.value(native)]));
+    if (written !== length) {
+      throw callFailed(
+        `Encoding the public key of ${nameOf(libcrypto.X509_get_subject_name(x509)) || "a certificate"} ` +
+          `(i2d_PUBKEY gave ${written} of the ${length} bytes it announced)`,
+      );
+    }
+    return new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(native, length)).slice();
+  });
+  return `sha256/${btoa(String.fromCharCode(...sha256(der)))}`;
 }
 
 function publicKeyOf(x509: Deno.PointerObject): PublicKeyInfo {

@@ -125,8 +125,11 @@ export function exportKeyingMaterialOf(
   return out;
 }
 
-// DER in and out of native memory: i2d/d2i move a pointer they are given the address of.
-function withNativeBuffer<T>(length: number, body: (native: Deno.PointerObject) => T): T {
+/**
+ * Runs `body` with `length` bytes (at least 1) of native memory, freed when it returns or throws: for DER in
+ * and out of OpenSSL, since i2d/d2i move a pointer they are given the address of, and for out-parameters.
+ */
+export function withNativeBuffer<T>(length: number, body: (native: Deno.PointerObject) => T): T {
   const { libcrypto } = loadOpenssl();
   const native = libcrypto.CRYPTO_malloc(BigInt(Math.max(length, 1)), null, 0);
   if (native === null) throw new Error("Out of memory");

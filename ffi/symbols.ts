@@ -276,6 +276,8 @@ export const libsslSymbols = {
   SSL_SESSION_set1_id_context: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   // const EVP_MD *SSL_CIPHER_get_handshake_digest(const SSL_CIPHER *c);
   SSL_CIPHER_get_handshake_digest: { parameters: ["pointer"], result: "pointer" },
+  // size_t SSL_get_client_random(const SSL *ssl, unsigned char *out, size_t outlen);
+  SSL_get_client_random: { parameters: ["pointer", "buffer", "usize"], result: "usize" },
   // void SSL_set_msg_callback(SSL *ssl, void (*cb)(int write_p, int version, int content_type,
   //                           const void *buf, size_t len, SSL *ssl, void *arg));
   SSL_set_msg_callback: { parameters: ["pointer", "function"], result: "void" },
@@ -404,6 +406,10 @@ export const libcryptoSymbols = {
   X509_VERIFY_PARAM_clear_flags: { parameters: ["pointer", "u64"], result: "i32" },
   // int X509_VERIFY_PARAM_set_flags(X509_VERIFY_PARAM *param, unsigned long flags);
   X509_VERIFY_PARAM_set_flags: { parameters: ["pointer", "u64"], result: "i32" },
+  // unsigned long X509_VERIFY_PARAM_get_flags(const X509_VERIFY_PARAM *param);
+  X509_VERIFY_PARAM_get_flags: { parameters: ["pointer"], result: "u64" },
+  // X509_VERIFY_PARAM *X509_STORE_get0_param(const X509_STORE *store);
+  X509_STORE_get0_param: { parameters: ["pointer"], result: "pointer" },
   // int X509_STORE_add_crl(X509_STORE *store, X509_CRL *x);  -- takes its own reference
   X509_STORE_add_crl: { parameters: ["pointer", "pointer"], result: "i32" },
   // X509_CRL *PEM_read_bio_X509_CRL(BIO *bp, X509_CRL **x, pem_password_cb *cb, void *u);
@@ -572,6 +578,8 @@ export const libcryptoSymbols = {
   OBJ_find_sigid_algs: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   // const EVP_MD *EVP_get_digestbyname(const char *name);
   EVP_get_digestbyname: { parameters: ["buffer"], result: "pointer" },
+  // int EVP_MD_get_type(const EVP_MD *md);
+  EVP_MD_get_type: { parameters: ["pointer"], result: "i32" },
   // const char *OBJ_nid2sn(int n);
   OBJ_nid2sn: { parameters: ["i32"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

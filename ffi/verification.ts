@@ -152,7 +152,13 @@ export function nativeVerifyCallback(
       const seen: string[] = [];
       for (let i = 0, count = chain === null ? 0 : libcrypto.OPENSSL_sk_num(chain); i < count; i++) {
         const certificate = libcrypto.OPENSSL_sk_value(chain, i);
-        if (certificate !== null) seen.push(spkiPinOf(certificate));
+        if (certificate === null) continue;
+        try {
+          seen.push(spkiPinOf(certificate));
+        } catch {
+          // A key OpenSSL cannot encode matches no pin (and nothing may throw out of a native callback).
+          seen.push("(a key that cannot be encoded)");
+        }
       }
       if (!seen.some((pin) => pins.includes(pin))) {
         accept = false;

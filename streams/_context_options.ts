@@ -15,7 +15,7 @@ import type { MessageCallback } from "../ffi/_messages.ts";
 import type { CertRequestCallback } from "../ffi/_client_certificates.ts";
 import { checkPskIdentity, checkPskIdentityAndKey, type PskIdentity } from "../ffi/_psk.ts";
 import { functionId } from "../ffi/_verify_policy.ts";
-import { sha256 } from "../ffi/_digest.ts";
+import { sha256Hex } from "../ffi/_digest.ts";
 import { isProtocolVersion, type SslProtocolVersion } from "../ffi/connection_info.ts";
 import type { PasswordCallback } from "../ffi/password.ts";
 import { describe, type SslCtxPointer, type SslPointer } from "../ffi/pointers.ts";
@@ -100,7 +100,10 @@ export interface SslContextOptions {
   groups?: string;
   /** Receives each key log line (NSS format, for Wireshark). Off unless given: it reveals the keys. */
   keylog?: (line: string) => void;
-  /** Appends each key log line to this file. Off unless given. */
+  /**
+   * Appends each key log line to this file (opened for the lines of each handshake step, not kept open, so a
+   * rotated file is followed), made mode 0600: only the owner may read the keys. Off unless given.
+   */
   keylogFile?: string;
   /**
    * Called with every TLS protocol message each connection sends or receives (OpenSSL's message callback):
@@ -237,8 +240,10 @@ export interface SslServerContextOptions extends SslContextOptions {
   /**
    * The OCSP response (DER, from the CA's responder: `openssl ocsp -respout`) to staple for clients that ask,
    * or a function of this context's certificate that gives the current one (or `null` for none); it runs in
-   * each handshake, synchronously, so keep it to a lookup. A function that throws or gives anything but bytes
-   * staples nothing. The module does not fetch responses: refresh them before their nextUpdate.
+   * each handshake, synchronously, so keep it to a lookup. It gets the same frozen description of a certificate
+   * each time (made on the first handshake that asks, and again after `reload()`). A function that throws or
+   * gives anything but bytes staples nothing. The module does not fetch responses: refresh them before their
+   * nextUpdate.
    */
   ocspResponse?: OcspResponseSource;
   /**
@@ -602,5 +607,5 @@ function pskDigest(psk: PskIdentity): string {
   const both = new Uint8Array(identity.length + 1 + psk.key.length);
   both.set(identity);
   both.set(psk.key, identity.length + 1);
-  return Array.from(sha256(both), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(both);
 }

@@ -6,9 +6,8 @@
  */
 
 import type { AnyContextOptions, SslContextOptions } from "./_context_options.ts";
-import { cString, readCString } from "../ffi/_cstring.ts";
+import { cString } from "../ffi/_cstring.ts";
 import { callFailed, clearErrors } from "../ffi/_error_queue.ts";
-import { callbackFor } from "../ffi/_lifetimes.ts";
 import {
   readCertificates,
   readCertificatesAny,
@@ -18,6 +17,7 @@ import {
   readPrivateKey,
 } from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
+import { setKeylog } from "../ffi/_keylog_environment.ts";
 import { PSK_CIPHERS, PSK_CIPHERSUITES } from "../ffi/_psk.ts";
 import { DEFAULT_CIPHERS } from "../ffi/ssl_ctx.ts";
 import { SSL_FILETYPE_PEM, SSL_VERIFY_NONE } from "../ffi/constants.ts";
@@ -31,9 +31,6 @@ import {
 import { nativePasswordCallback, type PasswordCallback } from "../ffi/password.ts";
 import type { SslCtxPointer } from "../ffi/pointers.ts";
 import { nativeVerifyCallback, type VerifyCallback, verifyFlagBits } from "../ffi/verification.ts";
-
-// void keylog_cb(const SSL *ssl, const char *line)
-const KEYLOG_CALLBACK = { parameters: ["pointer", "pointer"], result: "void" } as const;
 
 /** Loads the certificate, key and chain from PEM files, PEM text or a PKCS#12 bundle, and checks they match. */
 export function loadIdentity(ctx: SslCtxPointer, options: SslContextOptions, name: string): void {
@@ -200,22 +197,11 @@ export function applyProtocolAndCiphers(ctx: SslCtxPointer, options: AnyContextO
   if (options.groups !== undefined) setGroups(ctx, options.groups);
 }
 
-/** Sends key log lines to `keylog` and/or appends them to `keylogFile`, when either is given. */
+/** Sends key log lines to `keylog` and/or appends them to `keylogFile` (0600), when either is given. */
 export function applyKeylog(ctx: SslCtxPointer, options: SslContextOptions): void {
   const { keylog, keylogFile } = options;
   if (keylog === undefined && keylogFile === undefined) return;
-  const raw = ctx.pointer;
-  const native = callbackFor("ctx", raw, KEYLOG_CALLBACK, (_ssl, line) => {
-    const text = readCString(line);
-    if (text === null) return;
-    try {
-      keylog?.(text);
-      if (keylogFile !== undefined) Deno.writeTextFileSync(keylogFile, `${text}\n`, { append: true });
-    } catch {
-      // A failing sink must not break the handshake.
-    }
-  });
-  loadOpenssl().libssl.SSL_CTX_set_keylog_callback(raw, native);
+  setKeylog(ctx.pointer, { keylog, file: keylogFile });
 }
 
 /** Sets the verify mode, with the module's callback when there is a verify callback or pins. */

@@ -21,7 +21,7 @@ import { newContextFor, setServerSessionContext } from "../ffi/ssl_ctx.ts";
 import { checkStapledResponses, requestOcsp, stapleResponses } from "../ffi/_ocsp.ts";
 import { markVerifyingByDefault, recordVerificationChoice } from "../ffi/_verify_policy.ts";
 import { releaseWhenFreed } from "../ffi/_lifetimes.ts";
-import { sha256 } from "../ffi/_digest.ts";
+import { sha256Hex } from "../ffi/_digest.ts";
 import { type PemOrDer, readCertificatesAny } from "../ffi/_pem.ts";
 import { acceptPsk, offerPsk } from "../ffi/_psk.ts";
 import { chooseClientCertificates } from "../ffi/_client_certificates.ts";
@@ -417,7 +417,7 @@ function trustFilesDigest(options: AnyContextOptions): string {
     all.set(part, offset + 8);
     offset += part.length + 8;
   }
-  return Array.from(sha256(all), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(all);
 }
 
 /** A new SSL_CTX with every option applied, for the context `self`. */

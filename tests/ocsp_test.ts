@@ -395,3 +395,182 @@ Deno.test("review: an async ocspResponse staples nothing and is warned about onc
   assert.equal(warnings.length, 1, "said once per context");
   assert.match(warnings[0], /synchronously; it gave a promise/);
 });
+
+Deno.test("ocspResponse as a function: the certificate is described once and the same description given to every handshake", async () => {
+  const seen: PeerCertificate[] = [];
+  using context = createSslServerContext({
+    ...identity("server"),
+    ocspResponse: (certificate) => {
+      seen.push(certificate);
+      return response("good");
+    },
+  });
+  using client = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  const handshake = async () => {
+    await using server = serveOnce(context);
+    const stream = await outcome(server.port, { sslCtx: client });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.deepEqual(stream.ocspResponse, response("good"));
+  };
+  await handshake();
+  await handshake();
+  assert.equal(seen.length, 2);
+  assert.strictEqual(seen[1], seen[0], "the second handshake got the description the first one made");
+  assert.match(seen[0].subject, /CN=localhost/);
+  assert.ok(Object.isFrozen(seen[0]), "shared between handshakes, so frozen");
+  // A reload makes a new SSL_CTX (and may read a new certificate): its first handshake describes it again.
+  context.reload();
+  await handshake();
+  assert.equal(seen.length, 3);
+  assert.notStrictEqual(seen[2], seen[0]);
+  assert.deepEqual(seen[2], seen[0]);
+});
+
+/** Runs openssl in `cwd`; fails with its stderr if it fails. */
+async function opensslIn(cwd: string, args: string[]): Promise<void> {
+  const { code, stderr } = await within(
+    new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" }).output(),
+    10_000,
+    `openssl ${args[0]}`,
+  );
+  assert.equal(code, 0, `openssl ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+}
+
+/**
+ * A root, an intermediate under it, a server certificate and an OCSP responder (OCSPSigning) under the
+ * intermediate, and a "good" response for the server certificate signed by that responder.
+ */
+async function intermediatePki(directory: string): Promise<void> {
+  const ext = (name: string, lines: string[]) =>
+    Deno.writeTextFile(`${directory}/${name}.ext`, lines.join("\n"));
+  await ext("ca", ["basicConstraints=critical,CA:true", "keyUsage=critical,keyCertSign,cRLSign"]);
+  await ext("server", ["subjectAltName=DNS:localhost,IP:127.0.0.1", "extendedKeyUsage=serverAuth"]);
+  await ext("responder", ["extendedKeyUsage=OCSPSigning", "keyUsage=critical,digitalSignature"]);
+  const key = (name: string) =>
+    opensslIn(directory, [
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      `${name}.key`,
+    ]);
+  const issue = async (name: string, subject: string, issuer: string, extensions: string) => {
+    await key(name);
+    await opensslIn(directory, [
+      "req",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      subject,
+      "-out",
+      `${name}.csr`,
+    ]);
+    await opensslIn(directory, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      `${issuer}.pem`,
+      "-CAkey",
+      `${issuer}.key`,
+      "-CAcreateserial",
+      "-days",
+      "30",
+      "-extfile",
+      `${extensions}.ext`,
+      "-out",
+      `${name}.pem`,
+    ]);
+  };
+  await key("root");
+  await opensslIn(directory, [
+    "req",
+    "-x509",
+    "-new",
+    "-key",
+    "root.key",
+    "-subj",
+    "/CN=ocsp test root",
+    "-days",
+    "30",
+    "-addext",
+    "basicConstraints=critical,CA:true",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+    "-out",
+    "root.pem",
+  ]);
+  await issue("intermediate", "/CN=ocsp test intermediate", "root", "ca");
+  await issue("server", "/CN=localhost", "intermediate", "server");
+  await issue("responder", "/CN=ocsp test responder", "intermediate", "responder");
+  await Deno.writeTextFile(`${directory}/index.txt`, "");
+  await Deno.writeTextFile(
+    `${directory}/ca.cnf`,
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${directory}/index.txt\ndefault_md = sha256\n`,
+  );
+  await opensslIn(directory, [
+    "ca",
+    "-config",
+    "ca.cnf",
+    "-keyfile",
+    "intermediate.key",
+    "-cert",
+    "intermediate.pem",
+    "-valid",
+    "server.pem",
+  ]);
+  await opensslIn(directory, [
+    "ocsp",
+    "-index",
+    "index.txt",
+    "-rsigner",
+    "responder.pem",
+    "-rkey",
+    "responder.key",
+    "-CA",
+    "intermediate.pem",
+    "-issuer",
+    "intermediate.pem",
+    "-cert",
+    "server.pem",
+    "-respout",
+    "good.der",
+    "-ndays",
+    "1",
+  ]);
+}
+
+Deno.test("ocspCheck honours verifyFlags: with partialChain, a response from a responder under the trusted intermediate passes", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    await intermediatePki(directory);
+    const text = (name: string) => Deno.readTextFileSync(`${directory}/${name}`);
+    using server = createSslServerContext({
+      cert: text("server.pem") + text("intermediate.pem"),
+      key: text("server.key"),
+      ocspResponse: Deno.readFileSync(`${directory}/good.der`),
+    });
+    // The root trusted: the responder chains to it, with no flag needed.
+    using rooted = createSslClientContext({ ca: text("root.pem"), ocspCheck: "require" });
+    // Only the intermediate trusted, as an anchor: the handshake needs partialChain, and so does the responder.
+    using partial = createSslClientContext({
+      ca: text("intermediate.pem"),
+      verifyFlags: { partialChain: true },
+      ocspCheck: "require",
+    });
+    for (const client of [rooted, partial]) {
+      await using listening = serveOnce(server);
+      const stream = await outcome(listening.port, { sslCtx: client });
+      assert.ok(stream instanceof SocketStream, String(stream));
+      await using _stream = stream;
+      assert.deepEqual(stream.ocspResponse, Deno.readFileSync(`${directory}/good.der`));
+    }
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});

@@ -312,7 +312,7 @@ Deno.test("pins on a server check the client's chain", async () => {
   }
 });
 
-Deno.test("PeerCertificate: SHA-1 fingerprint, SPKI pin, public key, key usages, as openssl reads them", async () => {
+Deno.test("PeerCertificate: SHA-1 and SHA-256 fingerprints, SPKI pin, public key, key usages, as openssl reads them", async () => {
   const { peer, port } = await startOpensslServer(["-naccept", "2"], "rsa-server");
   await using _peer = peer;
   using context = createSslClientContext(trustCa);
@@ -322,6 +322,10 @@ Deno.test("PeerCertificate: SHA-1 fingerprint, SPKI pin, public key, key usages,
     await openssl(["x509", "-in", fixture("rsa-server.pem"), "-noout", "-fingerprint", "-sha1"]),
   );
   assert.equal(`sha1 Fingerprint=${certificate.fingerprint}`, sha1.trim());
+  const sha256 = decoder.decode(
+    await openssl(["x509", "-in", fixture("rsa-server.pem"), "-noout", "-fingerprint", "-sha256"]),
+  );
+  assert.equal(`sha256 Fingerprint=${certificate.fingerprint256}`, sha256.trim());
   assert.equal(certificate.spkiSha256, await pinOf("rsa-server"));
   assert.deepEqual(certificate.publicKey, { type: "RSA", bits: 2048 });
   assert.equal(certificate.keyUsage, null, "no key usage extension");

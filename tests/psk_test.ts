@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   createSslClientContext,
   createSslServerContext,
+  makeInstance,
   openTcpStream,
   SocketStream,
   SslCondition,
@@ -217,4 +218,86 @@ Deno.test("PSK options are checked; a PSK callback that throws or answers wrongl
     const result = await outcome(listening.port, { pskCallback: answer as never });
     assert.ok(result instanceof SslCondition, String(result));
   }
+});
+
+Deno.test("a client pskCallback is asked once per handshake: at TLS 1.3 an answer of null is not asked for again", async () => {
+  const lookup = (identity: string) => identity === ID ? key : null;
+  using server = createSslServerContext({ ...identity("server"), pskCallback: lookup });
+  // A server that takes only P-256 asks a client whose first key share is X25519 for another (HelloRetryRequest).
+  using retrying = createSslServerContext({ ...identity("server"), pskCallback: lookup, groups: "P-256" });
+  // A TLS 1.2 server without a hint: the ClientKeyExchange asks the ClientHello's question again.
+  using older = createSslServerContext({
+    ...identity("server"),
+    pskCallback: lookup,
+    maxProtocolVersion: "tls-v1-2",
+  });
+  const psk = { identity: ID, key };
+  const retry = { groups: "X25519:P-256" };
+  const pskSuite = { ciphers: "ECDHE-PSK-CHACHA20-POLY1305" };
+  for (
+    const [context, options, answer, reused, what] of [
+      [server, {}, null, false, "TLS 1.3, null"],
+      [server, {}, psk, true, "TLS 1.3, a PSK"],
+      [retrying, retry, null, false, "TLS 1.3 after a retry, null"],
+      [retrying, retry, psk, true, "TLS 1.3 after a retry, a PSK"],
+      [older, pskSuite, psk, false, "TLS 1.2, a PSK"],
+    ] as const
+  ) {
+    const hints: (string | null)[] = [];
+    await using listening = serveOnce(context);
+    const stream = await outcome(listening.port, {
+      ca: fixtureText("ca.pem"),
+      ...options,
+      pskCallback: (hint) => {
+        hints.push(hint);
+        return answer;
+      },
+    });
+    assert.ok(stream instanceof SocketStream, `${what}: ${stream}`);
+    await using _stream = stream;
+    // A TLS 1.3 PSK handshake reports a reused session, as OpenSSL does.
+    assert.equal(stream.isSessionReused(), reused, what);
+    if (what.startsWith("TLS 1.2")) assert.match(stream.cipher ?? "", /PSK/, what);
+    assert.deepEqual(hints, [null], `${what}: asked once`);
+  }
+});
+
+Deno.test("a server pskCallback that threw leaves nothing behind: a later failure on that connection says what it is", async () => {
+  using server = createSslServerContext({
+    ...identity("server"),
+    pskCallback: () => {
+      throw new Error("key store down");
+    },
+  });
+  // The client offers a PSK and trusts the certificate: the server refuses the key and goes on with its certificate.
+  using client = createSslClientContext({ ca: fixtureText("ca.pem"), psk: { identity: ID, key } });
+  await using listening = serveOnce(server);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listening.port });
+  await using stream = await within(
+    makeInstance("socket-stream", {
+      socket: conn,
+      sslCtx: client,
+      sslSide: "client",
+      tlsextHostName: "localhost",
+    }),
+    5000,
+    "the handshake",
+  );
+  assert.equal(stream.isSessionReused(), false, "the certificate served, not the key");
+  const served = await within(listening.served, 5000, "the server's handshake");
+  assert.ok(served instanceof SocketStream, String(served));
+  // A TLS 1.3 application data record that no key decrypts, written under the client's TLS.
+  await conn.write(new Uint8Array([23, 3, 3, 0, 32, ...crypto.getRandomValues(new Uint8Array(32))]));
+  const error = await within(
+    served.read(new Uint8Array(16)).then(() => new Error("read a record no key decrypts"), (e) => e as Error),
+    5000,
+    "the server's read",
+  );
+  assert.ok(error instanceof SslCondition, String(error));
+  assert.doesNotMatch(
+    error.message,
+    /PSK callback/,
+    "a note from the handshake must not label a later failure",
+  );
+  assert.match(error.message, /decrypt|bad record mac/i);
 });
