@@ -1,7 +1,12 @@
 /**
- * The connections undici's dispatcher runs HTTP over: for `https:` a `SocketStream` from `openTcpStream` with
- * the fetch's TLS options, for `http:` a plain Deno connection, each as the Node `Duplex` undici expects. The
- * last session of each host and port is kept and offered to the next connection there.
+ * The connections undici's dispatcher runs HTTP over: `SocketStream`s from `openTcpStream`, TLS with the fetch's
+ * options for `https:` and plain for `http:`, both with the same TCP options (connect timeout, signal, nodelay,
+ * keepalive), each as the Node `Duplex` undici expects. undici's own `connectTimeout` never reaches a connector
+ * of one's own, so the connect timeout is `openTcpStream`'s.
+ *
+ * Sessions: an `SslAbstractContext` keeps its own per host and port (`sessionCache`), and the connector leaves
+ * them to it. The other kinds (`true`, a protocol symbol, an `SslCtxPointer`) keep none, so for them the
+ * connector keeps the last session of each host and port and offers it to the next connection there.
  *
  * @module
  */
@@ -42,32 +47,30 @@ function portOf(request: ConnectRequest): number {
   return Number.isInteger(port) && port > 0 ? port : request.protocol === "http:" ? 80 : 443;
 }
 
-/** A connector opening TLS with `tls` (the `openTcpStream` options) and keeping one session per host. */
-export function connector(tls: OpenTcpStreamOptions): Connector {
-  const sessions = new Map<string, Uint8Array>();
+/**
+ * A connector opening connections with `options` (the `openTcpStream` options: TLS ones for `https:` only, TCP
+ * ones for both), and keeping one session per host for a TLS context that keeps none itself.
+ */
+export function connector(options: OpenTcpStreamOptions): Connector {
+  const { timeout, nodelay, keepalive, signal } = options;
+  const tcp: OpenTcpStreamOptions = { timeout, nodelay, keepalive, signal };
+  const sessions = options.sslCtx instanceof SslAbstractContext ? null : new Map<string, Uint8Array>();
   return (request, callback) => {
     const port = portOf(request);
     // undici gives IPv6 literals in brackets.
     const hostname = request.hostname.replace(/^\[(.*)\]$/, "$1");
-    if (request.protocol === "http:") {
-      Deno.connect({ hostname, port }).then(
-        (conn) => callback(null, duplexOver(conn, () => closeQuietly(conn))),
-        (error) => callback(error, null),
-      );
-      return;
-    }
     const key = `${hostname.toLowerCase()} ${port}`;
-    openTcpStream(hostname, port, {
-      ...tls,
+    const tls = request.protocol === "http:" ? null : {
+      ...options,
       // The certificate is checked against the URL's host (or the name undici gives), never a name the client
       // context carries: a context's tlsextHostName would vouch for every origin, redirect targets too.
       tlsextHostName: request.servername || hostname,
-      ...(tls.session === undefined && sessions.has(key) ? { session: sessions.get(key) } : {}),
-    }).then(
+      ...(options.session === undefined && sessions?.has(key) ? { session: sessions.get(key) } : {}),
+    };
+    openTcpStream(hostname, port, tls ?? tcp).then(
       (stream) => {
-        // An abstract context keeps its sessions itself (sessionCache); other kinds keep the one from the
-        // first bytes of the response, by when TLS 1.3 tickets have come.
-        const readable = tls.sslCtx instanceof SslAbstractContext
+        // The session is kept once the first bytes of the response are in, by when TLS 1.3 tickets have come.
+        const readable = tls === null || sessions === null
           ? stream.readable
           : stream.readable.pipeThrough(firstChunkThen(() => keepSession(stream, key, sessions)));
         callback(null, duplexOver({ readable, writable: stream.writable }, () => closeQuietly(stream)));

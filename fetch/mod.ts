@@ -20,6 +20,7 @@
 
 import { Agent, type buildConnector, fetch as undiciFetch } from "undici";
 import { createSslClientContext, type SslAbstractContext } from "../streams/abstract_context.ts";
+import { checkTimeout } from "../streams/_deadline.ts";
 import type { OpenTcpStreamOptions } from "../streams/open_tcp_stream.ts";
 import { connector } from "./_connector.ts";
 import { toGlobalResponse, toUndiciArguments } from "./_convert.ts";
@@ -27,12 +28,60 @@ import { toGlobalResponse, toUndiciArguments } from "./_convert.ts";
 // The module's types that these options refer to (types only: this entry point adds fetch, nothing else).
 export type * from "../mod.ts";
 
-/** undici's `Agent` (a `Dispatcher`): pass it as `dispatcher` to undici's `fetch`, `request` or `stream`. */
+/**
+ * undici's `Agent` (a `Dispatcher`), as `createHttpAgent` makes it: pass it as `dispatcher` to undici's `fetch`,
+ * `request` or `stream`, and close it when done.
+ *
+ * @example Streaming a download with undici's `stream`
+ * ```ts
+ * import { createHttpAgent, type HttpAgent } from "@comm/socket-stream/fetch";
+ * import { stream } from "npm:undici@7.16.0";
+ * import { Writable } from "node:stream";
+ *
+ * const agent: HttpAgent = createHttpAgent();
+ * let bytes = 0;
+ * await stream("https://example.com/", { method: "GET", dispatcher: agent }, () =>
+ *   new Writable({
+ *     write(chunk: Uint8Array, _encoding, done) {
+ *       bytes += chunk.length;
+ *       done();
+ *     },
+ *   }));
+ * console.log(bytes);
+ * await agent.close();
+ * ```
+ */
 export type HttpAgent = Agent;
 
-/** Options of `createHttpAgent` and `createFetch`: the TLS of each connection, and the pool. */
-export interface HttpAgentOptions
-  extends Omit<OpenTcpStreamOptions, "session" | "tlsextHostName" | "readTimeout" | "writeTimeout"> {
+/**
+ * Options of `createHttpAgent` and `createFetch`: the TLS of each `https:` connection, the TCP of every
+ * connection (`timeout`, `signal`, `nodelay`, `keepalive` apply to `http:` and `https:` alike), and the pool.
+ *
+ * @example A private CA, tight timeouts, a pool of four per origin
+ * ```ts
+ * import { createSslClientContext } from "@comm/socket-stream";
+ * import { createFetch, type HttpAgentOptions } from "@comm/socket-stream/fetch";
+ *
+ * using context = createSslClientContext({ ca: "-----BEGIN CERTIFICATE-----...", sessionCache: true });
+ * const shutdown = new AbortController();
+ * const options: HttpAgentOptions = {
+ *   sslCtx: context,
+ *   timeout: 2_000, // the TCP connect
+ *   handshakeTimeout: 5_000, // the TLS handshake
+ *   signal: shutdown.signal, // ends connects and handshakes in progress, refuses later ones
+ *   keepalive: true,
+ *   keepAliveTimeout: 30_000,
+ *   connections: 4,
+ * };
+ * await using fetch = createFetch(options);
+ * console.log((await fetch("https://internal.example/health")).status);
+ * ```
+ */
+export interface HttpAgentOptions extends
+  Omit<
+    OpenTcpStreamOptions,
+    "session" | "tlsextHostName" | "readTimeout" | "writeTimeout" | "timeout" | "signal"
+  > {
   /**
    * The TLS for `https:` origins: a client `SslAbstractContext` (its sessions resume per host when it has
    * `sessionCache`), `true`, a protocol symbol or an `SslCtxPointer`, as `openTcpStream` takes it. The
@@ -41,10 +90,24 @@ export interface HttpAgentOptions
    */
   sslCtx?: OpenTcpStreamOptions["sslCtx"];
   /**
-   * Milliseconds a TLS handshake may take.
+   * Milliseconds the TCP connect may take, for `http:` and `https:` alike (undici's own `connectTimeout` does
+   * not apply to this agent's connections); on expiry the request fails, `fetch` rejecting with a `TypeError`
+   * whose `cause` is `Deno.errors.TimedOut`. `null` for no limit.
+   * @default {10000}
+   */
+  timeout?: number | null;
+  /**
+   * Milliseconds a TLS handshake may take (after the connect); on expiry the `cause` is `SslHandshakeTimeout`.
+   * `null` for no limit.
    * @default {10000}
    */
   handshakeTimeout?: number | null;
+  /**
+   * Aborting it ends every connect and handshake of the agent in progress and fails each later one with the
+   * signal's reason: `fetch`'s `TypeError` has it as `cause`, or, for an `AbortError`, as the `cause` of the
+   * "Request was cancelled." `DOMException` undici puts there. A request's own signal is `RequestInit.signal`.
+   */
+  signal?: AbortSignal;
   /**
    * Milliseconds an idle connection stays in the pool for reuse.
    * @default {4000}
@@ -54,7 +117,27 @@ export interface HttpAgentOptions
   connections?: number;
 }
 
-/** A `fetch` over the module's TLS, with a pool to close. */
+/**
+ * A `fetch` over the module's TLS, as `createFetch` makes it, with a pool to close.
+ *
+ * @example Handing it to code that takes a `fetch`
+ * ```ts
+ * import { createFetch, type SslFetch } from "@comm/socket-stream/fetch";
+ *
+ * async function status(fetch: typeof globalThis.fetch, url: string): Promise<number> {
+ *   const response = await fetch(url);
+ *   await response.body?.cancel();
+ *   return response.status;
+ * }
+ *
+ * const fetch: SslFetch = createFetch(); // the system trust store, TLS 1.2 and up
+ * try {
+ *   console.log(await status(fetch, "https://example.com/"));
+ * } finally {
+ *   await fetch.close();
+ * }
+ * ```
+ */
 export interface SslFetch extends AsyncDisposable {
   /** `fetch`: a URL, string or `Request`, and `RequestInit`; resolves with a global `Response`. */
   (input: string | URL | Request, init?: RequestInit): Promise<Response>;
@@ -104,9 +187,22 @@ export function createHttpAgent(options: HttpAgentOptions = {}): HttpAgent {
   return agent;
 }
 
+/** The connect and handshake timeouts when none is given: undici's own connect timeout. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
 function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstractContext | null } {
   if (typeof options !== "object" || options === null) throw new TypeError("the options must be an object");
-  const { keepAliveTimeout = 4000, connections, sslCtx, handshakeTimeout = 10_000, ...tls } = options;
+  const {
+    keepAliveTimeout = 4000,
+    connections,
+    sslCtx,
+    timeout = DEFAULT_TIMEOUT_MS,
+    handshakeTimeout = DEFAULT_TIMEOUT_MS,
+    ...tls
+  } = options;
+  // Checked here, not at each connect: a wrong value fails createFetch, not every request.
+  checkTimeout("timeout", timeout);
+  checkTimeout("handshakeTimeout", handshakeTimeout);
   for (
     const [name, value] of [["keepAliveTimeout", keepAliveTimeout], ["connections", connections]] as const
   ) {
@@ -124,6 +220,7 @@ function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstrac
     connect: connector({
       ...tls,
       sslCtx: owned ?? sslCtx,
+      timeout: timeout ?? undefined,
       handshakeTimeout,
     }) as unknown as buildConnector.connector,
   });
@@ -137,8 +234,9 @@ function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstrac
  * sessions resume per host.
  *
  * A TLS failure rejects with `fetch`'s `TypeError` whose `cause` is the module's typed error
- * (`SslVerificationFailure` with its `verifyCode`, `SslHandshakeTimeout`...). Requests sent back to back may
- * open a second connection before the first is idle again; paced ones reuse it.
+ * (`SslVerificationFailure` with its `verifyCode`, `SslHandshakeTimeout`...), a connect that takes longer than
+ * `timeout` (10 s unless given, `http:` and `https:` alike) with `Deno.errors.TimedOut` as the `cause`.
+ * Requests sent back to back may open a second connection before the first is idle again; paced ones reuse it.
  *
  * @param options the TLS of each connection and the pool.
  * @returns the fetch function; `await using` or `close()` ends its connections.
