@@ -13,7 +13,7 @@ import { failedEarlier } from "../ffi/_error_queue.ts";
 import { CLOSED, type NegotiatedParameters, TlsEngine, WANT_LOOKUP, WANT_READ } from "./_tls_engine.ts";
 import { pendingCertificateLookup } from "../ffi/_client_certificates.ts";
 import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline.ts";
-import type { Inbound, Outbound } from "./_transport.ts";
+import { type Inbound, type Outbound, resizedWriteBuffer } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
@@ -424,9 +424,7 @@ export class TlsSession {
           // while its write waited for the transport fails the write (its length says nothing about what was
           // meant to be sent).
           if (!job.abandoned) {
-            throw new TypeError(
-              `The buffer of a pending write was detached or resized; ${job.offset} of ${size} bytes were sent`,
-            );
+            throw resizedWriteBuffer(job.offset, size);
           }
           size = job.data.byteLength;
         }
@@ -450,9 +448,7 @@ export class TlsSession {
               );
             }
             if (job.data.byteLength !== size) {
-              throw new TypeError(
-                `The buffer of a pending write was detached or resized; ${job.offset} of ${size} bytes were sent`,
-              );
+              throw resizedWriteBuffer(job.offset, size);
             }
             const { data, offset } = job;
             const end = Math.min(offset + RECORD_PLAINTEXT, data.length);

@@ -21,6 +21,13 @@ export interface Transport {
   closeWrite(): Promise<void>;
 }
 
+/** The error for a write whose buffer was detached or resized while it waited: it says how much went out. */
+export function resizedWriteBuffer(sent: number, size: number): TypeError {
+  return new TypeError(
+    `The buffer of a pending write was detached or resized; ${sent} of ${size} bytes were sent`,
+  );
+}
+
 /** How many bytes one transport read asks for at most (large reads cut the receiver's CPU). */
 export const READ_CHUNK = 128 * 1024;
 
@@ -146,9 +153,7 @@ export class Outbound {
         // The caller's buffer (a plain stream's write) detached or resized while an earlier piece was being
         // written: the rest is gone, and the write says so rather than resolving.
         if (bytes.byteLength !== size) {
-          throw new TypeError(
-            `The buffer of a pending write was detached or resized; ${offset} of ${size} bytes were sent`,
-          );
+          throw resizedWriteBuffer(offset, size);
         }
         offset += await this.#transport.write(bytes.subarray(offset));
       }

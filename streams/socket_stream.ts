@@ -25,7 +25,7 @@ import { checkTimeout, Deadline, NO_DEADLINE, settleWithin } from "./_deadline.t
 import type { NegotiatedParameters } from "./_tls_engine.ts";
 import type { DetachedBytes, PlainFallback, TlsSession } from "./_tls_session.ts";
 import { FdTransport } from "./_fd_transport.ts";
-import { IDLE_READ, Inbound, Outbound, type Transport } from "./_transport.ts";
+import { IDLE_READ, Inbound, Outbound, resizedWriteBuffer, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
@@ -797,9 +797,7 @@ export class SocketStream implements Deno.Conn {
     await takeWriteTurn(this.#plainWrites, deadline);
     if (p.byteLength !== size) {
       this.#plainWrites.release();
-      throw new TypeError(
-        `The buffer of a pending write was detached or resized; 0 of ${size} bytes were sent`,
-      );
+      throw resizedWriteBuffer(0, size);
     }
     const sending = this.#outbound.enqueue(deadline === NO_DEADLINE ? p : p.slice());
     const release = () => this.#plainWrites.release();
