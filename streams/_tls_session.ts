@@ -614,6 +614,8 @@ export class TlsSession {
     // after it, and read plain bytes.
     const waiting = deadlineIn(limit, () => failed(" (a read in progress did not finish)"));
     const turn = this.#readTurns.take(waiting);
+    // Its deadline may expire while the writes are awaited: handled there, not an unhandled rejection now.
+    turn.catch(() => {});
     let holding = false;
     try {
       // Writes in flight finish first: their bytes go out before the close_notify.

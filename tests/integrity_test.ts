@@ -688,3 +688,21 @@ Deno.test("detachSsl gives up within its retry budget on a write the peer never 
   await within(writing, 5000, "the stalled write to end");
   await client[Symbol.asyncDispose]();
 });
+
+Deno.test("detachSsl: the wait for the read turn running out while writes are stuck is a typed failure, not an unhandled rejection", async () => {
+  const [client, server] = await pair();
+  // A read in progress holds the turn; a big write the client never reads holds the writes.
+  const reading = server.read(new Uint8Array(16)).catch((error) => error);
+  const writing = server.write(new Uint8Array(32 << 20)).catch((error) => error);
+  await sleep(100);
+  const failure = await rejection(
+    detachSsl(server, { retryCount: 0, retryTimeout: 150 }),
+    5000,
+    "the detach behind a stalled write and a pending read",
+  );
+  assert.ok(failure instanceof SslCondition, String(failure));
+  await within(server.closed, 5000, "the stream to close");
+  await within(Promise.all([reading, writing]), 5000, "the pending read and write to end");
+  await sleep(300); // an unhandled rejection would fail the test file here
+  await client[Symbol.asyncDispose]();
+});
