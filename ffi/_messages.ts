@@ -90,8 +90,19 @@ export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () 
     releaseWhenFreed("ssl", ssl, () => sslWatchers.delete(address));
     const context = libssl.SSL_get_SSL_CTX(ssl);
     const native = nativeHandler("ssl", ssl, (from, ...message) => {
-      if (context !== null) contextCallbacks.get(Deno.UnsafePointer.value(context))?.(from, ...message);
-      for (const each of [...installed]) each(from, ...message);
+      // Each listener on its own: a context callback (the application's onMessage) that throws must not keep
+      // the module's own watchers from seeing the message.
+      const listeners = [
+        ...(context === null ? [] : [contextCallbacks.get(Deno.UnsafePointer.value(context))]),
+        ...installed,
+      ];
+      for (const each of listeners) {
+        try {
+          each?.(from, ...message);
+        } catch {
+          // A failing observer changes nothing.
+        }
+      }
     });
     libssl.SSL_set_msg_callback(ssl, native);
   }

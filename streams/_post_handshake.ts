@@ -77,6 +77,9 @@ export async function renegotiate(session: TlsSession, deadline: Deadline): Prom
  * verified certificate. A client that sends none gets an `SslCondition` here and the connection goes on; one
  * whose certificate fails verification fails the connection (`SslVerificationFailure`).
  */
+// Sessions with a certificate request under way: a second one at once would only fail inside OpenSSL.
+const requesting = new WeakSet<TlsSession>();
+
 export async function requestClientCertificate(
   session: TlsSession,
   deadline: Deadline,
@@ -105,6 +108,10 @@ export async function requestClientCertificate(
     libssl.SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER,
     libssl.SSL_get_verify_callback(ssl),
   );
+  if (requesting.has(session)) {
+    throw new SocketError("requestClientCertificate() is already waiting for this client's answer");
+  }
+  requesting.add(session);
   let answered = false;
   const stop = watchSslMessages(ssl, (_ssl, direction, _type, handshakeType) => {
     if (direction === "received" && handshakeType === FINISHED) answered = true;
@@ -129,6 +136,7 @@ export async function requestClientCertificate(
     await session.driveUntil(() => answered, "TLS post-handshake certificate request", deadline);
   } finally {
     stop();
+    requesting.delete(session);
   }
   const certificate = peerCertificateOf(ssl);
   if (certificate === null) {

@@ -602,7 +602,6 @@ export class TlsSession {
    */
   async shutdownAndWait(retryCount: number, retryTimeout: number, writes: Deadline): Promise<DetachedBytes> {
     const limit = (retryCount + 1) * retryTimeout;
-    const end = Date.now() + limit;
     const failed = (why: string) =>
       new SslCondition(
         `detachSsl: the peer did not answer close_notify within ${
@@ -639,8 +638,12 @@ export class TlsSession {
       const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
       let kept = plaintext.reduce((sum, bytes) => sum + bytes.length, 0);
       const scratch = new Uint8Array(16 * 1024);
+      // retryCount + 1 waits of retryTimeout ms; a wait in which data arrives starts again (it is not used up).
+      let waitsLeft = retryCount + 1;
+      let waitEnd = Date.now() + retryTimeout;
       for (;;) {
         // Drain what has arrived: data first, then the close_notify.
+        let arrived = false;
         for (;;) {
           const result = this.#step(() => this.engine.read(scratch));
           if (result === CLOSED) {
@@ -654,12 +657,16 @@ export class TlsSession {
           kept += result;
           if (kept > DETACH_KEEP) throw failed(` (it sent more than ${DETACH_KEEP} bytes instead)`);
           plaintext.push(scratch.slice(0, result));
+          arrived = true;
         }
-        const left = end - Date.now();
-        if (left <= 0 || this.engine.transportEnded) {
-          throw failed(this.engine.transportEnded ? " (it closed the connection)" : "");
+        if (this.engine.transportEnded) throw failed(" (it closed the connection)");
+        const now = Date.now();
+        if (arrived) waitEnd = now + retryTimeout;
+        else if (now >= waitEnd) {
+          if (--waitsLeft <= 0) throw failed("");
+          waitEnd = now + retryTimeout;
         }
-        await settleWithin(this.#inbound.pull(), Math.min(left, MAX_TIMEOUT_MS));
+        await settleWithin(this.#inbound.pull(), Math.min(waitEnd - now, MAX_TIMEOUT_MS));
       }
     } finally {
       if (!done) this.#readTurns.release();

@@ -16,7 +16,7 @@ import {
 import { SocketError, SslCondition, SslFailure, SslHandshakeTimeout } from "../ffi/errors.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import { SSL_set_tlsext_host_name } from "../ffi/macros.ts";
-import { isAttached, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { describe, isAttached, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import {
   checkProtocolAndSide,
   checkSide,
@@ -534,15 +534,33 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   if (typeof opts !== "object" || opts === null) throw new TypeError("detachSsl's options must be an object");
   const { retryCount = 5, retryTimeout = 100 } = opts;
   if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
-    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${retryCount}`);
+    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${describe(retryCount)}`);
   }
   // null, as for every timeout: no limit.
   const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;
   const inner = internalsOf(stream);
+  // One detach at a time: a second call waits for the first, then finds the stream plain (or closed).
+  while (inner.detaching) await inner.detaching;
   const session = inner.session;
   if (!session) return;
   if (inner.closing()) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");
+  const { promise: detached, resolve: detachDone } = Promise.withResolvers<void>();
+  inner.detaching = detached;
+  try {
+    await detachSession(stream, inner, session, retryCount, waitMs);
+  } finally {
+    inner.detaching = null;
+    detachDone();
+  }
+}
 
+async function detachSession(
+  stream: SocketStream,
+  inner: StreamInternals,
+  session: TlsSession,
+  retryCount: number | null,
+  waitMs: number,
+): Promise<void> {
   let leftover: DetachedBytes;
   // Writes in flight finish first: their bytes go out before the close_notify. A peer that reads nothing
   // holds them up: they get the same budget as the wait for its close_notify.
@@ -565,6 +583,8 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
       leftover = await session.shutdownAndWait(retryCount, waitMs, writes);
     }
   } catch (error) {
+    // The budget is spent: the stream closes now, without close()'s drain of writes that already stalled.
+    inner.cutOnClose();
     stream.close();
     await stream.closed;
     throw error;

@@ -99,6 +99,10 @@ export interface StreamInternals extends PlainFallback {
   readonly transport: Deno.Conn;
   /** detachSsl is done: plain reads made from now on wait until `waiting` (reads left on the session) settles. */
   afterDetachedReads(waiting: Promise<void> | null): void;
+  /** The detachSsl under way, if one is: a second waits for it. */
+  detaching: Promise<void> | null;
+  /** close() from now on cuts the transport without waiting for queued writes to drain. */
+  cutOnClose(): void;
 }
 
 const internals = new WeakMap<SocketStream, StreamInternals>();
@@ -159,6 +163,8 @@ export class SocketStream implements Deno.Conn {
   #attached: Promise<void> | null = null;
   // Settles once the reads that waited on a session detachSsl ended have gone on plain; later reads wait.
   #detachedReads: Promise<void> | null = null;
+  // How long close() lets queued writes and close_notify drain (0 after a detachSsl that failed).
+  #drainMs = CLOSE_DRAIN_MS;
   #plainEnded = false;
   #closing = false;
   #writeClosed = false;
@@ -172,6 +178,7 @@ export class SocketStream implements Deno.Conn {
     // connection about half a KiB. Declared here, they may use the stream's private fields.
     class Internals implements StreamInternals {
       session: TlsSession | null = null;
+      detaching: Promise<void> | null = null;
       readonly #stream: SocketStream;
       readonly inbound: Inbound;
       readonly outbound: Outbound;
@@ -226,6 +233,9 @@ export class SocketStream implements Deno.Conn {
       }
       readLinePlainAfterDetach(maxLength: number, deadline: Deadline): Promise<string | null> {
         return this.#stream.#readLineWith(maxLength, deadline, true);
+      }
+      cutOnClose(): void {
+        this.#stream.#drainMs = 0;
       }
       afterDetachedReads(waiting: Promise<void> | null): void {
         const stream = this.#stream;
@@ -843,7 +853,7 @@ export class SocketStream implements Deno.Conn {
     if (session) {
       // Writes whose callers still wait stop; those that timed out were promised to go on, and finish first.
       // If they cannot, the transport is cut without close_notify: the peer sees a truncation, not a clean end.
-      if (await session.beginClose(CLOSE_DRAIN_MS)) {
+      if (await session.beginClose(this.#drainMs)) {
         try {
           session.sendCloseNotify().catch(() => {});
         } catch {
@@ -851,7 +861,7 @@ export class SocketStream implements Deno.Conn {
         }
       }
     }
-    await settleWithin(this.#outbound.drained(), Math.max(0, CLOSE_DRAIN_MS - (Date.now() - started)));
+    await settleWithin(this.#outbound.drained(), Math.max(0, this.#drainMs - (Date.now() - started)));
     if (this.#linger || session?.alertSent) await this.#drainAfterAlert();
     this.#inbound.stop();
     try {

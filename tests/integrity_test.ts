@@ -706,3 +706,56 @@ Deno.test("detachSsl: the wait for the read turn running out while writes are st
   await sleep(300); // an unhandled rejection would fail the test file here
   await client[Symbol.asyncDispose]();
 });
+
+Deno.test("detachSsl: data that keeps arriving does not use up the waits", async () => {
+  const [client, server] = await pair();
+  // The peer sends a line every 100 ms for about 900 ms, then answers close_notify: longer than the 2 waits of
+  // 300 ms, but no wait passes without data.
+  const sending = (async () => {
+    for (let i = 0; i < 9; i++) {
+      await client.write(encoder.encode(`line ${i}\n`));
+      await sleep(100);
+    }
+    await detachSsl(client);
+  })();
+  await sleep(20);
+  await within(detachSsl(server, { retryCount: 1, retryTimeout: 300 }), 5000, "the detach while data flows");
+  await within(sending, 5000, "the peer");
+  const lines: string[] = [];
+  for (let i = 0; i < 9; i++) lines.push((await within(server.readLine(), 5000, `line ${i}`))!);
+  assert.deepEqual(lines, Array.from({ length: 9 }, (_, i) => `line ${i}`));
+  await client[Symbol.asyncDispose]();
+  await server[Symbol.asyncDispose]();
+});
+
+Deno.test("detachSsl called twice at once: the second waits for the first and finds the stream plain", async () => {
+  for (const first of [{}, { retryCount: null }] as const) {
+    const [client, server] = await pair();
+    const one = detachSsl(server, first);
+    const two = detachSsl(server, { retryCount: 20, retryTimeout: 250 });
+    await within(detachSsl(client), 5000, "the client's detach");
+    await within(Promise.all([one, two]), 5000, "both detaches");
+    assert.equal(server.ssl, null);
+    await client.write(encoder.encode("plain\n"));
+    // After a detach that did not wait, the peer's close_notify comes first, as plain bytes.
+    const line = await within(server.readLine(), 5000, "a plain line");
+    assert.ok(line?.endsWith("plain"), `${JSON.stringify(first)}: ${line}`);
+    await client[Symbol.asyncDispose]();
+    await server[Symbol.asyncDispose]();
+  }
+});
+
+Deno.test("detachSsl behind a write the peer never reads fails within its budget, not close()'s 2 s more", async () => {
+  for (const opts of [{ retryCount: 0, retryTimeout: 50 }, { retryCount: null, retryTimeout: 100 }]) {
+    const [client, server] = await pair();
+    const writing = server.write(new Uint8Array(32 << 20)).catch((error) => error);
+    await sleep(100);
+    const started = performance.now();
+    await rejection(detachSsl(server, opts), 5000, "the detach");
+    const took = performance.now() - started;
+    assert.ok(took < 1000, `${JSON.stringify(opts)}: failed after ${took.toFixed(0)} ms`);
+    await within(server.closed, 5000, "the stream to close");
+    assert.ok((await within(writing, 5000, "the stalled write")) instanceof Error);
+    await client[Symbol.asyncDispose]();
+  }
+});

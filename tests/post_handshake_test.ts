@@ -310,6 +310,36 @@ Deno.test("requestClientCertificate leaves no message watcher behind; the contex
   assert.ok(seen.includes("sent 22"), `the server's KeyUpdate in ${seen.join(", ")}`);
 });
 
+Deno.test("requestClientCertificate completes though the context's onMessage throws on the client's answer", async () => {
+  const server = {
+    ...identity("server"),
+    ...trustCa,
+    onMessage: (_direction: string, _type: number, handshakeType: number | null) => {
+      if (handshakeType === 20) throw new Error("a buggy observer");
+    },
+  };
+  await using both = await pair({ ...trustCa, ...identity("client"), postHandshakeAuth: true }, server);
+  const clientReading = both.client.read(new Uint8Array(16));
+  const certificate = await within(both.server.requestClientCertificate(), 5000, "the client's certificate");
+  assert.equal(certificate.subject, "CN=test client");
+  await both.server.write(encoder.encode("x"));
+  assert.equal(await within(clientReading, 5000, "the client's read"), 1);
+});
+
+Deno.test("a second requestClientCertificate while one waits is refused with a clear error", async () => {
+  const server = { ...identity("server"), ...trustCa };
+  await using both = await pair({ ...trustCa, ...identity("client"), postHandshakeAuth: true }, server);
+  const clientReading = both.client.read(new Uint8Array(16));
+  const first = both.server.requestClientCertificate();
+  await assert.rejects(
+    both.server.requestClientCertificate(),
+    (error: Error) => error instanceof SocketError && /already waiting/.test(error.message),
+  );
+  assert.equal((await within(first, 5000, "the first request")).subject, "CN=test client");
+  await both.server.write(encoder.encode("x"));
+  await within(clientReading, 5000, "the client's read");
+});
+
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
