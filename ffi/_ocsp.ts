@@ -27,8 +27,9 @@ export type OcspCheck = "require" | "if-stapled";
 
 /**
  * What a server staples: a DER OCSP response, or a function of its certificate giving one (or `null`). The
- * function gets the same frozen description of a certificate on every handshake of a context (made once, on the
- * first handshake that asks, and again after a reload).
+ * function gets a description of the certificate made once per context (on the first handshake that asks, and
+ * again after a reload), frozen, with its own copy of `der`, `validFrom` and `validTo` on each call: what one call
+ * changes, the next does not see.
  */
 export type OcspResponseSource = Uint8Array | ((certificate: PeerCertificate) => Uint8Array | null);
 
@@ -260,7 +261,9 @@ const DESCRIBED_CERTIFICATES_KEPT = 8;
 /**
  * Describes the certificates of the context at `raw` for `ocspResponse` functions, each once: by the X509's
  * address, holding a reference so that the address names the same certificate while its description is kept.
- * Released with the context; a reload makes a new context, and so new descriptions.
+ * Released with the context; a reload makes a new context, and so new descriptions. Each call gets a frozen copy
+ * of the description: the frozen parts are shared, the mutable ones (`der`, a `Uint8Array`; `validFrom` and
+ * `validTo`, `Date`s) are its own, so nothing one call changes reaches the next.
  */
 function certificateDescriber(raw: Deno.PointerObject): (x509: Deno.PointerObject) => PeerCertificate {
   const { libcrypto } = loadOpenssl();
@@ -269,24 +272,32 @@ function certificateDescriber(raw: Deno.PointerObject): (x509: Deno.PointerObjec
     for (const { x509 } of kept.values()) libcrypto.X509_free(x509);
     kept.clear();
   });
+  // A copy for one call: a typed array's bytes and a Date's time cannot be frozen, so those are the call's own
+  // (a kilobyte or two copied per handshake, against describing the certificate again).
+  const copyFor = (certificate: PeerCertificate): PeerCertificate =>
+    Object.freeze({
+      ...certificate,
+      der: certificate.der.slice(),
+      validFrom: new Date(certificate.validFrom.getTime()),
+      validTo: new Date(certificate.validTo.getTime()),
+    });
   return (x509) => {
     const address = Deno.UnsafePointer.value(x509);
     const known = kept.get(address);
-    if (known !== undefined) return known.certificate;
+    if (known !== undefined) return copyFor(known.certificate);
     const certificate = describeCertificate(x509);
-    // Every handshake gets this object: frozen, so one call cannot change what the next one sees.
+    // Every handshake shares these parts: frozen, so one call cannot change what the next one sees.
     for (const part of [certificate.subjectAltNames, certificate.keyUsage, certificate.extKeyUsage]) {
       if (part !== null) Object.freeze(part);
     }
     Object.freeze(certificate.publicKey);
-    Object.freeze(certificate);
     if (kept.size >= DESCRIBED_CERTIFICATES_KEPT) {
       const [oldest, entry] = kept.entries().next().value!;
       kept.delete(oldest);
       libcrypto.X509_free(entry.x509);
     }
     if (libcrypto.X509_up_ref(x509) === 1) kept.set(address, { x509, certificate });
-    return certificate;
+    return copyFor(certificate);
   };
 }
 
@@ -325,7 +336,11 @@ export function stapleResponses(raw: Deno.PointerObject, source: OcspResponseSou
       return null;
     }
     if (der === null) return null;
-    if (!(der instanceof Uint8Array) || der.length === 0) {
+    if (der instanceof Uint8Array && der.length === 0) {
+      warnOnce("empty", `ocspResponse gave empty bytes; a response is 1 to ${MAX_OCSP_RESPONSE_BYTES} bytes`);
+      return null;
+    }
+    if (!(der instanceof Uint8Array)) {
       // An async function's promise cannot be waited for here (OpenSSL asks synchronously).
       const promise = typeof (der as Promise<unknown> | undefined)?.then === "function";
       if (promise) (der as Promise<unknown>).then(() => {}, () => {});

@@ -58,11 +58,25 @@ const SERVER_CALLBACK = { parameters: ["pointer", "pointer", "pointer", "u32"], 
 
 const encoder = new TextEncoder();
 
-/** Refuses a key that is not 1 to 512 bytes, naming `name`. */
+/** Refuses a key that is not 1 to 512 bytes, naming `name` (and the length of bytes that are too few or many). */
 export function checkPskKey(key: unknown, name: string): asserts key is Uint8Array {
   if (!(key instanceof Uint8Array) || key.length === 0 || key.length > MAX_PSK_BYTES) {
-    throw new TypeError(`${name} must be 1 to ${MAX_PSK_BYTES} bytes, got ${describe(key)}`);
+    const got = key instanceof Uint8Array ? `${key.length} bytes` : describe(key);
+    throw new TypeError(`${name} must be 1 to ${MAX_PSK_BYTES} bytes, got ${got}`);
   }
+}
+
+/**
+ * Refuses a promise as a PSK callback's answer: OpenSSL asks within the handshake and cannot wait for one. Its
+ * outcome is dropped (handled, so a rejection does not end the process).
+ */
+function refusePromise(answer: unknown, name: string): void {
+  const then = (answer as { then?: unknown } | null | undefined)?.then;
+  if (typeof then !== "function") return;
+  (answer as PromiseLike<unknown>).then(() => {}, () => {});
+  throw new TypeError(
+    `${name} must answer synchronously, not with a promise (OpenSSL asks within the handshake)`,
+  );
 }
 
 /** Refuses an identity that is empty, has a NUL or is over 128 bytes, naming `name`. */
@@ -106,6 +120,7 @@ type Outcome = { answer: PskIdentity | null } | { error: unknown };
 function ask(provide: (hint: string | null) => PskIdentity | null | undefined, hint: string | null): Outcome {
   try {
     const answer = provide(hint) ?? null;
+    refusePromise(answer, "pskCallback");
     if (answer !== null) checkPskIdentityAndKey(answer, "pskCallback's answer");
     return { answer };
   } catch (error) {
@@ -205,6 +220,7 @@ export function acceptPsk(
     try {
       const key = lookup(name);
       if (key === null || key === undefined) return 0;
+      refusePromise(key, "pskCallback");
       checkPskKey(key, "pskCallback's answer");
       return copyInto(psk, maxPsk, key) ? key.length : 0;
     } catch (error) {

@@ -102,7 +102,11 @@ export interface SslContextOptions {
   keylog?: (line: string) => void;
   /**
    * Appends each key log line to this file (opened for the lines of each handshake step, not kept open, so a
-   * rotated file is followed), made mode 0600: only the owner may read the keys. Off unless given.
+   * rotated file is followed), made mode 0600: only the owner may read the keys. Off unless given. A file that
+   * cannot be opened for appending (a missing directory, a directory, a read-only file, no `--allow-write`) is
+   * refused when the context is made (and on `reload()`): an `Error` naming the path and why, whose `cause` is
+   * the file system's. Tried by making it and removing it again, so no empty file is left before the first
+   * line. A file that cannot be written later is said once on stderr, and its lines are dropped until it can.
    */
   keylogFile?: string;
   /**
@@ -188,7 +192,8 @@ export interface SslClientContextOptions extends SslContextOptions {
   psk?: PskIdentity;
   /**
    * Chooses the PSK to offer, from the server's identity hint (TLS 1.2) or `null`; `null` offers none. Runs
-   * in the handshake, synchronously. Instead of `psk`.
+   * in the handshake, synchronously: a promise (an async function) is refused, as is a throw or a wrong answer,
+   * and the handshake fails saying why. Instead of `psk`.
    */
   pskCallback?: (hint: string | null) => PskIdentity | null;
 }
@@ -240,10 +245,11 @@ export interface SslServerContextOptions extends SslContextOptions {
   /**
    * The OCSP response (DER, from the CA's responder: `openssl ocsp -respout`) to staple for clients that ask,
    * or a function of this context's certificate that gives the current one (or `null` for none); it runs in
-   * each handshake, synchronously, so keep it to a lookup. It gets the same frozen description of a certificate
-   * each time (made on the first handshake that asks, and again after `reload()`). A function that throws or
-   * gives anything but bytes staples nothing. The module does not fetch responses: refresh them before their
-   * nextUpdate.
+   * each handshake, synchronously, so keep it to a lookup. The certificate is described once (on the first
+   * handshake that asks, and again after `reload()`); each call gets that description frozen, with its own copy
+   * of `der`, `validFrom` and `validTo`, so nothing one call changes reaches the next. A function that throws or
+   * gives anything but bytes (empty bytes, a promise) staples nothing, and is warned about once per context. The module does not
+   * fetch responses: refresh them before their nextUpdate.
    */
   ocspResponse?: OcspResponseSource;
   /**
@@ -272,7 +278,9 @@ export interface SslServerContextOptions extends SslContextOptions {
   /**
    * Looks up the key of a client's PSK identity (TLS 1.3 external PSK with SHA-256, TLS 1.2 PSK suites);
    * `null` refuses it: at TLS 1.2 the handshake fails, at TLS 1.3 it goes on with the certificate, or fails
-   * if there is none. Runs in the handshake, synchronously. A server with it needs no certificate.
+   * if there is none. Runs in the handshake, synchronously: a promise (an async function), a throw or a key
+   * that is not 1 to 512 bytes refuses the identity in the same way, and where that ends the handshake, says
+   * why. A server with it needs no certificate.
    */
   pskCallback?: (identity: string) => Uint8Array | null;
   /** The identity hint a TLS 1.2 server sends to PSK clients. */
@@ -476,9 +484,8 @@ export function checkOptions(name: string, options: AnyContextOptions): void {
     response !== undefined && typeof response !== "function" &&
     !(response instanceof Uint8Array && response.length > 0)
   ) {
-    throw new TypeError(
-      `ocspResponse must be a DER OCSP response or a function giving one, got ${describe(response)}`,
-    );
+    const got = response instanceof Uint8Array ? "empty bytes" : describe(response);
+    throw new TypeError(`ocspResponse must be a DER OCSP response or a function giving one, got ${got}`);
   }
   if (response instanceof Uint8Array && response.length > MAX_OCSP_RESPONSE_BYTES) {
     throw new RangeError(

@@ -17,7 +17,7 @@ import {
   readPrivateKey,
 } from "../ffi/_pem.ts";
 import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
-import { setKeylog } from "../ffi/_keylog_environment.ts";
+import { checkKeylogFile, setKeylog } from "../ffi/_keylog_environment.ts";
 import { PSK_CIPHERS, PSK_CIPHERSUITES } from "../ffi/_psk.ts";
 import { DEFAULT_CIPHERS } from "../ffi/ssl_ctx.ts";
 import { SSL_FILETYPE_PEM, SSL_VERIFY_NONE } from "../ffi/constants.ts";
@@ -197,10 +197,16 @@ export function applyProtocolAndCiphers(ctx: SslCtxPointer, options: AnyContextO
   if (options.groups !== undefined) setGroups(ctx, options.groups);
 }
 
-/** Sends key log lines to `keylog` and/or appends them to `keylogFile` (0600), when either is given. */
+/**
+ * Sends key log lines to `keylog` and/or appends them to `keylogFile` (0600), when either is given.
+ *
+ * @throws {Error} when `keylogFile` cannot be opened for appending now (see `checkKeylogFile`).
+ */
 export function applyKeylog(ctx: SslCtxPointer, options: SslContextOptions): void {
   const { keylog, keylogFile } = options;
   if (keylog === undefined && keylogFile === undefined) return;
+  // Tried now, so that a key log asked for is not silently missing (a reload tries it again).
+  if (keylogFile !== undefined) checkKeylogFile(keylogFile);
   setKeylog(ctx.pointer, { keylog, file: keylogFile });
 }
 

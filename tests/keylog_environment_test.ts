@@ -1,10 +1,12 @@
 // SSLKEYLOGFILE: a process with the variable set (and granted) appends the key log of its connections to the
 // file, mode 0600, saying so once on stderr; the lines are the ones the other end logs for the same session.
 // Without the permission to read the variable or write the file, nothing is written; a context's own keylog
-// replaces it. It and a context's keylogFile share one writer, which opens the file once per context.
+// replaces it. It and a context's keylogFile share one writer, which opens the file once per context. A file
+// that cannot be opened for appending is refused when a context is made (keylogFile) or said instead of the
+// announcement (SSLKEYLOGFILE); one that fails later is said once on stderr.
 import assert from "node:assert/strict";
 import { createSslClientContext, createSslServerContext, openTcpStream } from "../mod.ts";
-import { decoder, echoOnce, fixtureText, identity, roundTrip, serveOnce } from "./_helpers.ts";
+import { decoder, echoOnce, fixtureText, identity, roundTrip, serveOnce, within } from "./_helpers.ts";
 
 const mod = new URL("../mod.ts", import.meta.url).href;
 const helpers = new URL("./_helpers.ts", import.meta.url).href;
@@ -31,17 +33,36 @@ const script = (clientOptions: string) => `
   console.log(JSON.stringify(serverLines));
 `;
 
+/** Runs `deno` with `args` and `env` (and the test CA as the system's), killed after 60 s: its output. */
+async function runDeno(
+  args: string[],
+  env: Record<string, string>,
+  what: string,
+): Promise<Deno.CommandOutput> {
+  const controller = new AbortController();
+  const running = new Deno.Command(Deno.execPath(), {
+    args,
+    env: { ...env, SSL_CERT_FILE: new URL("./fixtures/ca.pem", import.meta.url).pathname },
+    stdout: "piped",
+    stderr: "piped",
+    signal: controller.signal,
+  }).output();
+  try {
+    return await within(running, 60_000, what);
+  } catch (error) {
+    controller.abort();
+    await running.catch(() => {});
+    throw error;
+  }
+}
+
 async function run(permissions: string[], env: Record<string, string>, clientOptions = "{}") {
   // `deno eval` grants everything: a script file, so the permissions given are the ones that hold.
   const file = await Deno.makeTempFile({ suffix: ".ts" });
   await Deno.writeTextFile(file, script(clientOptions));
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...permissions, file],
-    env: { ...env, SSL_CERT_FILE: new URL("./fixtures/ca.pem", import.meta.url).pathname },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  await Deno.remove(file);
+  const output = await runDeno(["run", ...permissions, file], env, "the key log script").finally(() =>
+    Deno.remove(file)
+  );
   const stdout = decoder.decode(output.stdout);
   const stderr = decoder.decode(output.stderr);
   assert.equal(output.code, 0, stderr);
@@ -116,12 +137,7 @@ Deno.test("SSLKEYLOGFILE: lines go to the path the variable names, 0600, also af
     const file = `${directory}/keys.log`;
     const script = `${directory}/moved.ts`;
     await Deno.writeTextFile(script, movedScript);
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script],
-      env: { SSLKEYLOGFILE: file, SSL_CERT_FILE: new URL("./fixtures/ca.pem", import.meta.url).pathname },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const output = await runDeno(["run", "-A", script], { SSLKEYLOGFILE: file }, "the moved key log script");
     assert.equal(output.code, 0, decoder.decode(output.stderr));
     // Both contexts log (the server's too: every context the module makes), five TLS 1.3 lines a connection.
     const moved = (await Deno.readTextFile(`${file}.moved`)).trim().split("\n");
@@ -170,4 +186,211 @@ Deno.test("a context's keylogFile is the same writer: made 0600, appended to, no
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+// Paths no keylogFile can be appended to, with what the system says about each: a missing directory, a
+// directory, and a read-only file (a mode 0400 file, unless root runs the tests; with `allAccess`, for a process
+// run with -A, also one even root may not write on Linux: Deno asks for all access to write under /proc).
+function unwritablePaths(directory: string, allAccess = false): [string, RegExp][] {
+  const paths: [string, RegExp][] = [
+    [`${directory}/missing/keys.log`, /No such file or directory/],
+    [directory, /Is a directory/],
+  ];
+  if (allAccess && Deno.build.os === "linux") paths.push(["/proc/sys/kernel/version", /Permission denied/]);
+  const readOnly = `${directory}/read-only.log`;
+  Deno.writeTextFileSync(readOnly, "");
+  Deno.chmodSync(readOnly, 0o400);
+  try {
+    // Root writes it all the same: then it is no case.
+    Deno.openSync(readOnly, { append: true }).close();
+  } catch {
+    paths.push([readOnly, /Permission denied/]);
+  }
+  return paths;
+}
+
+Deno.test("a keylogFile that cannot be opened for appending is refused when the context is made, naming the path and why", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    for (const [path, reason] of unwritablePaths(directory)) {
+      for (
+        const make of [
+          () => createSslClientContext({ ca: fixtureText("ca.pem"), keylogFile: path }),
+          () => createSslServerContext({ ...identity("server"), keylogFile: path }),
+        ]
+      ) {
+        assert.throws(make, (error: Error) => {
+          assert.ok(
+            error.message.startsWith(`keylogFile ${path} cannot be opened for appending: `),
+            error.message,
+          );
+          assert.match(error.message, reason);
+          assert.ok(error.cause instanceof Error, "the file system's error is the cause");
+          return true;
+        });
+      }
+    }
+    await assert.rejects(Deno.stat(`${directory}/missing`), Deno.errors.NotFound, "no directory made");
+    // A path that can be: tried, and no empty file left behind; made, 0600, with the first line.
+    const file = `${directory}/keys.log`;
+    using server = createSslServerContext({ ...identity("server"), keylogFile: file });
+    using client = createSslClientContext({ ca: fixtureText("ca.pem") });
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound, "nothing made before there is a line");
+    await using listening = serveOnce(server);
+    await using stream = await within(
+      openTcpStream("localhost", listening.port, { sslCtx: client }),
+      5000,
+      "the handshake",
+    );
+    const served = await within(listening.served, 5000, "the server's handshake");
+    assert.ok(!(served instanceof Error), String(served));
+    const echoing = echoOnce(served);
+    await roundTrip(stream, "ping");
+    await echoing;
+    assert.equal((await Deno.readTextFile(file)).trim().split("\n").length, 5);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("a keylogFile the process may not write (Deno's permissions, a read-only file for root) is refused when the context is made", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const file = `${directory}/keys.log`;
+    const probe = `${directory}/probe.ts`;
+    await Deno.writeTextFile(
+      probe,
+      `import { createSslClientContext } from ${JSON.stringify(mod)};
+      try {
+        createSslClientContext({ keylogFile: Deno.args[0] }).close();
+        console.log("made");
+      } catch (error) {
+        console.log(error.message);
+      }`,
+    );
+    const base = ["run", "--no-prompt", "--allow-read", "--allow-ffi", "--allow-env"];
+    const cases: [string[], string, RegExp][] = [
+      [[...base, `--allow-write=${directory}/other`], file, /write access/],
+      [[...base, "--deny-write"], file, /write access/],
+      ...unwritablePaths(directory, true).map(([path, reason]) =>
+        [["run", "-A"], path, reason] as [string[], string, RegExp]
+      ),
+    ];
+    for (const [args, path, reason] of cases) {
+      const output = await runDeno([...args, probe, path], {}, `the keylogFile probe of ${path}`);
+      const stdout = decoder.decode(output.stdout);
+      assert.equal(output.code, 0, decoder.decode(output.stderr));
+      assert.ok(
+        stdout.startsWith(`keylogFile ${path} cannot be opened for appending: `),
+        `${args}: ${stdout}`,
+      );
+      assert.match(stdout, reason, `${args}`);
+    }
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("a keylogFile that cannot be written later is said once on stderr; the handshakes go on, and so does the log", async () => {
+  const directory = await Deno.makeTempDir();
+  const said: string[] = [];
+  const error = console.error;
+  console.error = (...args: unknown[]) => said.push(args.join(" "));
+  try {
+    const logs = `${directory}/logs`;
+    const file = `${logs}/keys.log`;
+    await Deno.mkdir(logs);
+    using server = createSslServerContext(identity("server"));
+    using client = createSslClientContext({ ca: fixtureText("ca.pem"), keylogFile: file });
+    const handshake = async () => {
+      await using listening = serveOnce(server);
+      await using stream = await within(
+        openTcpStream("localhost", listening.port, { sslCtx: client }),
+        5000,
+        "the handshake",
+      );
+      const served = await within(listening.served, 5000, "the server's handshake");
+      assert.ok(!(served instanceof Error), String(served));
+      const echoing = echoOnce(served);
+      await roundTrip(stream, "ping");
+      await echoing;
+    };
+    await Deno.remove(logs, { recursive: true });
+    await handshake();
+    await handshake();
+    assert.equal(said.length, 1, `said once, not per line: ${said.join("\n")}`);
+    assert.match(said[0], new RegExp(`^Key log: cannot append to ${file}: No such file or directory`));
+    // Tried again at each handshake: once the directory is back, the lines are.
+    await Deno.mkdir(logs);
+    await handshake();
+    assert.equal((await Deno.readTextFile(file)).trim().split("\n").length, 5);
+    assert.equal(said.length, 1);
+  } finally {
+    console.error = error;
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+Deno.test("SSLKEYLOGFILE that cannot be opened for appending: said so once instead of the announcement, nothing logged", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    for (const [path, reason] of unwritablePaths(directory)) {
+      const { stderr } = await run(["-A"], { SSLKEYLOGFILE: path });
+      // Deno's own TLS says "SSLKEYLOGFILE is set but ... could not be opened" too, for itself.
+      assert.equal(stderr.match(/SSLKEYLOGFILE is set[,:]/g)?.length, 1, stderr);
+      assert.match(
+        stderr,
+        new RegExp(
+          `SSLKEYLOGFILE is set, but ${path} cannot be opened for appending: .*; no TLS keys are logged`,
+        ),
+      );
+      assert.match(stderr, reason);
+      assert.doesNotMatch(stderr, /are appended to/);
+    }
+    await assert.rejects(Deno.stat(`${directory}/missing`), Deno.errors.NotFound, "no directory made");
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
+});
+
+// Two connections of one client context whose keylogFile is the first argument; prints its mode before and after.
+const twiceScript = `
+  const before = Deno.statSync(Deno.args[0]).mode;
+  import { createSslClientContext, createSslServerContext, openTcpStream } from ${JSON.stringify(mod)};
+  import { echoOnce, fixtureText, identity, roundTrip, serveOnce } from ${JSON.stringify(helpers)};
+  using server = createSslServerContext(identity("server"));
+  using client = createSslClientContext({ ca: fixtureText("ca.pem"), keylogFile: Deno.args[0] });
+  for (let i = 0; i < 2; i++) {
+    await using listening = serveOnce(server);
+    await using stream = await openTcpStream("localhost", listening.port, { sslCtx: client });
+    const echoing = echoOnce(await listening.served);
+    await roundTrip(stream, "ping");
+    await echoing;
+  }
+  console.log(JSON.stringify({ before, after: Deno.statSync(Deno.args[0]).mode }));
+`;
+
+Deno.test({
+  name: "a keylogFile every write to which fails (/dev/full) is said once; a device's mode is left alone",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const directory = await Deno.makeTempDir();
+    try {
+      const script = `${directory}/twice.ts`;
+      await Deno.writeTextFile(script, twiceScript);
+      // Deno asks for all access to write a device.
+      const output = await runDeno(["run", "-A", script, "/dev/full"], {}, "the /dev/full key log script");
+      const stderr = decoder.decode(output.stderr);
+      assert.equal(output.code, 0, stderr);
+      // The last line: the handshakes went on.
+      const { before, after } = JSON.parse(decoder.decode(output.stdout).trim().split("\n").at(-1)!);
+      assert.equal(stderr.match(/Key log: /g)?.length, 1, `said once, not per line: ${stderr}`);
+      assert.match(stderr, /^Key log: cannot append to \/dev\/full: No space left on device/m);
+      assert.equal(after, before, "a device is not made 0600");
+    } finally {
+      await Deno.remove(directory, { recursive: true });
+    }
+  },
 });

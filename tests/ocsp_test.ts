@@ -396,7 +396,7 @@ Deno.test("review: an async ocspResponse staples nothing and is warned about onc
   assert.match(warnings[0], /synchronously; it gave a promise/);
 });
 
-Deno.test("ocspResponse as a function: the certificate is described once and the same description given to every handshake", async () => {
+Deno.test("ocspResponse as a function: the certificate is described once, and every handshake gets that description", async () => {
   const seen: PeerCertificate[] = [];
   using context = createSslServerContext({
     ...identity("server"),
@@ -416,9 +416,20 @@ Deno.test("ocspResponse as a function: the certificate is described once and the
   await handshake();
   await handshake();
   assert.equal(seen.length, 2);
-  assert.strictEqual(seen[1], seen[0], "the second handshake got the description the first one made");
+  // Made once: what the calls share (frozen) is the same; what could be changed (der, the dates) is each call's.
+  for (const part of ["subjectAltNames", "publicKey", "keyUsage", "extKeyUsage"] as const) {
+    assert.strictEqual(
+      seen[1][part],
+      seen[0][part],
+      `the second handshake got the ${part} the first one made`,
+    );
+  }
+  for (const part of ["der", "validFrom", "validTo"] as const) {
+    assert.notStrictEqual(seen[1][part], seen[0][part], `each call has its own ${part}`);
+  }
+  assert.deepEqual(seen[1], seen[0]);
   assert.match(seen[0].subject, /CN=localhost/);
-  assert.ok(Object.isFrozen(seen[0]), "shared between handshakes, so frozen");
+  assert.ok(Object.isFrozen(seen[0]) && Object.isFrozen(seen[0].subjectAltNames), "frozen");
   // A reload makes a new SSL_CTX (and may read a new certificate): its first handshake describes it again.
   context.reload();
   await handshake();
@@ -573,4 +584,75 @@ Deno.test("ocspCheck honours verifyFlags: with partialChain, a response from a r
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+Deno.test("ocspResponse as a function: what one call changes in its certificate description, the next does not see", async () => {
+  const before: { der: Uint8Array; validFrom: number; validTo: number }[] = [];
+  const refused: string[] = [];
+  using context = createSslServerContext({
+    ...identity("server"),
+    ocspResponse: (certificate) => {
+      before.push({
+        der: certificate.der.slice(),
+        validFrom: certificate.validFrom.getTime(),
+        validTo: certificate.validTo.getTime(),
+      });
+      certificate.der.fill(0);
+      certificate.validFrom.setTime(0);
+      certificate.validTo.setTime(0);
+      for (
+        const change of [
+          () => (certificate as { subject: string }).subject = "CN=changed",
+          () => certificate.subjectAltNames.push("DNS:changed"),
+          () => (certificate.publicKey as { bits: number }).bits = 1,
+        ]
+      ) {
+        try {
+          change();
+        } catch (error) {
+          refused.push((error as Error).name);
+        }
+      }
+      return response("good");
+    },
+  });
+  using client = createSslClientContext({ ...trustCa, ocspCheck: "require" });
+  for (let i = 0; i < 2; i++) {
+    await using server = serveOnce(context);
+    const stream = await outcome(server.port, { sslCtx: client });
+    assert.ok(stream instanceof SocketStream, String(stream));
+    await using _stream = stream;
+    assert.deepEqual(stream.peerCertificate()?.der, before[0].der, "the certificate sent is unchanged");
+  }
+  assert.equal(before.length, 2);
+  assert.deepEqual(before[1], before[0], "the second call sees the certificate as it is");
+  assert.notEqual(before[0].der[0], 0);
+  assert.notEqual(before[0].validTo, 0);
+  assert.deepEqual(refused, Array(6).fill("TypeError"), "the rest is frozen");
+});
+
+Deno.test("ocspResponse as empty bytes: refused as empty when given, warned about once as empty when a function gives them", async () => {
+  assert.throws(
+    () => createSslServerContext({ ...identity("server"), ocspResponse: new Uint8Array(0) }),
+    (error: Error) =>
+      error instanceof TypeError &&
+      /DER OCSP response or a function giving one, got empty bytes$/.test(error.message),
+  );
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    using context = createSslServerContext({ ...identity("server"), ocspResponse: () => new Uint8Array(0) });
+    for (let i = 0; i < 2; i++) {
+      await using server = serveOnce(context);
+      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
+      assert.equal(code, 0, output);
+      assert.match(output, /OCSP response: no response sent/);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1, "said once per context");
+  assert.match(warnings[0], /ocspResponse gave empty bytes/);
+  assert.doesNotMatch(warnings[0], /Uint8Array/);
 });

@@ -301,3 +301,57 @@ Deno.test("a server pskCallback that threw leaves nothing behind: a later failur
   );
   assert.match(error.message, /decrypt|bad record mac/i);
 });
+
+Deno.test("a PSK answer of the wrong length says its length, and one given as a promise says to answer synchronously", async () => {
+  // The option, checked when the context is made.
+  assert.throws(
+    () => createSslClientContext({ psk: { identity: ID, key: new Uint8Array(513) } }),
+    (error: Error) =>
+      error instanceof TypeError && /psk\.key must be 1 to 512 bytes, got 513 bytes$/.test(error.message),
+  );
+  // A client's pskCallback: its answer is checked in the handshake, which fails saying why.
+  using server = createSslServerContext({ pskCallback: () => key });
+  const client: [(hint: string | null) => unknown, RegExp][] = [
+    [() => ({ identity: ID, key: new Uint8Array(0) }), /answer\.key must be 1 to 512 bytes, got 0 bytes/],
+    [() => ({ identity: ID, key: new Uint8Array(600) }), /answer\.key must be 1 to 512 bytes, got 600 bytes/],
+    [
+      () => Promise.resolve({ identity: ID, key }),
+      /pskCallback must answer synchronously, not with a promise/,
+    ],
+    // A rejected promise is not left unhandled (the test would fail on it).
+    [() => Promise.reject(new Error("key store down")), /must answer synchronously, not with a promise/],
+  ];
+  for (const [answer, message] of client) {
+    for (const [version] of versions) {
+      await using listening = serveOnce(server);
+      const result = await outcome(listening.port, {
+        pskCallback: answer as never,
+        maxProtocolVersion: version,
+      });
+      assert.ok(result instanceof SslCondition, `${version}: ${result}`);
+      assert.match(result.message, message, version);
+      assert.doesNotMatch(result.message, /got Uint8Array|got undefined/, version);
+    }
+  }
+  // A server's pskCallback (a PSK-only server: the failure ends its handshake, and its stream says why).
+  const serverAnswers: [(identity: string) => unknown, RegExp][] = [
+    [() => new Uint8Array(0), /answer must be 1 to 512 bytes, got 0 bytes/],
+    [() => new Uint8Array(600), /answer must be 1 to 512 bytes, got 600 bytes/],
+    [() => Promise.resolve(key), /pskCallback must answer synchronously, not with a promise/],
+    [() => Promise.reject(new Error("key store down")), /must answer synchronously, not with a promise/],
+  ];
+  for (const [answer, message] of serverAnswers) {
+    for (const [version] of versions) {
+      using context = createSslServerContext({ pskCallback: answer as never });
+      await using listening = serveOnce(context);
+      const result = await outcome(listening.port, {
+        psk: { identity: ID, key },
+        maxProtocolVersion: version,
+      });
+      assert.ok(result instanceof SslCondition, `${version}: the client got ${result}`);
+      const served = await within(listening.served, 5000, "the server's handshake");
+      assert.ok(served instanceof SslCondition, `${version}: the server got ${served}`);
+      assert.match(served.message, message, version);
+    }
+  }
+});
