@@ -47,27 +47,49 @@ function portOf(request: ConnectRequest): number {
   return Number.isInteger(port) && port > 0 ? port : request.protocol === "http:" ? 80 : 443;
 }
 
+/** A connector, and the way to end what it has under way. */
+export interface ConnectorHandle {
+  /** undici's `connect` option. */
+  connect: Connector;
+  /**
+   * Ends every connect and handshake in progress with `reason` (and fails every later one); resolves once
+   * each has settled, its socket and SSL closed. Idempotent: later calls keep the first reason.
+   */
+  end(reason: Error): Promise<void>;
+}
+
 /**
  * A connector opening connections with `options` (the `openTcpStream` options: TLS ones for `https:` only, TCP
  * ones for both), and keeping one session per host for a TLS context that keeps none itself.
+ *
+ * undici gives a connector no request and no signal: a request aborted during its connect leaves the connect
+ * running, and undici's `close()` waits for it. So every connect also races a signal of the connector's own,
+ * which `end()` aborts (the fetch's `close()` and `destroy()` call it).
  */
-export function connector(options: OpenTcpStreamOptions): Connector {
-  const { timeout, nodelay, keepalive, signal } = options;
+export function connector(options: OpenTcpStreamOptions): ConnectorHandle {
+  const ending = new AbortController();
+  const signal = options.signal === undefined
+    ? ending.signal
+    : AbortSignal.any([options.signal, ending.signal]);
+  const { timeout, nodelay, keepalive } = options;
   const tcp: OpenTcpStreamOptions = { timeout, nodelay, keepalive, signal };
   const sessions = options.sslCtx instanceof SslAbstractContext ? null : new Map<string, Uint8Array>();
-  return (request, callback) => {
+  const underWay = new Set<Promise<void>>();
+  const connect: Connector = (request, callback) => {
     const port = portOf(request);
     // undici gives IPv6 literals in brackets.
     const hostname = request.hostname.replace(/^\[(.*)\]$/, "$1");
     const key = `${hostname.toLowerCase()} ${port}`;
     const tls = request.protocol === "http:" ? null : {
       ...options,
+      signal,
       // The certificate is checked against the URL's host (or the name undici gives), never a name the client
       // context carries: a context's tlsextHostName would vouch for every origin, redirect targets too.
       tlsextHostName: request.servername || hostname,
-      ...(options.session === undefined && sessions?.has(key) ? { session: sessions.get(key) } : {}),
+      ...(sessions?.has(key) ? { session: sessions.get(key) } : {}),
     };
-    openTcpStream(hostname, port, tls ?? tcp).then(
+    const opening = openTcpStream(hostname, port, tls ?? tcp);
+    opening.then(
       (stream) => {
         // The session is kept once the first bytes of the response are in, by when TLS 1.3 tickets have come.
         const readable = tls === null || sessions === null
@@ -77,6 +99,17 @@ export function connector(options: OpenTcpStreamOptions): Connector {
       },
       (error) => callback(error, null),
     );
+    // Settles after undici has the outcome (the callbacks above run first).
+    const settled = opening.then(() => {}, () => {});
+    underWay.add(settled);
+    settled.then(() => underWay.delete(settled));
+  };
+  return {
+    connect,
+    end(reason) {
+      ending.abort(reason);
+      return Promise.all(underWay).then(() => {});
+    },
   };
 }
 

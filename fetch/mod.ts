@@ -19,10 +19,11 @@
  */
 
 import { Agent, type buildConnector, fetch as undiciFetch } from "undici";
-import { createSslClientContext, type SslAbstractContext } from "../streams/abstract_context.ts";
-import { checkTimeout } from "../streams/_deadline.ts";
+import { createSslClientContext } from "../streams/abstract_context.ts";
 import type { OpenTcpStreamOptions } from "../streams/open_tcp_stream.ts";
 import { connector } from "./_connector.ts";
+import { checkAgentOptions } from "./_options.ts";
+import type { SslAbstractContext, SslCtxPointer, SslProtocol } from "../mod.ts";
 import { toGlobalResponse, toUndiciArguments } from "./_convert.ts";
 
 // The module's types that these options refer to (types only: this entry point adds fetch, nothing else).
@@ -86,9 +87,9 @@ export interface HttpAgentOptions extends
    * The TLS for `https:` origins: a client `SslAbstractContext` (its sessions resume per host when it has
    * `sessionCache`), `true`, a protocol symbol or an `SslCtxPointer`, as `openTcpStream` takes it. The
    * default is a client context of the fetch's own (system trust store, TLS 1.2 and up, ALPN http/1.1,
-   * sessions resumed per host), closed with it.
+   * sessions resumed per host), closed with it. Not an `SslPointer` (one connection's SSL) nor `null`.
    */
-  sslCtx?: OpenTcpStreamOptions["sslCtx"];
+  sslCtx?: SslProtocol | SslCtxPointer | SslAbstractContext;
   /**
    * Milliseconds the TCP connect may take, for `http:` and `https:` alike (undici's own `connectTimeout` does
    * not apply to this agent's connections); on expiry the request fails, `fetch` rejecting with a `TypeError`
@@ -143,7 +144,11 @@ export interface SslFetch extends AsyncDisposable {
   (input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** The undici dispatcher it runs on. */
   readonly dispatcher: HttpAgent;
-  /** Closes the pooled connections (and the context it made itself). Idempotent. */
+  /**
+   * Closes the fetch: requests already sent finish (it resolves after them), connects and TLS handshakes
+   * still in progress are ended (a request waiting for one fails, its `cause` a `Deno.errors.Interrupted`),
+   * then the pooled connections are closed, and the context it made itself. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -152,9 +157,10 @@ export interface SslFetch extends AsyncDisposable {
  * Close it when done.
  *
  * @param options the TLS and pool options.
- * @returns the agent; a client context it made itself (no `sslCtx` given) is closed by its `close()` or
- *   `destroy()`. The certificate is checked against each request's host, whatever `tlsextHostName` the
- *   context carries.
+ * @returns the agent; its `close()` and `destroy()` also end the connects and handshakes in progress (as
+ *   `SslFetch.close` says), and close a client context it made itself (no `sslCtx` given). The certificate is
+ *   checked against each request's host, whatever `tlsextHostName` the context carries.
+ * @throws {TypeError} or {RangeError} for wrong options, as `createFetch`.
  * @example
  * ```ts
  * import { createHttpAgent } from "@comm/socket-stream/fetch";
@@ -166,65 +172,48 @@ export interface SslFetch extends AsyncDisposable {
  * ```
  */
 export function createHttpAgent(options: HttpAgentOptions = {}): HttpAgent {
-  const { agent, owned } = makeAgent(options);
-  if (owned !== null) {
-    // The client context made for the agent ends with it, however close/destroy are called (undici's
-    // promise forms call themselves again with a callback).
-    for (const method of ["close", "destroy"] as const) {
-      const original = (agent[method] as (...args: unknown[]) => unknown).bind(agent);
-      Object.assign(agent, {
-        [method]: (...args: unknown[]) => {
-          const last = args.at(-1);
-          if (typeof last !== "function") return original(...args);
-          return original(...args.slice(0, -1), (...results: unknown[]) => {
-            owned.close();
-            return last(...results);
-          });
-        },
-      });
-    }
-  }
-  return agent;
+  return makeAgent(options);
 }
 
-/** The connect and handshake timeouts when none is given: undici's own connect timeout. */
-const DEFAULT_TIMEOUT_MS = 10_000;
-
-function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstractContext | null } {
-  if (typeof options !== "object" || options === null) throw new TypeError("the options must be an object");
-  const {
-    keepAliveTimeout = 4000,
-    connections,
-    sslCtx,
-    timeout = DEFAULT_TIMEOUT_MS,
-    handshakeTimeout = DEFAULT_TIMEOUT_MS,
-    ...tls
-  } = options;
+function makeAgent(options: HttpAgentOptions): Agent {
   // Checked here, not at each connect: a wrong value fails createFetch, not every request.
-  checkTimeout("timeout", timeout);
-  checkTimeout("handshakeTimeout", handshakeTimeout);
-  for (
-    const [name, value] of [["keepAliveTimeout", keepAliveTimeout], ["connections", connections]] as const
-  ) {
-    if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
-      throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
-    }
-  }
+  const { keepAliveTimeout, connections, sslCtx, ...tcpAndTls } = checkAgentOptions(options);
   const owned = sslCtx === undefined
     ? createSslClientContext({ sessionCache: true, alpnProtocols: ["http/1.1"] })
     : null;
+  const { connect, end } = connector({ ...tcpAndTls, sslCtx: owned ?? sslCtx });
   const agent = new Agent({
     keepAliveTimeout,
-    connections: connections ?? null,
+    connections,
     // undici's callback type spells the two outcomes as a union of tuples; the connector calls it as documented.
-    connect: connector({
-      ...tls,
-      sslCtx: owned ?? sslCtx,
-      timeout: timeout ?? undefined,
-      handshakeTimeout,
-    }) as unknown as buildConnector.connector,
+    connect: connect as unknown as buildConnector.connector,
   });
-  return { agent, owned };
+  // close() and destroy() first tell undici (which then takes no new request and, for close(), lets the
+  // requests already sent finish), then end the connects and handshakes still under way: undici would wait for
+  // them, even for one whose request was aborted, as long as the connect timeout (for ever with `null`). They
+  // call back once undici is done and those have settled, after closing the client context made for the agent.
+  // undici's promise forms call themselves again with a callback, which is where this happens.
+  let ended: Promise<void> | undefined;
+  const endConnects = () =>
+    ended ??= end(new Deno.errors.Interrupted("The connection was not made: the fetch was closed"));
+  for (const method of ["close", "destroy"] as const) {
+    const original = (agent[method] as (...args: unknown[]) => unknown).bind(agent);
+    Object.assign(agent, {
+      [method]: (...args: unknown[]) => {
+        const last = args.at(-1);
+        if (typeof last !== "function") return original(...args);
+        const result = original(...args.slice(0, -1), (...results: unknown[]) => {
+          endConnects().then(() => {
+            owned?.close();
+            last(...results);
+          });
+        });
+        endConnects();
+        return result;
+      },
+    });
+  }
+  return agent;
 }
 
 /**
@@ -240,7 +229,11 @@ function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstrac
  *
  * @param options the TLS of each connection and the pool.
  * @returns the fetch function; `await using` or `close()` ends its connections.
- * @throws {TypeError} or {RangeError} for wrong options.
+ * @throws {TypeError} for an option of the wrong type (each is checked here, not at the first request), or
+ *   an `openTcpStream` option a fetch does not take (`tlsextHostName`, `session`, `readTimeout`,
+ *   `writeTimeout`).
+ * @throws {RangeError} for a timeout, `keepAliveTimeout` or `connections` out of range.
+ * @throws {SslCondition} for `sslCtx: "v2"` or `"v3"`, which OpenSSL 3 lacks.
  * @example mTLS with an encrypted key
  * ```ts
  * import { createSslClientContext } from "@comm/socket-stream";
@@ -252,12 +245,9 @@ function makeAgent(options: HttpAgentOptions): { agent: Agent; owned: SslAbstrac
  * ```
  */
 export function createFetch(options: HttpAgentOptions = {}): SslFetch {
-  const { agent, owned } = makeAgent(options);
+  const agent = makeAgent(options);
   let closing: Promise<void> | undefined;
-  const close = () =>
-    closing ??= agent.close().finally(() => {
-      owned?.close();
-    });
+  const close = () => closing ??= agent.close();
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     if (closing !== undefined) throw new TypeError("fetch failed: this fetch was closed");
     const [url, undiciInit, signal] = toUndiciArguments(input, init);

@@ -577,3 +577,173 @@ Deno.test({
     }
   }),
 });
+
+Deno.test(
+  "review: createFetch and createHttpAgent check every option at the call, naming it and what it got",
+  freesAll(async () => {
+    const { createSslServerContext, makeSslCtx, sslNew } = await import("../mod.ts");
+    using client = createSslClientContext(trustCa);
+    using server = createSslServerContext({
+      certFile: fixture("server.pem"),
+      keyFile: fixture("server.key"),
+    });
+    const closed = createSslClientContext(trustCa);
+    closed.close();
+    using pointer = makeSslCtx({ sslSide: "client" });
+    using ssl = sslNew(pointer);
+    const freed = makeSslCtx({ sslSide: "client" });
+    freed[Symbol.dispose]();
+    // [options, the error's class, what its message must say: the option's name, then what it got]
+    const wrong: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
+      [{ signal: "x" }, TypeError, /signal must be an AbortSignal, got "x"/],
+      [{ signal: {} }, TypeError, /signal must be an AbortSignal.*got object/],
+      [{ signal: null }, TypeError, /signal must be an AbortSignal.*got null/],
+      [{ sslCtx: "bogus" }, TypeError, /sslCtx must be .*got "bogus"/],
+      [{ sslCtx: 5 }, TypeError, /sslCtx must be .*got number/],
+      [{ sslCtx: {} }, TypeError, /sslCtx must be .*got object/],
+      [{ sslCtx: null }, TypeError, /sslCtx .*got null/],
+      [{ sslCtx: ssl }, TypeError, /sslCtx .*got an SslPointer/],
+      [{ sslCtx: server }, TypeError, /sslCtx .*got a server SslAbstractContext/],
+      [{ sslCtx: closed }, TypeError, /sslCtx .*closed/],
+      [{ sslCtx: freed }, TypeError, /freed/],
+      [{ nodelay: "yes" }, TypeError, /nodelay must be a boolean, got "yes"/],
+      [{ keepalive: 1 }, TypeError, /keepalive must be a boolean, got number/],
+      [{ ctxConfigureCallback: "f" }, TypeError, /ctxConfigureCallback must be a function, got "f"/],
+      [{ sslConfigureCallback: 1 }, TypeError, /sslConfigureCallback must be a function, got number/],
+      [{ readTimeout: -5 }, TypeError, /readTimeout is not an option/],
+      [{ writeTimeout: 1000 }, TypeError, /writeTimeout is not an option/],
+      [{ tlsextHostName: "x" }, TypeError, /tlsextHostName is not an option/],
+      [{ session: new Uint8Array(1) }, TypeError, /session is not an option/],
+      [{ timeout: -1 }, RangeError, /timeout must be .*got -1/],
+      [{ handshakeTimeout: Infinity }, RangeError, /handshakeTimeout must be .*got Infinity/],
+      [{ keepAliveTimeout: 0 }, RangeError, /keepAliveTimeout must be .*got 0/],
+      [{ keepAliveTimeout: "4000" }, TypeError, /keepAliveTimeout must be a number, got "4000"/],
+      [{ keepAliveTimeout: 2 ** 31 }, RangeError, /keepAliveTimeout must be .*got 2147483648/],
+      [{ connections: 1.5 }, RangeError, /connections must be .*got 1.5/],
+      [{ connections: null }, TypeError, /connections must be a number, got null/],
+    ];
+    for (const make of [createFetch, createHttpAgent]) {
+      for (const [options, type, message] of wrong) {
+        assert.throws(
+          () => make({ sslCtx: client, ...options } as HttpAgentOptions),
+          (error: Error) => error.constructor === type && message.test(error.message),
+          `${make.name}(${Deno.inspect(options)})`,
+        );
+      }
+    }
+    // What is right is taken, each kind of sslCtx included.
+    for (
+      const options of [
+        {},
+        { sslCtx: client, signal: new AbortController().signal, nodelay: false, keepalive: true },
+        { sslCtx: "tls-v1-2", timeout: null, handshakeTimeout: 0, keepAliveTimeout: 1, connections: 2 },
+        { sslCtx: true, ctxConfigureCallback: () => {}, sslConfigureCallback: () => {} },
+        { sslCtx: pointer, timeout: undefined, signal: undefined },
+      ] as HttpAgentOptions[]
+    ) {
+      await within(createFetch(options).close(), 5000, `the close of createFetch(${Deno.inspect(options)})`);
+      await within(
+        createHttpAgent(options).close(),
+        5000,
+        `the close of an agent (${Deno.inspect(options)})`,
+      );
+    }
+  }),
+);
+
+/** Resolves after `ms`: time for a connect or a handshake to be under way. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test({
+  name: "review: close() and destroy() end a connect or handshake whose request its own signal aborted",
+  ignore: !linux,
+  fn: freesAll(async () => {
+    await using never = await unanswered();
+    await using silent = silentListener();
+    using context = createSslClientContext(trustCa);
+    const { request } = await import("undici");
+    // No limits of their own: without close() ending them, the connect and the handshake would never end.
+    const unbounded = { sslCtx: context, timeout: null, handshakeTimeout: null };
+    for (
+      const [what, url] of [
+        ["connect", `http://127.0.0.1:${never.port}/`],
+        ["handshake", `https://127.0.0.1:${silent.port}/`],
+      ]
+    ) {
+      {
+        const fetch = createFetch(unbounded);
+        const controller = new AbortController();
+        const pending = rejection(
+          fetch(url, { signal: controller.signal }),
+          2000,
+          `the ${what}'s fetch to fail`,
+        );
+        await pause(200);
+        controller.abort();
+        assert.equal((await pending).name, "AbortError");
+        await within(fetch.close(), 2000, `createFetch's close() after the ${what}'s request was aborted`);
+      }
+      for (const method of ["close", "destroy"] as const) {
+        const agent = createHttpAgent(unbounded);
+        const controller = new AbortController();
+        const pending = rejection(
+          request(url, { dispatcher: agent, signal: controller.signal }),
+          2000,
+          `the ${what}'s undici request to fail`,
+        );
+        await pause(200);
+        // undici's request() settles an aborted request only once its connect has ended: close() ends it.
+        controller.abort();
+        await Promise.all([
+          within(agent[method](), 2000, `the agent's ${method}() after the ${what}'s request was aborted`),
+          pending,
+        ]);
+      }
+    }
+  }),
+});
+
+Deno.test({
+  name: "review: close() lets a request in flight finish, and fails a request still connecting",
+  ignore: !linux,
+  fn: freesAll(async () => {
+    await using never = await unanswered();
+    let arrived!: () => void;
+    const got = new Promise<void>((resolve) => arrived = resolve);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => release = resolve);
+    await using http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+      arrived();
+      await released;
+      return new Response("late");
+    });
+    // Disposed before the server, whose shutdown waits for the request: a failure must not leave it waiting.
+    using _released = { [Symbol.dispose]: () => release() };
+    using context = createSslClientContext(trustCa);
+    const fetch = createFetch({ sslCtx: context, timeout: null });
+    const inFlight = fetch(`http://127.0.0.1:${http.addr.port}/`);
+    await within(got, 5000, "the server to get the request");
+    const connecting = rejection(
+      fetch(`http://127.0.0.1:${never.port}/`),
+      2000,
+      "the connecting request to fail",
+    );
+    await pause(200);
+    let closed = false;
+    const closing = fetch.close().then(() => closed = true);
+    const error = await connecting;
+    assert.ok(
+      error instanceof TypeError && error.cause instanceof Deno.errors.Interrupted,
+      String((error as Error).cause ?? error),
+    );
+    assert.match((error.cause as Error).message, /closed/);
+    await pause(100);
+    assert.equal(closed, false, "close() waits for the request in flight");
+    release();
+    const response = await within(inFlight, 5000, "the response to the request in flight");
+    assert.equal(await within(response.text(), 5000, "its body"), "late");
+    await within(closing, 5000, "close() once the request in flight is done");
+  }),
+});

@@ -1,0 +1,138 @@
+/**
+ * The options of `createFetch` and `createHttpAgent`, checked when the fetch or agent is made: a wrong value
+ * fails that call, with the option's name and what it got, instead of every request later (or only the
+ * `https:` ones). The checks are the module's own where it has them (`checkTimeout`, the protocol symbols).
+ *
+ * @module
+ */
+
+import { checkProtocolAndSide, type SslProtocol } from "../ffi/ssl_ctx.ts";
+import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { SslAbstractContext } from "../streams/abstract_context.ts";
+import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
+
+/** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
+export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
+
+/** The options once checked: the connector's, and the pool's. */
+export interface CheckedOptions {
+  /** `undefined`: the fetch makes its own client context. */
+  sslCtx: FetchSslCtx | undefined;
+  ctxConfigureCallback: ((ctx: SslCtxPointer) => void) | undefined;
+  sslConfigureCallback: ((ssl: SslPointer) => void) | undefined;
+  timeout: number | undefined;
+  handshakeTimeout: number | null;
+  signal: AbortSignal | undefined;
+  nodelay: boolean | undefined;
+  keepalive: boolean | undefined;
+  keepAliveTimeout: number;
+  connections: number | null;
+}
+
+/** The connect and handshake timeouts when none is given: undici's own connect timeout. */
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * `openTcpStream` options a fetch does not take, and why: honoured for `https:` only (or for every host at
+ * once), they would do something else than asked.
+ */
+const NOT_OPTIONS: Record<string, string> = {
+  tlsextHostName: "each certificate is checked against its URL's host",
+  session: "sessions resume per host by themselves",
+  readTimeout: "undici times its requests itself",
+  writeTimeout: "undici times its requests itself",
+};
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  const name = typeof value === "object" ? value.constructor?.name : undefined;
+  return name && name !== "Object" ? `${typeof value} (${name})` : typeof value;
+}
+
+function checkBoolean(name: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function checkFunction<T>(name: string, value: unknown): T | undefined {
+  if (value !== undefined && typeof value !== "function") {
+    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
+  }
+  return value as T | undefined;
+}
+
+/** A positive integer no larger than `max` (`undefined` gives `fallback`). */
+function checkCount(name: string, value: unknown, fallback: number | null, max: number): number | null {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value <= 0 || value > max) {
+    throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function checkSslCtx(value: unknown): FetchSslCtx | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || value instanceof SslPointer) {
+    throw new TypeError(
+      `sslCtx must be a client SslAbstractContext, an SslCtxPointer or a protocol symbol (a fetch opens many ` +
+        `TLS connections; leave it out for the default), got ${value === null ? "null" : "an SslPointer"}`,
+    );
+  }
+  if (value instanceof SslAbstractContext) {
+    if (value.side !== "client") {
+      throw new TypeError(
+        `sslCtx must be a client SslAbstractContext, got a ${value.side} SslAbstractContext`,
+      );
+    }
+    if (value.closed) throw new TypeError("sslCtx is an SslAbstractContext that was closed");
+    return value;
+  }
+  if (value instanceof SslCtxPointer) {
+    if (value.freed) throw new TypeError("sslCtx is an SslCtxPointer that was freed");
+    return value;
+  }
+  // The module's own check: a TypeError naming what it got, an SslCondition for "v2" and "v3".
+  checkProtocolAndSide(value, "client");
+  return value as SslProtocol;
+}
+
+/**
+ * Checks the options of `createFetch` / `createHttpAgent` and fills in the defaults.
+ *
+ * @throws {TypeError} for an option of the wrong type, or one a fetch does not take.
+ * @throws {RangeError} for a number out of range.
+ * @throws {SslCondition} for `sslCtx: "v2"` or `"v3"`, which OpenSSL 3 lacks.
+ */
+export function checkAgentOptions(options: unknown): CheckedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`the options must be an object, got ${describe(options)}`);
+  }
+  const given = options as Record<string, unknown>;
+  for (const [name, why] of Object.entries(NOT_OPTIONS)) {
+    if (given[name] !== undefined) throw new TypeError(`${name} is not an option of a fetch: ${why}`);
+  }
+  const { signal } = given;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  const timeout = given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout("timeout", given.timeout);
+  const handshakeTimeout = given.handshakeTimeout === undefined
+    ? DEFAULT_TIMEOUT_MS
+    : checkTimeout("handshakeTimeout", given.handshakeTimeout) ?? null;
+  return {
+    sslCtx: checkSslCtx(given.sslCtx),
+    ctxConfigureCallback: checkFunction("ctxConfigureCallback", given.ctxConfigureCallback),
+    sslConfigureCallback: checkFunction("sslConfigureCallback", given.sslConfigureCallback),
+    timeout,
+    handshakeTimeout,
+    signal,
+    nodelay: checkBoolean("nodelay", given.nodelay),
+    keepalive: checkBoolean("keepalive", given.keepalive),
+    keepAliveTimeout: checkCount("keepAliveTimeout", given.keepAliveTimeout, 4000, MAX_TIMEOUT_MS)!,
+    connections: checkCount("connections", given.connections, null, Number.MAX_SAFE_INTEGER),
+  };
+}
