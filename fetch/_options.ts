@@ -7,6 +7,7 @@
  */
 
 import { checkProtocolAndSide, type SslProtocol } from "../ffi/ssl_ctx.ts";
+import { loadOpenssl } from "../ffi/library.ts";
 import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
@@ -93,6 +94,12 @@ function checkSslCtx(value: unknown): FetchSslCtx | undefined {
   }
   if (value instanceof SslCtxPointer) {
     if (value.freed) throw new TypeError("sslCtx is an SslCtxPointer that was freed");
+    // A context made with TLS_server_method cannot connect: every request would fail later.
+    const { libssl } = loadOpenssl();
+    const method = libssl.SSL_CTX_get_ssl_method(value.pointer);
+    if (method !== null && Deno.UnsafePointer.equals(method, libssl.TLS_server_method())) {
+      throw new TypeError('sslCtx is an SslCtxPointer made for sslSide "server": it cannot connect');
+    }
     return value;
   }
   // The module's own check: a TypeError naming what it got, an SslCondition for "v2" and "v3".
@@ -123,10 +130,31 @@ export function checkAgentOptions(options: unknown): CheckedOptions {
   const handshakeTimeout = given.handshakeTimeout === undefined
     ? DEFAULT_TIMEOUT_MS
     : checkTimeout("handshakeTimeout", given.handshakeTimeout) ?? null;
+  const sslCtx = checkSslCtx(given.sslCtx);
+  const ctxConfigureCallback = checkFunction<CheckedOptions["ctxConfigureCallback"]>(
+    "ctxConfigureCallback",
+    given.ctxConfigureCallback,
+  );
+  const sslConfigureCallback = checkFunction<CheckedOptions["sslConfigureCallback"]>(
+    "sslConfigureCallback",
+    given.sslConfigureCallback,
+  );
+  // An abstract context (the fetch's own, or the caller's) brings its own configuration and ignores both: a
+  // callback that would silently not run is refused.
+  if (
+    (sslCtx === undefined || sslCtx instanceof SslAbstractContext) &&
+    (ctxConfigureCallback !== undefined || sslConfigureCallback !== undefined)
+  ) {
+    throw new TypeError(
+      "ctxConfigureCallback and sslConfigureCallback run only with sslCtx true, a protocol symbol or an " +
+        "SslCtxPointer; an SslAbstractContext (the fetch's own too) takes opensslCtxConfigureCallback and " +
+        "opensslSslConfigureCallback when it is made",
+    );
+  }
   return {
-    sslCtx: checkSslCtx(given.sslCtx),
-    ctxConfigureCallback: checkFunction("ctxConfigureCallback", given.ctxConfigureCallback),
-    sslConfigureCallback: checkFunction("sslConfigureCallback", given.sslConfigureCallback),
+    sslCtx,
+    ctxConfigureCallback,
+    sslConfigureCallback,
     timeout,
     handshakeTimeout,
     signal,

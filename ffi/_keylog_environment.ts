@@ -40,6 +40,8 @@ function reasonOf(error: unknown): string {
  * only with lines in it, so a file left empty by a context that never connected does not pass for a log.
  */
 function appendFailure(path: string): unknown {
+  const blocking = wouldBlock(path);
+  if (blocking !== null) return blocking;
   try {
     Deno.openSync(path, { append: true }).close();
     return null;
@@ -64,6 +66,22 @@ function appendFailure(path: string): unknown {
     // Left empty (mode 0600): the first line goes into it all the same.
   }
   return null;
+}
+
+/**
+ * Why opening `path` for writing could block the whole process (a FIFO with no reader, a socket), or `null`:
+ * the open is synchronous, on the one thread every connection shares.
+ */
+function wouldBlock(path: string): Error | null {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch {
+    return null;
+  }
+  return info.isFifo || info.isSocket
+    ? new Error(`it is a ${info.isFifo ? "FIFO" : "socket"}, which opening could block on`)
+    : null;
 }
 
 /**
@@ -117,6 +135,8 @@ export function setKeylog(raw: Deno.PointerObject, sinks: KeylogSinks): void {
     if (failedInStep) return;
     if (handle === null) {
       try {
+        const blocking = wouldBlock(path);
+        if (blocking !== null) throw blocking;
         handle = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
       } catch (error) {
         sayFailure(path, error);

@@ -29,7 +29,9 @@ export function checkTimeout(name: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
     throw new RangeError(
-      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${String(value)}`,
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${
+        typeof value === "string" ? JSON.stringify(value) : String(value)
+      }`,
     );
   }
   return value;

@@ -539,8 +539,14 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   // null, as for every timeout: no limit.
   const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;
   const inner = internalsOf(stream);
-  // One detach at a time: a second call waits for the first, then finds the stream plain (or closed).
-  while (inner.detaching) await inner.detaching;
+  // One detach at a time: a second call waits for the first, then finds the stream plain, or closed (the first
+  // failed): that is not a detach that worked.
+  if (inner.detaching) {
+    while (inner.detaching) await inner.detaching;
+    if (inner.closing()) {
+      throw new Deno.errors.BadResource("detachSsl: the detach before this one failed and closed the stream");
+    }
+  }
   const session = inner.session;
   if (!session) return;
   if (inner.closing()) throw new Deno.errors.BadResource("detachSsl: the SocketStream is closed");

@@ -4,7 +4,7 @@
 // connect options (timeout, signal, nodelay, keepalive) for http: and https: alike. Every test that makes a
 // context runs in `freesAll`: OpenSSL must have freed each SSL_CTX and SSL it made by the end.
 import assert from "node:assert/strict";
-import { createSslClientContext, SslHandshakeTimeout, SslVerificationFailure } from "../mod.ts";
+import { createSslClientContext, makeSslCtx, SslHandshakeTimeout, SslVerificationFailure } from "../mod.ts";
 import { createFetch, createHttpAgent, type HttpAgentOptions, type SslFetch } from "../fetch/mod.ts";
 import {
   fixture,
@@ -746,4 +746,20 @@ Deno.test({
     assert.equal(await within(response.text(), 5000, "its body"), "late");
     await within(closing, 5000, "close() once the request in flight is done");
   }),
+});
+
+Deno.test("review: configure callbacks that would not run, and a server SslCtxPointer, are refused at the call", async () => {
+  const callback = () => {};
+  using client = createSslClientContext({});
+  for (const make of [createFetch, createHttpAgent] as const) {
+    for (const options of [{ ctxConfigureCallback: callback }, { sslConfigureCallback: callback }]) {
+      assert.throws(() => make(options), /run only with sslCtx true, a protocol symbol or an SslCtxPointer/);
+      assert.throws(() => make({ ...options, sslCtx: client }), /run only with sslCtx true/);
+    }
+    using server = makeSslCtx({ sslSide: "server" });
+    assert.throws(() => make({ sslCtx: server }), /made for sslSide "server": it cannot connect/);
+  }
+  // Where they do run, they are taken.
+  await using fetch = createFetch({ sslCtx: true, sslConfigureCallback: callback });
+  assert.equal(typeof fetch, "function");
 });

@@ -766,3 +766,15 @@ Deno.test("detachSsl behind a write the peer never reads fails within its budget
     await client[Symbol.asyncDispose]();
   }
 });
+
+Deno.test("detachSsl queued behind one that failed and closed the stream rejects instead of reporting a detach", async () => {
+  const [client, server] = await pair();
+  // The client never answers close_notify (it does not read).
+  const first = detachSsl(server, { retryCount: 0, retryTimeout: 80 });
+  const second = detachSsl(server, { retryCount: null });
+  await rejection(first, 5000, "the first detach");
+  const failure = await rejection(second, 5000, "the second detach");
+  assert.ok(failure instanceof Deno.errors.BadResource, String(failure));
+  assert.match(failure.message, /the detach before this one failed and closed the stream/);
+  await client[Symbol.asyncDispose]();
+});

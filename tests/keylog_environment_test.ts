@@ -5,6 +5,7 @@
 // that cannot be opened for appending is refused when a context is made (keylogFile) or said instead of the
 // announcement (SSLKEYLOGFILE); one that fails later is said once on stderr.
 import assert from "node:assert/strict";
+import { runChild } from "./_child.ts";
 import { createSslClientContext, createSslServerContext, openTcpStream } from "../mod.ts";
 import { decoder, echoOnce, fixtureText, identity, roundTrip, serveOnce, within } from "./_helpers.ts";
 
@@ -393,4 +394,29 @@ Deno.test({
       await Deno.remove(directory, { recursive: true });
     }
   },
+});
+
+Deno.test("a FIFO as keylogFile is refused when the context is made (opening it could block the process)", async () => {
+  const directory = await Deno.makeTempDir();
+  try {
+    const fifo = `${directory}/keys.fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    const child = await runChild(
+      `try {
+        mod.createSslClientContext({ keylogFile: ${JSON.stringify(fifo)} });
+        console.log("made");
+      } catch (error) {
+        console.log("refused: " + error.message);
+      }`,
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(child.signal, null, `the child hung and was killed: ${child.stderr}`);
+    assert.match(
+      child.stdout,
+      /refused: keylogFile .*keys\.fifo cannot be opened for appending: it is a FIFO/,
+    );
+  } finally {
+    await Deno.remove(directory, { recursive: true });
+  }
 });
