@@ -6,7 +6,12 @@
 // announcement (SSLKEYLOGFILE); one that fails later is said once on stderr.
 import assert from "node:assert/strict";
 import { runChild } from "./_child.ts";
-import { createSslClientContext, createSslServerContext, openTcpStream } from "../mod.ts";
+import {
+  createSslClientContext,
+  createSslServerContext,
+  openTcpStream,
+  type SslAbstractContext,
+} from "../mod.ts";
 import { decoder, echoOnce, fixtureText, identity, roundTrip, serveOnce, within } from "./_helpers.ts";
 
 const mod = new URL("../mod.ts", import.meta.url).href;
@@ -68,6 +73,21 @@ async function run(permissions: string[], env: Record<string, string>, clientOpt
   const stderr = decoder.decode(output.stderr);
   assert.equal(output.code, 0, stderr);
   return { serverLines: JSON.parse(stdout.trim().split("\n").at(-1)!) as string[], stderr };
+}
+
+/** One handshake from `client` to `server` on loopback, with one echoed message: the key log lines of both. */
+async function echoHandshake(server: SslAbstractContext, client: SslAbstractContext): Promise<void> {
+  await using listening = serveOnce(server);
+  await using stream = await within(
+    openTcpStream("localhost", listening.port, { sslCtx: client }),
+    5000,
+    "the handshake",
+  );
+  const served = await within(listening.served, 5000, "the server's handshake");
+  assert.ok(!(served instanceof Error), String(served));
+  const echoing = echoOnce(served);
+  await roundTrip(stream, "ping");
+  await echoing;
 }
 
 Deno.test("SSLKEYLOGFILE: the client's key log lines, 0600, announced once, the same the server logs", async () => {
@@ -166,13 +186,7 @@ Deno.test("a context's keylogFile is the same writer: made 0600, appended to, no
       });
       for (let i = 0; i < 2; i++) {
         if (i === 1) await Deno.rename(file, `${file}.moved`);
-        await using listening = serveOnce(server);
-        await using stream = await openTcpStream("localhost", listening.port, { sslCtx: client });
-        const served = await listening.served;
-        assert.ok(!(served instanceof Error), String(served));
-        const echoing = echoOnce(served);
-        await roundTrip(stream, "ping");
-        await echoing;
+        await echoHandshake(server, client);
       }
     }
     const first = (await Deno.readTextFile(`${file}.moved`)).trim().split("\n");
@@ -237,17 +251,7 @@ Deno.test("a keylogFile that cannot be opened for appending is refused when the 
     using server = createSslServerContext({ ...identity("server"), keylogFile: file });
     using client = createSslClientContext({ ca: fixtureText("ca.pem") });
     await assert.rejects(Deno.stat(file), Deno.errors.NotFound, "nothing made before there is a line");
-    await using listening = serveOnce(server);
-    await using stream = await within(
-      openTcpStream("localhost", listening.port, { sslCtx: client }),
-      5000,
-      "the handshake",
-    );
-    const served = await within(listening.served, 5000, "the server's handshake");
-    assert.ok(!(served instanceof Error), String(served));
-    const echoing = echoOnce(served);
-    await roundTrip(stream, "ping");
-    await echoing;
+    await echoHandshake(server, client);
     assert.equal((await Deno.readTextFile(file)).trim().split("\n").length, 5);
     assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
   } finally {
@@ -306,17 +310,7 @@ Deno.test("a keylogFile that cannot be written later is said once on stderr; the
     using server = createSslServerContext(identity("server"));
     using client = createSslClientContext({ ca: fixtureText("ca.pem"), keylogFile: file });
     const handshake = async () => {
-      await using listening = serveOnce(server);
-      await using stream = await within(
-        openTcpStream("localhost", listening.port, { sslCtx: client }),
-        5000,
-        "the handshake",
-      );
-      const served = await within(listening.served, 5000, "the server's handshake");
-      assert.ok(!(served instanceof Error), String(served));
-      const echoing = echoOnce(served);
-      await roundTrip(stream, "ping");
-      await echoing;
+      await echoHandshake(server, client);
     };
     await Deno.remove(logs, { recursive: true });
     await handshake();

@@ -54,6 +54,28 @@ function assertRefused(result: SocketStream | Error, code: number, text: RegExp)
   assert.match(result.message, text);
 }
 
+/**
+ * The warnings of a server context stapling with `ocspResponse` for two s_client -status handshakes, each of
+ * which must get no response.
+ */
+async function warningsOfTwoStaplings(ocspResponse: unknown): Promise<string[]> {
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    using context = createSslServerContext({ ...identity("server"), ocspResponse: ocspResponse as never });
+    for (let i = 0; i < 2; i++) {
+      await using server = serveOnce(context);
+      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
+      assert.equal(code, 0, output);
+      assert.match(output, /OCSP response: no response sent/);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  return warnings;
+}
+
 Deno.test('ocspCheck "require": a good stapled response passes and is readable; no response fails with code 74', async () => {
   using context = createSslClientContext({ ...trustCa, ocspCheck: "require" });
   {
@@ -123,23 +145,7 @@ Deno.test("ocspResponse bytes too big for a handshake are refused at creation; a
     () => createSslServerContext({ ...identity("server"), ocspResponse: new Uint8Array(70_000).fill(1) }),
     (error: Error) => error instanceof RangeError && /70000 bytes; at most 61440/.test(error.message),
   );
-  const warnings: unknown[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
-  try {
-    using context = createSslServerContext({
-      ...identity("server"),
-      ocspResponse: () => new Uint8Array(70_000).fill(1),
-    });
-    for (let i = 0; i < 2; i++) {
-      await using server = serveOnce(context);
-      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
-      assert.equal(code, 0, output);
-      assert.match(output, /OCSP response: no response sent/);
-    }
-  } finally {
-    console.warn = warn;
-  }
+  const warnings = await warningsOfTwoStaplings(() => new Uint8Array(70_000).fill(1));
   assert.equal(warnings.length, 1, "said once per context");
   assert.match(String(warnings[0]), /70000 bytes; at most 61440/);
 });
@@ -375,23 +381,7 @@ Deno.test("a session checked by ocspCheck resumes without a new response (TLS 1.
 });
 
 Deno.test("review: an async ocspResponse staples nothing and is warned about once, not silently", async () => {
-  const warnings: string[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
-  try {
-    using context = createSslServerContext({
-      ...identity("server"),
-      ocspResponse: (() => Promise.resolve(response("good"))) as never,
-    });
-    for (let i = 0; i < 2; i++) {
-      await using server = serveOnce(context);
-      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
-      assert.equal(code, 0, output);
-      assert.match(output, /OCSP response: no response sent/);
-    }
-  } finally {
-    console.warn = warn;
-  }
+  const warnings = await warningsOfTwoStaplings((() => Promise.resolve(response("good"))) as never);
   assert.equal(warnings.length, 1, "said once per context");
   assert.match(warnings[0], /synchronously; it gave a promise/);
 });
@@ -638,20 +628,7 @@ Deno.test("ocspResponse as empty bytes: refused as empty when given, warned abou
       error instanceof TypeError &&
       /DER OCSP response or a function giving one, got empty bytes$/.test(error.message),
   );
-  const warnings: string[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
-  try {
-    using context = createSslServerContext({ ...identity("server"), ocspResponse: () => new Uint8Array(0) });
-    for (let i = 0; i < 2; i++) {
-      await using server = serveOnce(context);
-      const { code, output } = await runSClient(server.port, ["-servername", "localhost", "-status"]);
-      assert.equal(code, 0, output);
-      assert.match(output, /OCSP response: no response sent/);
-    }
-  } finally {
-    console.warn = warn;
-  }
+  const warnings = await warningsOfTwoStaplings(() => new Uint8Array(0));
   assert.equal(warnings.length, 1, "said once per context");
   assert.match(warnings[0], /ocspResponse gave empty bytes/);
   assert.doesNotMatch(warnings[0], /Uint8Array/);
