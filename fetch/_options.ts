@@ -8,9 +8,10 @@
 
 import { checkProtocolAndSide, type SslProtocol } from "../ffi/ssl_ctx.ts";
 import { loadOpenssl } from "../ffi/library.ts";
-import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
+import { checkKeys } from "../streams/_context_options.ts";
 
 /** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
 export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
@@ -44,12 +45,20 @@ const NOT_OPTIONS: Record<string, string> = {
   writeTimeout: "undici times its requests itself",
 };
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
-  const name = typeof value === "object" ? value.constructor?.name : undefined;
-  return name && name !== "Object" ? `${typeof value} (${name})` : typeof value;
-}
+/** Every option a fetch takes (HttpAgentOptions). */
+const FETCH_OPTIONS = new Set([
+  ...Object.keys(NOT_OPTIONS),
+  "sslCtx",
+  "ctxConfigureCallback",
+  "sslConfigureCallback",
+  "timeout",
+  "handshakeTimeout",
+  "signal",
+  "nodelay",
+  "keepalive",
+  "keepAliveTimeout",
+  "connections",
+]);
 
 function checkBoolean(name: string, value: unknown): boolean | undefined {
   if (value !== undefined && typeof value !== "boolean") {
@@ -122,6 +131,8 @@ export function checkAgentOptions(options: unknown): CheckedOptions {
   for (const [name, why] of Object.entries(NOT_OPTIONS)) {
     if (given[name] !== undefined) throw new TypeError(`${name} is not an option of a fetch: ${why}`);
   }
+  // Any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
+  checkKeys("createFetch", given, FETCH_OPTIONS);
   const { signal } = given;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
@@ -139,16 +150,21 @@ export function checkAgentOptions(options: unknown): CheckedOptions {
     "sslConfigureCallback",
     given.sslConfigureCallback,
   );
-  // An abstract context (the fetch's own, or the caller's) brings its own configuration and ignores both: a
-  // callback that would silently not run is refused.
-  if (
-    (sslCtx === undefined || sslCtx instanceof SslAbstractContext) &&
-    (ctxConfigureCallback !== undefined || sslConfigureCallback !== undefined)
-  ) {
+  // A callback that would silently not run is refused: an abstract context (the fetch's own, or the caller's)
+  // brings its own configuration and ignores both, and a context the caller made (an SslCtxPointer) is not
+  // configured again (LispWorks' rule: ctx-configure-callback only for a context made for the connection).
+  const abstract = sslCtx === undefined || sslCtx instanceof SslAbstractContext;
+  if (abstract && (ctxConfigureCallback !== undefined || sslConfigureCallback !== undefined)) {
     throw new TypeError(
       "ctxConfigureCallback and sslConfigureCallback run only with sslCtx true, a protocol symbol or an " +
-        "SslCtxPointer; an SslAbstractContext (the fetch's own too) takes opensslCtxConfigureCallback and " +
-        "opensslSslConfigureCallback when it is made",
+        "SslCtxPointer (sslConfigureCallback only, there); an SslAbstractContext (the fetch's own too) takes " +
+        "opensslCtxConfigureCallback and opensslSslConfigureCallback when it is made",
+    );
+  }
+  if (sslCtx instanceof SslCtxPointer && ctxConfigureCallback !== undefined) {
+    throw new TypeError(
+      "ctxConfigureCallback runs only for a context the fetch makes (sslCtx true or a protocol symbol), not " +
+        "for an SslCtxPointer you made: configure it before passing it",
     );
   }
   return {

@@ -351,6 +351,10 @@ export function targetOf(value: unknown, what: string): { kind: "ctx" | "ssl"; r
 /** A short description of a wrong argument for error messages. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
-  if (typeof value === "object") return (value as object).constructor?.name ?? "an object";
+  if (typeof value === "object") {
+    // A class instance by its class; a plain object (or one without a prototype) as "object".
+    const name = (value as object).constructor?.name;
+    return name && name !== "Object" ? name : "object";
+  }
   return typeof value === "string" ? JSON.stringify(value) : typeof value;
 }

@@ -57,6 +57,10 @@ export async function updateKeys(
  * certificate the first one did not): resolves once the client has gone through it.
  */
 export async function renegotiate(session: TlsSession, deadline: Deadline): Promise<void> {
+  // Before anything changes the SSL: a second request at once would only fail inside OpenSSL.
+  if (requesting.has(session)) {
+    throw new SocketError("requestClientCertificate() is already waiting for this client's answer");
+  }
   const ssl = session.objects.ssl.pointer;
   const { libssl } = loadOpenssl();
   if (!isServer(ssl)) {
@@ -84,6 +88,10 @@ export async function requestClientCertificate(
   session: TlsSession,
   deadline: Deadline,
 ): Promise<PeerCertificate> {
+  // Before anything changes the SSL: a second request at once would only fail inside OpenSSL.
+  if (requesting.has(session)) {
+    throw new SocketError("requestClientCertificate() is already waiting for this client's answer");
+  }
   const ssl = session.objects.ssl.pointer;
   const { libssl } = loadOpenssl();
   if (!isServer(ssl)) throw new SocketError("requestClientCertificate() is for a server");
@@ -108,9 +116,6 @@ export async function requestClientCertificate(
     libssl.SSL_get_verify_mode(ssl) | SSL_VERIFY_PEER,
     libssl.SSL_get_verify_callback(ssl),
   );
-  if (requesting.has(session)) {
-    throw new SocketError("requestClientCertificate() is already waiting for this client's answer");
-  }
   requesting.add(session);
   let answered = false;
   const stop = watchSslMessages(ssl, (_ssl, direction, _type, handshakeType) => {
@@ -137,6 +142,10 @@ export async function requestClientCertificate(
   } finally {
     stop();
     requesting.delete(session);
+  }
+  // detachSsl or close() may have freed the SSL while the answer was awaited: its pointer must not reach OpenSSL.
+  if (session.objects.ssl.freed) {
+    throw new Deno.errors.BadResource("requestClientCertificate(): TLS ended before the answer was read");
   }
   const certificate = peerCertificateOf(ssl);
   if (certificate === null) {

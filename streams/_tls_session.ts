@@ -419,7 +419,8 @@ export class TlsSession {
       // Another round also when the last one filled its buffer: more ciphertext may wait.
       let full = false;
       for (;;) {
-        if (job.data.byteLength !== size) {
+        // Only while bytes are left to encrypt: a buffer detached once every byte was taken changes nothing.
+        if (job.data.byteLength !== size && job.offset < size) {
           // An abandoned write continues from its own copy; a caller's buffer that was detached or resized
           // while its write waited for the transport fails the write (its length says nothing about what was
           // meant to be sent).

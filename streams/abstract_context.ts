@@ -370,10 +370,7 @@ function build(
   // What every build (creation and each reload()) applies: a copy, so a caller changing its options object (or
   // an array or byte array in it) afterwards changes nothing, on a reload neither.
   const kept = Object.fromEntries(
-    Object.entries(options).map(([key, value]) => [
-      key,
-      Array.isArray(value) ? [...value] : value instanceof Uint8Array ? value.slice() : value,
-    ]),
+    Object.entries(options).map(([key, value]) => [key, keptCopy(value)]),
   ) as AnyContextOptions;
   return new SslAbstractContext(side, kept, (self) => {
     // Sessions carry the trust files' contents too: a reload that changes a CRL or the CAs ends resumption of
@@ -389,6 +386,17 @@ function build(
  * `opensslTrustedDirectory`), as they are now. A file that cannot be read here gives a random digest: no
  * session resumes across a reload then.
  */
+// A copy of an option value, down to its byte arrays (a `ca` list of DER, `psk` entries with their keys): arrays
+// and plain objects are copied, bytes sliced; functions and the module's own objects are kept as they are.
+function keptCopy(value: unknown): unknown {
+  if (value instanceof Uint8Array) return value.slice();
+  if (Array.isArray(value)) return value.map(keptCopy);
+  if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, each]) => [key, keptCopy(each)]));
+  }
+  return value;
+}
+
 function trustFilesDigest(options: AnyContextOptions): string {
   const parts: Uint8Array[] = [];
   const encoder = new TextEncoder();

@@ -758,6 +758,12 @@ Deno.test("review: configure callbacks that would not run, and a server SslCtxPo
     }
     using server = makeSslCtx({ sslSide: "server" });
     assert.throws(() => make({ sslCtx: server }), /made for sslSide "server": it cannot connect/);
+    using own = makeSslCtx({ sslSide: "client" });
+    assert.throws(() => make({ sslCtx: own, ctxConfigureCallback: callback }), /not for an SslCtxPointer/);
+    // Names a fetch does not take (undici's own connectTimeout, a misspelling) would be dropped silently.
+    for (const name of ["connectTimeout", "keepAliveTimeot", "sslSide"]) {
+      assert.throws(() => make({ [name]: 1 } as HttpAgentOptions), new RegExp(`unknown option "${name}"`));
+    }
   }
   // Where they do run, they are taken.
   await using fetch = createFetch({ sslCtx: true, sslConfigureCallback: callback });

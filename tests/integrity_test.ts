@@ -633,6 +633,26 @@ for (const kind of ["TLS", "plain"] as const) {
   });
 }
 
+Deno.test("review: a TLS write whose buffer is detached after every byte was encrypted resolves with its length", async () => {
+  const [client, server] = await tlsPair();
+  const data = new Uint8Array(1000).fill(0x44);
+  // The first round encrypts all of it before write() returns its promise; then the caller detaches the buffer.
+  const writing = client.write(data);
+  data.buffer.transfer();
+  assert.equal(
+    await within(writing, 5000, "the write"),
+    1000,
+    "it was all sent: a retry would send it twice",
+  );
+  await within(client.write(encoder.encode("AFTER")), 5000, "the next write");
+  const { filled, rest } = await within(countBefore(server, 0x44, "AFTER"), 5000, "the peer's bytes");
+  assert.equal(filled, 1000);
+  assert.equal(rest, "AFTER");
+  client.close();
+  server.close();
+  await Promise.all([client.closed, server.closed]);
+});
+
 Deno.test("detachSsl with retryCount null returns at once while a read waits; the waiting reads go on plain, in order", async () => {
   const [client, server] = await pair();
   const buffer = new Uint8Array(1024);

@@ -15,6 +15,7 @@ import {
 import {
   echoOnce,
   fixture,
+  fixtureText,
   FreeWatcher,
   identity,
   roundTrip,
@@ -254,4 +255,14 @@ Deno.test("review: reload() applies the options given at creation, not the calle
     required,
     "the reload kept the requirement",
   );
+});
+
+Deno.test("review: reload() uses the bytes given at creation, not a caller's byte array inside a list changed since", () => {
+  const pem = fixtureText("ca.pem");
+  const base64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+  const der = Uint8Array.from(atob(base64), (char) => char.charCodeAt(0));
+  using context = createSslClientContext({ ca: [der] });
+  der.fill(0);
+  context.reload(); // a copy of the list, not of its bytes, would fail here on a zeroed certificate
+  assert.equal(context.closed, false);
 });
