@@ -71,8 +71,44 @@ export function watchContextMessages(raw: Deno.PointerObject, handler: Handler):
   });
 }
 
-// The watcher installed on each SSL, by address, and who listens to it.
-const sslWatchers = new Map<bigint, Set<Handler>>();
+// Each watched SSL's own message callback and who listens to it, by address, until the SSL is freed: made once
+// per SSL and installed while anyone listens (a request per message on a long connection makes no new callback).
+interface SslWatch {
+  readonly listeners: Set<Handler>;
+  readonly native: Deno.PointerObject;
+  installed: boolean;
+}
+const sslWatches = new Map<bigint, SslWatch>();
+
+function watchOf(ssl: Deno.PointerObject): SslWatch {
+  const address = Deno.UnsafePointer.value(ssl);
+  const known = sslWatches.get(address);
+  if (known !== undefined) return known;
+  const context = loadOpenssl().libssl.SSL_get_SSL_CTX(ssl);
+  const contextAddress = context === null ? null : Deno.UnsafePointer.value(context);
+  const listeners = new Set<Handler>();
+  const native = nativeHandler("ssl", ssl, (from, ...message) => {
+    // Each listener on its own: a context callback (the application's onMessage) that throws must not keep
+    // the module's own watchers from seeing the message.
+    const own = contextAddress === null ? undefined : contextCallbacks.get(contextAddress);
+    try {
+      own?.(from, ...message);
+    } catch {
+      // A failing observer changes nothing.
+    }
+    for (const each of listeners) {
+      try {
+        each(from, ...message);
+      } catch {
+        // Nor does a failing watcher.
+      }
+    }
+  });
+  const watch: SslWatch = { listeners, native, installed: false };
+  sslWatches.set(address, watch);
+  releaseWhenFreed("ssl", ssl, () => sslWatches.delete(address));
+  return watch;
+}
 
 /**
  * Calls `handler` with every message of the SSL at `ssl` until the returned function is called; the context's
@@ -81,43 +117,22 @@ const sslWatchers = new Map<bigint, Set<Handler>>();
  */
 export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () => void {
   const address = Deno.UnsafePointer.value(ssl);
-  let handlers = sslWatchers.get(address);
-  if (handlers === undefined) {
-    const { libssl } = loadOpenssl();
-    const installed = new Set<Handler>();
-    handlers = installed;
-    sslWatchers.set(address, installed);
-    releaseWhenFreed("ssl", ssl, () => sslWatchers.delete(address));
-    const context = libssl.SSL_get_SSL_CTX(ssl);
-    const native = nativeHandler("ssl", ssl, (from, ...message) => {
-      // Each listener on its own: a context callback (the application's onMessage) that throws must not keep
-      // the module's own watchers from seeing the message.
-      const listeners = [
-        ...(context === null ? [] : [contextCallbacks.get(Deno.UnsafePointer.value(context))]),
-        ...installed,
-      ];
-      for (const each of listeners) {
-        try {
-          each?.(from, ...message);
-        } catch {
-          // A failing observer changes nothing.
-        }
-      }
-    });
-    libssl.SSL_set_msg_callback(ssl, native);
+  const watch = watchOf(ssl);
+  if (!watch.installed) {
+    loadOpenssl().libssl.SSL_set_msg_callback(ssl, watch.native);
+    watch.installed = true;
   }
-  const listening = handlers;
-  listening.add(handler);
+  watch.listeners.add(handler);
   const stop = (): void => {
-    listening.delete(handler);
-    // Still listened to, or the SSL was freed meanwhile (its entry went with it): nothing to put back.
-    if (listening.size > 0 || sslWatchers.get(address) !== listening) return;
+    watch.listeners.delete(handler);
+    // Still listened to, already taken off, or the SSL was freed meanwhile (its entry went with it).
+    if (watch.listeners.size > 0 || !watch.installed || sslWatches.get(address) !== watch) return;
     // Not from inside one of this SSL's own callbacks: OpenSSL may be using the SSL under it.
     if (insideOpensslCallback()) {
       queueMicrotask(stop);
       return;
     }
-    sslWatchers.delete(address);
+    watch.installed = false;
     const { libssl } = loadOpenssl();
     const context = libssl.SSL_get_SSL_CTX(ssl);
     const inherited = context === null ? undefined : contextNatives.get(Deno.UnsafePointer.value(context));
@@ -128,7 +143,9 @@ export function watchSslMessages(ssl: Deno.PointerObject, handler: Handler): () 
 
 /** @internal How many SSLs have a message watcher of their own installed (tests check none is left behind). */
 export function sslMessageWatchers(): number {
-  return sslWatchers.size;
+  let installed = 0;
+  for (const watch of sslWatches.values()) if (watch.installed) installed++;
+  return installed;
 }
 
 const CONTENT_TYPES: Record<number, string> = {

@@ -1,7 +1,7 @@
 // SSLKEYLOGFILE: a process with the variable set (and granted) appends the key log of its connections to the
 // file, mode 0600, saying so once on stderr; the lines are the ones the other end logs for the same session.
 // Without the permission to read the variable or write the file, nothing is written; a context's own keylog
-// replaces it. It and a context's keylogFile share one writer, which opens the file once per context. A file
+// replaces it. It and a context's keylogFile share one writer, which opens the file once per handshake step. A file
 // that cannot be opened for appending is refused when a context is made (keylogFile) or said instead of the
 // announcement (SSLKEYLOGFILE); one that fails later is said once on stderr.
 import assert from "node:assert/strict";
@@ -413,4 +413,20 @@ Deno.test("a FIFO as keylogFile is refused when the context is made (opening it 
   } finally {
     await Deno.remove(directory, { recursive: true });
   }
+});
+
+Deno.test("keylogFile /dev/stderr is taken when stderr is a pipe (the process's own descriptor, no FIFO wait)", async () => {
+  const child = await runChild(
+    `using server = mod.createSslServerContext({ ...helpers.identity("server"), keylogFile: "/dev/stderr" });
+    using client = mod.createSslClientContext({ ca: helpers.fixtureText("ca.pem") });
+    await using listening = helpers.serveOnce(server);
+    await using stream = await mod.openTcpStream("localhost", listening.port, { sslCtx: client });
+    const echoing = helpers.echoOnce(await listening.served);
+    await helpers.roundTrip(stream, "ping");
+    await echoing;
+    console.log("done");`,
+    { timeoutMs: 20_000 },
+  );
+  assert.equal(child.stdout.trim(), "done", child.stderr);
+  assert.equal(child.stderr.match(/^CLIENT_HANDSHAKE_TRAFFIC_SECRET /gm)?.length, 1, child.stderr);
 });
