@@ -13,6 +13,8 @@ import {
   SSL_TLSEXT_ERR_NOACK,
   SSL_TLSEXT_ERR_OK,
   TLSEXT_STATUSTYPE_ocsp,
+  X509_V_FLAG_CRL_CHECK,
+  X509_V_FLAG_CRL_CHECK_ALL,
 } from "./constants.ts";
 import { describeCertificate, type PeerCertificate } from "./certificate.ts";
 import { withNativeBuffer } from "./connection_info.ts";
@@ -30,6 +32,15 @@ export type OcspCheck = "require" | "if-stapled";
  * function gets a description of the certificate made once per context (on the first handshake that asks, and
  * again after a reload), frozen, with its own copy of `der`, `validFrom` and `validTo` on each call: what one call
  * changes, the next does not see.
+ *
+ * @example Staple the response a cron job refreshes, looked up by the certificate's fingerprint
+ * ```ts
+ * import { createSslServerContext, type OcspResponseSource } from "@comm/socket-stream";
+ *
+ * const responses = new Map<string, Uint8Array>(); // fingerprint256 -> DER, refreshed elsewhere
+ * const ocspResponse: OcspResponseSource = (certificate) => responses.get(certificate.fingerprint256) ?? null;
+ * using context = createSslServerContext({ certFile: "server.pem", keyFile: "server.key", ocspResponse });
+ * ```
  */
 export type OcspResponseSource = Uint8Array | ((certificate: PeerCertificate) => Uint8Array | null);
 
@@ -50,8 +61,8 @@ export const MAX_AGE_WITHOUT_NEXT_UPDATE = 7 * 86400;
 // ocsperr.h
 const OCSP_R_STATUS_NOT_YET_VALID = 126;
 const OCSP_R_STATUS_TOO_OLD = 127;
-// X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL (x509_vfy.h): crlCheck's, about the peer's chain.
-const CRL_CHECK_FLAGS = 0x4n | 0x8n;
+// crlCheck's flags, about the peer's chain.
+const CRL_CHECK_FLAGS = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL;
 /** The most bytes a server staples: a TLS 1.3 certificate entry's extensions hold at most 65535. */
 export const MAX_OCSP_RESPONSE_BYTES = 60 * 1024;
 

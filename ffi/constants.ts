@@ -277,3 +277,8 @@ export const SSL_CTRL_SET_MSG_CALLBACK_ARG = 16;
 export const SSL_KEY_UPDATE_NOT_REQUESTED = 0;
 /** `SSL_KEY_UPDATE_REQUESTED` (ssl.h). */
 export const SSL_KEY_UPDATE_REQUESTED = 1;
+
+/** `X509_V_FLAG_CRL_CHECK`: check the leaf's CRL (x509_vfy.h). */
+export const X509_V_FLAG_CRL_CHECK = 0x4n;
+/** `X509_V_FLAG_CRL_CHECK_ALL`: with `X509_V_FLAG_CRL_CHECK`, every certificate's in the chain. */
+export const X509_V_FLAG_CRL_CHECK_ALL = 0x8n;

@@ -125,7 +125,7 @@ export class ByteQueue {
     this.#start += count;
     if (this.#start === this.#end) {
       this.#start = this.#end = 0;
-      if (this.#buffer.length > KEEP_WHEN_EMPTY) this.#buffer = new Uint8Array(0);
+      if (this.#buffer.length > KEEP_WHEN_EMPTY) this.#buffer = NOTHING;
     }
   }
 }

@@ -20,7 +20,12 @@ import { setCipherList, setCiphersuites, setGroups } from "../ffi/ciphers.ts";
 import { checkKeylogFile, setKeylog } from "../ffi/_keylog_environment.ts";
 import { PSK_CIPHERS, PSK_CIPHERSUITES } from "../ffi/_psk.ts";
 import { DEFAULT_CIPHERS } from "../ffi/ssl_ctx.ts";
-import { SSL_FILETYPE_PEM, SSL_VERIFY_NONE } from "../ffi/constants.ts";
+import {
+  SSL_FILETYPE_PEM,
+  SSL_VERIFY_NONE,
+  X509_V_FLAG_CRL_CHECK,
+  X509_V_FLAG_CRL_CHECK_ALL,
+} from "../ffi/constants.ts";
 import { versionNumber } from "../ffi/connection_info.ts";
 import { loadOpenssl } from "../ffi/library.ts";
 import {
@@ -151,8 +156,12 @@ export function loadTrust(
   }
   const param = libssl.SSL_CTX_get0_param(raw);
   if (crls.length > 0) {
-    // X509_V_FLAG_CRL_CHECK, and X509_V_FLAG_CRL_CHECK_ALL for the whole chain.
-    libcrypto.X509_VERIFY_PARAM_set_flags(param, options.crlCheck === "chain" ? 0x4n | 0x8n : 0x4n);
+    libcrypto.X509_VERIFY_PARAM_set_flags(
+      param,
+      options.crlCheck === "chain"
+        ? X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL
+        : X509_V_FLAG_CRL_CHECK,
+    );
   }
   if (options.verifyFlags !== undefined) {
     const { set, clear } = verifyFlagBits(options.verifyFlags);

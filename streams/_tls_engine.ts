@@ -65,8 +65,8 @@ export class TlsEngine {
   // Steps made so far: the idle sweep gives back the buffers of an engine whose count stood still.
   #steps = 0;
   // OpenSSL holds no input (the read BIO is empty and no record or plaintext waits in the SSL), and nothing
-  // but new ciphertext can change that: a read would only say WANT_READ, so it is not made. Any other step,
-  // and the transport's end, clears it.
+  // but new ciphertext can change that: a read would only say WANT_READ, so it is not made. New ciphertext,
+  // the transport's end, a handshake step and a post-handshake request clear it; a write does not (see write).
   #drained = false;
   // The read BIO is empty (OpenSSL took every byte and wanted more): topping up needs no BIO_pending first.
   #rbioEmpty = false;

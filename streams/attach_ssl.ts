@@ -534,7 +534,11 @@ export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {
   if (typeof opts !== "object" || opts === null) throw new TypeError("detachSsl's options must be an object");
   const { retryCount = 5, retryTimeout = 100 } = opts;
   if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
-    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${describe(retryCount)}`);
+    throw new RangeError(
+      `retryCount must be an integer >= 0 or null, got ${
+        typeof retryCount === "number" ? retryCount : describe(retryCount)
+      }`,
+    );
   }
   // null, as for every timeout: no limit.
   const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;
