@@ -79,6 +79,8 @@ export const TLS1_3_VERSION = 0x0304;
 export const SSL_FILETYPE_PEM = 1;
 
 // bio.h
+/** `BIO_CTRL_INFO` (bio.h): `BIO_get_mem_data` (a memory BIO's next unread byte, and how many wait). */
+export const BIO_CTRL_INFO = 3;
 /** `BIO_CTRL_PENDING` (bio.h): `BIO_pending`. */
 export const BIO_CTRL_PENDING = 10;
 /** `BIO_C_SET_BUF_MEM_EOF_RETURN` (bio.h): `BIO_set_mem_eof_return`. */

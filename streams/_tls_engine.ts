@@ -8,6 +8,7 @@
  */
 
 import {
+  BIO_CTRL_INFO,
   SSL_CTRL_MODE,
   SSL_ERROR_SSL,
   SSL_ERROR_SYSCALL,
@@ -34,6 +35,10 @@ export const CLOSED = "closed";
 export const WANT_LOOKUP = "want-lookup";
 
 const MAX_INT = 0x7fffffff;
+
+/** Where `BIO_get_mem_data` writes the write BIO's read position (one cell: JavaScript runs one call at a time). */
+const ADDRESS_CELL = new BigUint64Array(1);
+const ADDRESS_CELL_POINTER = Deno.UnsafePointer.of(ADDRESS_CELL);
 
 /**
  * How much ciphertext the read BIO is topped up to: more than the largest
@@ -233,6 +238,16 @@ export class TlsEngine {
     // An empty memory BIO answers -1 (retry): no need to ask BIO_pending first.
     const read = loadOpenssl().libcrypto.BIO_read(this.#wbio, buffer.subarray(offset), room);
     return Math.max(read, 0);
+  }
+
+  /**
+   * The address of the next ciphertext byte `takeOutputInto` would copy (`BIO_get_mem_data`), 0 once the BIOs
+   * are gone: where the caller's buffer should start for a fast copy (see `_copy_alignment.ts`).
+   */
+  outputAddress(): number {
+    if (this.#biosGone) return 0;
+    loadOpenssl().libcrypto.BIO_ctrl(this.#wbio, BIO_CTRL_INFO, 0n, ADDRESS_CELL_POINTER);
+    return Number(ADDRESS_CELL[0]);
   }
 
   /** Takes the ciphertext bytes OpenSSL has not consumed (after a close_notify). */

@@ -16,6 +16,7 @@ import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline
 import { type Inbound, type Outbound, resizedWriteBuffer } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
+import { addressOf, COPY_SLACK, fastCopyStart } from "./_copy_alignment.ts";
 
 /**
  * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
@@ -30,25 +31,36 @@ const WRITE_CHUNK = 4 * RECORD_PLAINTEXT;
 // Buffers for write()'s ciphertext, reused across socket writes instead of a
 // fresh (zero-filled, garbage-collected) array each: V8 collects dropped
 // arrays late, so with many busy connections garbage would pile up to tens of
-// MiB. Each holds WRITE_CHUNK's records; more output takes more rounds.
+// MiB. Each holds WRITE_CHUNK's records, from where the copy out of the write
+// BIO is fast (see _copy_alignment.ts); more output takes more rounds.
 // The pool keeps as many as were out at once lately (up to POOL_CAP), and
 // shrinks to the recent peak every few seconds of activity.
-const POOLED_SIZE = WRITE_CHUNK + 4 * 1024;
+const POOLED_SIZE = WRITE_CHUNK + 4 * 1024 + COPY_SLACK;
 const POOL_CAP = 256;
 const POOL_FLOOR = 8;
 const POOL_TRIM_MS = 5000;
-const pool: Uint8Array<ArrayBuffer>[] = [];
+
+/** A pooled buffer and its address (asked once: the bytes never move). */
+interface PooledBuffer {
+  readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly address: number;
+}
+
+const pool: PooledBuffer[] = [];
 let buffersOut = 0;
 let buffersOutPeak = 0;
 let lastTrim = 0;
 let returns = 0;
 
-function borrowBuffer(): Uint8Array<ArrayBuffer> {
+function borrowBuffer(): PooledBuffer {
   buffersOutPeak = Math.max(buffersOutPeak, ++buffersOut);
-  return pool.pop() ?? new Uint8Array(POOLED_SIZE);
+  const pooled = pool.pop();
+  if (pooled !== undefined) return pooled;
+  const bytes = new Uint8Array(POOLED_SIZE);
+  return { bytes, address: addressOf(bytes) };
 }
 
-function returnBuffer(buffer: Uint8Array<ArrayBuffer>): void {
+function returnBuffer(buffer: PooledBuffer): void {
   buffersOut--;
   if (pool.length < POOL_CAP) pool.push(buffer);
   // The clock is read once every 64 returns: it is an op, and this runs for every socket write.
@@ -432,7 +444,10 @@ export class TlsSession {
         if (job.offset >= job.data.length && !full) break;
         // Records for up to WRITE_CHUNK of plaintext, one at a time, gathered in one pooled buffer for one
         // socket write.
-        const gathered = borrowBuffer();
+        const pooled = borrowBuffer();
+        // Narrowed to where the copies out of the write BIO are fast, once the first record is in it.
+        let gathered = pooled.bytes;
+        let placed = false;
         const before = job.offset;
         let produced = 0;
         let wantRead = false;
@@ -464,6 +479,10 @@ export class TlsSession {
               break;
             }
             job.offset += result;
+            if (!placed) {
+              placed = true;
+              gathered = gathered.subarray(fastCopyStart(pooled.address, this.engine.outputAddress()));
+            }
             const room = gathered.length - produced;
             const taken = this.engine.takeOutputInto(gathered, produced);
             produced += taken;
@@ -475,13 +494,13 @@ export class TlsSession {
         } catch (error) {
           // What this write encrypted before the failure still goes out, then any alert.
           if (produced > 0) this.#outbound.post(gathered.slice(0, produced));
-          returnBuffer(gathered);
+          returnBuffer(pooled);
           if (error instanceof SslCondition) this.#postAlert();
           throw error;
         }
         if (produced > 0) {
           try {
-            await this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(gathered));
+            await this.#outbound.enqueue(gathered.subarray(0, produced), () => returnBuffer(pooled));
           } catch (error) {
             // The transport's own write was cut by close(): the same error as a write stopped at a record.
             if (this.#closing && error instanceof Deno.errors.Interrupted) {
@@ -495,7 +514,7 @@ export class TlsSession {
             throw error;
           }
         } else {
-          returnBuffer(gathered);
+          returnBuffer(pooled);
           // Output that cannot be taken is not ours to loop on.
           if (!wantRead && job.offset === before) break;
         }
