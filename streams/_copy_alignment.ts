@@ -19,6 +19,9 @@ const PAGE = 4096;
 /** How far past the source, modulo 4096, the first record's copy lands. */
 const COPY_DISTANCE = 256;
 
+/** The smallest copy that can take the slow path (glibc's `rep movsb` threshold with AVX2). */
+export const SLOW_COPY_MIN = 4096;
+
 /** The most {@link fastCopyStart} returns: the room a gathering buffer keeps besides its records. */
 export const COPY_SLACK = PAGE - 1;
 

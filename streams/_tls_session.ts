@@ -16,7 +16,7 @@ import { Deadline, MAX_TIMEOUT_MS, NO_DEADLINE, settleWithin } from "./_deadline
 import { type Inbound, type Outbound, resizedWriteBuffer } from "./_transport.ts";
 import { ByteQueue } from "./_byte_queue.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
-import { addressOf, COPY_SLACK, fastCopyStart } from "./_copy_alignment.ts";
+import { addressOf, COPY_SLACK, fastCopyStart, SLOW_COPY_MIN } from "./_copy_alignment.ts";
 
 /**
  * Plaintext per `SSL_write`: one full record, so the write BIO (whose buffer
@@ -479,9 +479,13 @@ export class TlsSession {
               break;
             }
             job.offset += result;
+            // Placed at the first record only (nothing gathered yet). Copies under 4 KiB never take memcpy's
+            // slow path: a small write saves the call.
             if (!placed) {
               placed = true;
-              gathered = gathered.subarray(fastCopyStart(pooled.address, this.engine.outputAddress()));
+              if (result >= SLOW_COPY_MIN) {
+                gathered = gathered.subarray(fastCopyStart(pooled.address, this.engine.outputAddress()));
+              }
             }
             const room = gathered.length - produced;
             const taken = this.engine.takeOutputInto(gathered, produced);
