@@ -83,6 +83,8 @@ export const SSL_FILETYPE_PEM = 1;
 export const BIO_CTRL_INFO = 3;
 /** `BIO_CTRL_PENDING` (bio.h): `BIO_pending`. */
 export const BIO_CTRL_PENDING = 10;
+/** `BIO_C_GET_BUF_MEM_PTR` (bio.h): `BIO_get_mem_ptr` (a memory BIO's `BUF_MEM`). */
+export const BIO_C_GET_BUF_MEM_PTR = 115;
 /** `BIO_C_SET_BUF_MEM_EOF_RETURN` (bio.h): `BIO_set_mem_eof_return`. */
 export const BIO_C_SET_BUF_MEM_EOF_RETURN = 130;
 

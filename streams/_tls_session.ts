@@ -479,7 +479,7 @@ export class TlsSession {
               break;
             }
             job.offset += result;
-            // Placed at the first record only (nothing gathered yet). Copies under 4 KiB never take memcpy's
+            // Placed at the first record only (nothing gathered yet). Copies under 2 KiB never take memcpy's
             // slow path: a small write saves the call.
             if (!placed) {
               placed = true;

@@ -83,7 +83,7 @@ function bioCapacities(stream: SocketStream): { read: number; write: number } {
   };
 }
 
-// glibc 2.36's memcpy of 4 KiB or more is ten times slower on some CPUs when the destination lies 1 to 31
+// glibc 2.36's memcpy of 2 KiB or more is ten times slower on some CPUs when the destination lies 1 to 31
 // bytes past the source, modulo 4096 (see streams/_copy_alignment.ts).
 const slowDistance = (destination: number, source: number) => {
   const distance = (((destination - source) % 4096) + 4096) % 4096;

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { makeSslCtx, SslFailure, sslNew, SslUnexpectedEof, SslVerificationFailure } from "../mod.ts";
 import { loadOpenssl } from "../ffi/mod.ts";
 import { CLOSED, TlsEngine, WANT_READ } from "../streams/_tls_engine.ts";
+import { addressOf, FAST_COPY_PIECE, isSlowCopy } from "../streams/_copy_alignment.ts";
+import type { SslPointer } from "../ffi/pointers.ts";
 import {
   assertNoLiveObjects,
   decoder,
@@ -16,6 +18,7 @@ import {
 interface Pair extends Disposable {
   client: TlsEngine;
   server: TlsEngine;
+  serverSsl: SslPointer;
 }
 
 function enginePair(options: { trust?: boolean; host?: string } = {}): Pair {
@@ -34,6 +37,7 @@ function enginePair(options: { trust?: boolean; host?: string } = {}): Pair {
   return {
     client,
     server,
+    serverSsl,
     [Symbol.dispose]() {
       client.dispose();
       server.dispose();
@@ -186,4 +190,77 @@ Deno.test("engine: a disposed engine refuses every call", () => {
   pair.client.dispose();
   assert.throws(() => pair.client.handshake(), Deno.errors.BadResource);
   assert.equal(pair.client.takeOutput(), null);
+});
+
+// Counts BIO_write calls on `bio` while `run` runs (a BIO callback; OpenSSL calls it before and after each
+// operation: BIO_CB_WRITE is 3, BIO_CB_RETURN 0x80).
+function countBioWrites(bio: Deno.PointerValue, run: () => void): number {
+  const libcrypto = Deno.dlopen("libcrypto.so.3", {
+    BIO_set_callback_ex: { parameters: ["pointer", "function"], result: "void" },
+  });
+  let writes = 0;
+  const callback = new Deno.UnsafeCallback(
+    {
+      parameters: ["pointer", "i32", "pointer", "usize", "i32", "i64", "i32", "pointer"],
+      result: "i64",
+    } as const,
+    (_bio, operation, _argp, _length, _argi, _argl, ret) => {
+      if (operation === 3) writes++;
+      return BigInt((operation & 0x80) !== 0 ? ret : 1);
+    },
+  );
+  try {
+    libcrypto.symbols.BIO_set_callback_ex(bio, callback.pointer);
+    try {
+      run();
+    } finally {
+      libcrypto.symbols.BIO_set_callback_ex(bio, null);
+    }
+  } finally {
+    callback.close();
+    libcrypto.close();
+  }
+  return writes;
+}
+
+Deno.test("engine: ciphertext whose copy into the read BIO would be slow goes in small pieces, intact", () => {
+  {
+    using pair = enginePair();
+    handshake(pair);
+    const upstream = patternBytes(64 * 1024, 3);
+    assert.equal(pair.client.write(upstream.subarray(0, 16384)), 16384);
+    assert.equal(pair.client.write(upstream.subarray(16384, 32768)), 16384);
+    assert.equal(pair.client.write(upstream.subarray(32768, 49152)), 16384);
+    assert.equal(pair.client.write(upstream.subarray(49152)), 16384);
+    const ciphertext = pair.client.takeOutput()!;
+    // The server's read BIO, empty now: the next write lands at the start of its buffer.
+    const rbio = loadOpenssl().libssl.SSL_get_rbio(pair.serverSsl.pointer);
+    const cell = new BigUint64Array(1);
+    loadOpenssl().libcrypto.BIO_ctrl(rbio, 115, /* BIO_C_GET_BUF_MEM_PTR */ 0n, Deno.UnsafePointer.of(cell));
+    const bufMem = Deno.UnsafePointer.create(cell[0])!;
+    const bioData = Number(new Deno.UnsafePointerView(bufMem).getBigUint64(8));
+    // The first 8 KiB of ciphertext placed 22 bytes before the BIO's buffer, modulo 4096.
+    const room = new Uint8Array(ciphertext.length + 8192);
+    const at = (((addressOf(room) - bioData + 22) % 4096) + 4096) % 4096;
+    const slowPiece = room.subarray(4096 - at, 4096 - at + 8192);
+    slowPiece.set(ciphertext.subarray(0, 8192));
+    assert.ok(isSlowCopy(bioData, addressOf(slowPiece)));
+    const received: number[] = [];
+    const buffer = new Uint8Array(100_000);
+    const writes = countBioWrites(rbio, () => {
+      pair.server.feed(slowPiece);
+      assert.equal(pair.server.read(buffer), WANT_READ); // 8 KiB: not a whole record yet
+    });
+    assert.equal(writes, Math.ceil(8192 / FAST_COPY_PIECE));
+    pair.server.feed(ciphertext.subarray(8192));
+    for (
+      let result = pair.server.read(buffer);
+      typeof result === "number";
+      result = pair.server.read(buffer)
+    ) {
+      received.push(...buffer.subarray(0, result));
+    }
+    assert.deepEqual(new Uint8Array(received), upstream);
+  }
+  assertNoLiveObjects();
 });
