@@ -1,5 +1,6 @@
 /**
- * The few libc calls that carry bytes over a raw socket descriptor. Reads and writes never block
+ * The few libc calls the module makes: those that carry bytes over a raw socket descriptor, and `getenv` (to
+ * see `SSL_CERT_FILE` as OpenSSL does, see `_system_trust.ts`). Reads and writes never block
  * (`recv` / `send` with `MSG_DONTWAIT`, on the main thread); waiting for a descriptor to become ready is one
  * `poll` for all of them at once, the only call that runs on Deno's blocking thread pool
  * (`nonblocking: true`). So any number of idle descriptor streams hold one pool thread, and the event loop
@@ -22,6 +23,8 @@ export const libcSymbols = {
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   // int pipe(int pipefd[2]);
   pipe: { parameters: ["buffer"], result: "i32" },
+  // char *getenv(const char *name);  -- what OpenSSL itself reads for SSL_CERT_FILE
+  getenv: { parameters: ["buffer"], result: "pointer" },
   // int close(int fd);
   close: { parameters: ["i32"], result: "i32" },
   // int shutdown(int sockfd, int how);

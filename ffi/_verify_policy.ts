@@ -21,6 +21,7 @@ import {
 import { cString, readCString } from "./_cstring.ts";
 import { sha256, toHex } from "./_digest.ts";
 import { SslVerificationFailure } from "./errors.ts";
+import { addSystemTrust } from "./_system_trust.ts";
 import { releaseWhenFreed } from "./_lifetimes.ts";
 import { authenticatesByPsk } from "./_psk.ts";
 import { loadOpenssl } from "./library.ts";
@@ -65,8 +66,8 @@ export function giveClientTrustStore(ctx: Deno.PointerObject): boolean {
   const { libcrypto } = loadOpenssl();
   const store = libcrypto.X509_STORE_new();
   if (store === null) return false;
-  // Honours SSL_CERT_FILE and SSL_CERT_DIR.
-  if (libcrypto.X509_STORE_set_default_paths(store) !== 1) {
+  // Honours SSL_CERT_FILE and SSL_CERT_DIR; the file is parsed once while it is unchanged.
+  if (!addSystemTrust(store)) {
     libcrypto.X509_STORE_free(store);
     return false;
   }

@@ -78,6 +78,20 @@ export const TLS1_3_VERSION = 0x0304;
 /** `SSL_FILETYPE_PEM` (ssl.h). */
 export const SSL_FILETYPE_PEM = 1;
 
+// x509_vfy.h
+/** `X509_L_FILE_LOAD` (x509_vfy.h): `X509_LOOKUP_load_file`. */
+export const X509_L_FILE_LOAD = 1;
+/** `X509_L_ADD_DIR` (x509_vfy.h): `X509_LOOKUP_add_dir`. */
+export const X509_L_ADD_DIR = 2;
+/** `X509_L_ADD_STORE` (x509_vfy.h): `X509_LOOKUP_add_store`. */
+export const X509_L_ADD_STORE = 3;
+/** `X509_FILETYPE_DEFAULT` (x509.h): the default location (`SSL_CERT_FILE` / `SSL_CERT_DIR` or the built-in). */
+export const X509_FILETYPE_DEFAULT = 3;
+/** `X509_LU_X509` (x509_vfy.h): an `X509_OBJECT` holding a certificate. */
+export const X509_LU_X509 = 1;
+/** `X509_LU_CRL` (x509_vfy.h): an `X509_OBJECT` holding a CRL. */
+export const X509_LU_CRL = 2;
+
 // bio.h
 /** `BIO_CTRL_INFO` (bio.h): `BIO_get_mem_data` (a memory BIO's next unread byte, and how many wait). */
 export const BIO_CTRL_INFO = 3;

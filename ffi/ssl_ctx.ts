@@ -19,6 +19,7 @@ import { cString } from "./_cstring.ts";
 import { sha256 } from "./_digest.ts";
 import { keylogFromEnvironment } from "./_keylog_environment.ts";
 import { giveClientTrustStore, markVerifyingByDefault } from "./_verify_policy.ts";
+import { addSystemTrust } from "./_system_trust.ts";
 import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set_max_proto_version, SSL_CTX_set_min_proto_version } from "./macros.ts";
@@ -204,9 +205,9 @@ export function newContextFor(
       libssl.SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
       libssl.SSL_CTX_set_verify(raw, SSL_VERIFY_PEER, null);
       markVerifyingByDefault(raw);
-      // Honours SSL_CERT_FILE and SSL_CERT_DIR.
-      if (libssl.SSL_CTX_set_default_verify_paths(raw) !== 1) {
-        throw callFailed("SSL_CTX_set_default_verify_paths");
+      // Honours SSL_CERT_FILE and SSL_CERT_DIR; the file is parsed once while it is unchanged.
+      if (!addSystemTrust(libssl.SSL_CTX_get_cert_store(raw))) {
+        throw callFailed("Loading the system trust store");
       }
     }
     // A "both" context's client SSLs verify against the system store; its server SSLs do not trust it.

@@ -470,6 +470,26 @@ export const libcryptoSymbols = {
   EVP_Digest: { parameters: ["buffer", "usize", "buffer", "buffer", "pointer", "pointer"], result: "i32" },
   // int X509_STORE_add_cert(X509_STORE *xs, X509 *x);
   X509_STORE_add_cert: { parameters: ["pointer", "pointer"], result: "i32" },
+  // X509_LOOKUP *X509_STORE_add_lookup(X509_STORE *store, X509_LOOKUP_METHOD *m);
+  X509_STORE_add_lookup: { parameters: ["pointer", "pointer"], result: "pointer" },
+  // X509_LOOKUP_METHOD *X509_LOOKUP_file(void);
+  X509_LOOKUP_file: { parameters: [], result: "pointer" },
+  // X509_LOOKUP_METHOD *X509_LOOKUP_hash_dir(void);
+  X509_LOOKUP_hash_dir: { parameters: [], result: "pointer" },
+  // X509_LOOKUP_METHOD *X509_LOOKUP_store(void);
+  X509_LOOKUP_store: { parameters: [], result: "pointer" },
+  // int X509_LOOKUP_ctrl(X509_LOOKUP *ctx, int cmd, const char *argc, long argl, char **ret);
+  X509_LOOKUP_ctrl: { parameters: ["pointer", "i32", "buffer", "i64", "pointer"], result: "i32" },
+  // X509_LOOKUP_TYPE X509_OBJECT_get_type(const X509_OBJECT *a);
+  X509_OBJECT_get_type: { parameters: ["pointer"], result: "i32" },
+  // X509 *X509_OBJECT_get0_X509(const X509_OBJECT *a);
+  X509_OBJECT_get0_X509: { parameters: ["pointer"], result: "pointer" },
+  // X509_CRL *X509_OBJECT_get0_X509_CRL(const X509_OBJECT *a);
+  X509_OBJECT_get0_X509_CRL: { parameters: ["pointer"], result: "pointer" },
+  // const char *X509_get_default_cert_file(void);
+  X509_get_default_cert_file: { parameters: [], result: "pointer" },
+  // const char *X509_get_default_cert_file_env(void);
+  X509_get_default_cert_file_env: { parameters: [], result: "pointer" },
   // int X509_set_version(X509 *x, long version);
   X509_set_version: { parameters: ["pointer", "i64"], result: "i32" },
   // int X509_set_pubkey(X509 *x, EVP_PKEY *pkey);

@@ -28,6 +28,7 @@ import {
 } from "../ffi/constants.ts";
 import { versionNumber } from "../ffi/connection_info.ts";
 import { loadOpenssl } from "../ffi/library.ts";
+import { addSystemTrust } from "../ffi/_system_trust.ts";
 import {
   SSL_CTX_add1_chain_cert,
   SSL_CTX_set_max_proto_version,
@@ -124,8 +125,8 @@ export function loadTrust(
     }
     trusted = true;
   } else if (useSystemStore) {
-    // Honours SSL_CERT_FILE and SSL_CERT_DIR.
-    if (libssl.SSL_CTX_set_default_verify_paths(raw) !== 1) {
+    // Honours SSL_CERT_FILE and SSL_CERT_DIR; the file is parsed once while it is unchanged.
+    if (!addSystemTrust(libssl.SSL_CTX_get_cert_store(raw))) {
       throw callFailed(`${name}: loading the system trust store`);
     }
     trusted = true;
