@@ -15,8 +15,10 @@ import {
   type DenoStack,
   fixture,
   listenOn,
+  pem,
   secureAccepted,
 } from "./_fixtures.ts";
+import { loadOpenssl } from "../ffi/mod.ts";
 import { attachSsl, opensslVersion, openTcpStream, SocketStream } from "../mod.ts";
 import { memoryConnectionPair } from "./_memory_pipe.ts";
 
@@ -282,6 +284,38 @@ function opensslSTime(): Promise<number> {
 
 // The module's client alone against the s_server that s_time measures: each end's own cost, with OpenSSL's
 // server in another process as s_time has it.
+// The system's CA bundle with the test CA added, as SSL_CERT_FILE: a context made per connection (sslCtx: true,
+// the seed's way) then loads a real system store, as it would for a user.
+function systemBundleWithTestCa(): string {
+  const system = Deno.UnsafePointerView.getCString(loadOpenssl().libcrypto.X509_get_default_cert_file()!);
+  const directory = new URL("./out/", import.meta.url).pathname;
+  Deno.mkdirSync(directory, { recursive: true });
+  let bundle = "";
+  try {
+    bundle = Deno.readTextFileSync(system);
+  } catch {
+    // No system bundle: the test CA alone.
+  }
+  const path = `${directory}system-and-test-ca.pem`;
+  Deno.writeTextFileSync(path, `${bundle}\n${pem.ca}`);
+  return path;
+}
+
+async function moduleHandshakesWithOwnContexts(): Promise<number> {
+  const previous = Deno.env.get("SSL_CERT_FILE");
+  Deno.env.set("SSL_CERT_FILE", systemBundleWithTestCa());
+  try {
+    return await handshakesWith(
+      "module, a context per connection",
+      moduleServer(),
+      (port) => openTcpStream("localhost", port, { sslCtx: true }),
+    );
+  } finally {
+    if (previous === undefined) Deno.env.delete("SSL_CERT_FILE");
+    else Deno.env.set("SSL_CERT_FILE", previous);
+  }
+}
+
 function moduleClientToSServer(): Promise<number> {
   return withSServer(async (port) => {
     for (let i = 0; i < 10; i++) (await openTcpStream("localhost", port, { sslCtx: clientContext })).close();
@@ -396,6 +430,7 @@ const figures: Figure[] = [
       "node": hasNode ? () => nodeHandshakes("handshakes") : undefined,
       "openssl s_time → s_server": opensslSTime,
       "module client → s_server": moduleClientToSServer,
+      "module, sslCtx: true (a client context per connection, system store)": moduleHandshakesWithOwnContexts,
     },
   },
   {
