@@ -84,8 +84,14 @@ Deno.test("the system trust file is parsed once while unchanged and read again w
       makeSslCtx({ sslSide: "both" }).destroy();
       assert.equal(await connects(untrusted.port), false);
       assert.equal(systemTrustParses() - before, 1, "one parse for five contexts");
-      // Another CA in the same file: the next context trusts it, and no longer the first.
-      await Deno.writeFile(file, await Deno.readFile(fixture("untrusted-ca.pem")));
+      // Another CA in the same file, rewritten in place to the same size with the modification time put back
+      // (what `cp -p` or `rsync -t --inplace` do): the next context trusts it, and no longer the first.
+      const { size, mtime } = await Deno.stat(file);
+      const other = await Deno.readTextFile(fixture("untrusted-ca.pem"));
+      assert.ok(other.length < size, "the other CA's file is the smaller");
+      await Deno.writeTextFile(file, other + "#".repeat(size - other.length - 1) + "\n");
+      await Deno.utime(file, new Date(), mtime!);
+      assert.equal((await Deno.stat(file)).size, size);
       assert.equal(await connects(untrusted.port), true);
       assert.equal(await connects(trusted.port), false);
       assert.equal(systemTrustParses() - before, 2);
