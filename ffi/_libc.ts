@@ -1,6 +1,6 @@
 /**
- * The few libc calls the module makes: those that carry bytes over a raw socket descriptor, and `getenv` (to
- * see `SSL_CERT_FILE` as OpenSSL does, see `_system_trust.ts`). Reads and writes never block
+ * The few libc calls the module makes: those that carry bytes over a raw socket descriptor, and the
+ * environment as OpenSSL reads it (`secure_getenv`, or `getenv` and `issetugid`; see `_system_trust.ts`). Reads and writes never block
  * (`recv` / `send` with `MSG_DONTWAIT`, on the main thread); waiting for a descriptor to become ready is one
  * `poll` for all of them at once, the only call that runs on Deno's blocking thread pool
  * (`nonblocking: true`). So any number of idle descriptor streams hold one pool thread, and the event loop
@@ -23,8 +23,12 @@ export const libcSymbols = {
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
   // int pipe(int pipefd[2]);
   pipe: { parameters: ["buffer"], result: "i32" },
-  // char *getenv(const char *name);  -- what OpenSSL itself reads for SSL_CERT_FILE
+  // char *secure_getenv(const char *name);  -- glibc: how OpenSSL reads SSL_CERT_FILE (nothing when AT_SECURE)
+  secure_getenv: { parameters: ["buffer"], result: "pointer", optional: true },
+  // char *getenv(const char *name);
   getenv: { parameters: ["buffer"], result: "pointer" },
+  // int issetugid(void);  -- macOS: OpenSSL ignores the environment when it says so
+  issetugid: { parameters: [], result: "i32", optional: true },
   // int close(int fd);
   close: { parameters: ["i32"], result: "i32" },
   // int shutdown(int sockfd, int how);

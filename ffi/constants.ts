@@ -79,8 +79,6 @@ export const TLS1_3_VERSION = 0x0304;
 export const SSL_FILETYPE_PEM = 1;
 
 // x509_vfy.h
-/** `X509_L_FILE_LOAD` (x509_vfy.h): `X509_LOOKUP_load_file`. */
-export const X509_L_FILE_LOAD = 1;
 /** `X509_L_ADD_DIR` (x509_vfy.h): `X509_LOOKUP_add_dir`. */
 export const X509_L_ADD_DIR = 2;
 /** `X509_L_ADD_STORE` (x509_vfy.h): `X509_LOOKUP_add_store`. */

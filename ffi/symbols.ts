@@ -486,6 +486,10 @@ export const libcryptoSymbols = {
   X509_OBJECT_get0_X509: { parameters: ["pointer"], result: "pointer" },
   // X509_CRL *X509_OBJECT_get0_X509_CRL(const X509_OBJECT *a);
   X509_OBJECT_get0_X509_CRL: { parameters: ["pointer"], result: "pointer" },
+  // STACK_OF(X509_INFO) *PEM_X509_INFO_read_bio(BIO *bp, STACK_OF(X509_INFO) *sk, pem_password_cb *cb, void *u);
+  PEM_X509_INFO_read_bio: { parameters: ["pointer", "pointer", "pointer", "buffer"], result: "pointer" },
+  // void X509_INFO_free(X509_INFO *a);
+  X509_INFO_free: { parameters: ["pointer"], result: "void" },
   // const char *X509_get_default_cert_file(void);
   X509_get_default_cert_file: { parameters: [], result: "pointer" },
   // const char *X509_get_default_cert_file_env(void);
