@@ -54,15 +54,18 @@ let returns = 0;
 
 function borrowBuffer(): PooledBuffer {
   buffersOutPeak = Math.max(buffersOutPeak, ++buffersOut);
-  const pooled = pool.pop();
-  if (pooled !== undefined) return pooled;
+  for (let pooled = pool.pop(); pooled !== undefined; pooled = pool.pop()) {
+    // A transport may have kept and detached a buffer after its write (it broke the contract): not reused.
+    if (pooled.bytes.byteLength === POOLED_SIZE) return pooled;
+  }
   const bytes = new Uint8Array(POOLED_SIZE);
   return { bytes, address: addressOf(bytes) };
 }
 
 function returnBuffer(buffer: PooledBuffer): void {
   buffersOut--;
-  if (pool.length < POOL_CAP) pool.push(buffer);
+  // A buffer the transport detached (a transfer to a worker, say) never goes back to other connections.
+  if (pool.length < POOL_CAP && buffer.bytes.byteLength === POOLED_SIZE) pool.push(buffer);
   // The clock is read once every 64 returns: it is an op, and this runs for every socket write.
   if ((++returns & 63) !== 0) return;
   const now = performance.now();
@@ -519,8 +522,18 @@ export class TlsSession {
           }
         } else {
           returnBuffer(pooled);
-          // Output that cannot be taken is not ours to loop on.
-          if (!wantRead && job.offset === before) break;
+          // Output that cannot be taken is not ours to loop on; bytes left unencrypted are not sent, never
+          // reported as sent.
+          if (!wantRead && job.offset === before) {
+            if (job.offset < job.data.length) {
+              throw new Error(
+                `A write made no progress; ${
+                  total - (job.data.length - job.offset)
+                } of ${total} bytes were sent`,
+              );
+            }
+            break;
+          }
         }
         if (wantRead) {
           // Mid-handshake: our flight goes out, the peer's comes in (or the application's answer does).

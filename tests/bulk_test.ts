@@ -64,6 +64,13 @@ Deno.test("one-byte writes arrive in order", async () => {
   await server[Symbol.asyncDispose]();
 });
 
+// Large byte arrays compared by length and digest: a failing deepEqual would diff them element by element
+// (gigabytes of memory for a few hundred KiB).
+async function assertSameBytes(actual: Uint8Array, expected: Uint8Array<ArrayBuffer>): Promise<void> {
+  assert.equal(actual.length, expected.length, "byte count");
+  assert.equal(await sha256(actual.slice()), await sha256(expected), "SHA-256");
+}
+
 // A memory BIO's BUF_MEM { length, data, max, flags }, read at `offset`.
 function bufMemField(bio: Deno.PointerValue, offset: 8 | 16): number {
   const cell = new BigUint64Array(1);
@@ -128,7 +135,7 @@ Deno.test("a sending end's socket writes start where the copy out of its write B
     // Where the write BIO's records are copied from (its buffer stopped growing at the first full record).
     const source = bufMemField(loadOpenssl().libssl.SSL_get_wbio(client.ssl!.pointer), 8);
     await client.closeWrite();
-    assert.deepEqual(await reading, data);
+    await assertSameBytes(await reading, data);
     const gatherings = written.filter(({ length }) => length >= 4 * 16406);
     assert.equal(gatherings.length, 16, `socket writes: ${written.map(({ length }) => length)}`);
     for (const { address } of gatherings) {
@@ -171,4 +178,34 @@ Deno.test("the memory BIOs stay near a record's size through large reads and wri
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
   objects.assertAllFreed();
+});
+
+Deno.test("a transport that detaches the buffers it was given loses no byte, on its connection or another", async () => {
+  // The shared write pool must not hand a detached buffer to anyone: before, the next write with it resolved
+  // having sent nothing.
+  const [client, server] = await tlsPair({
+    wrapClient: (conn) =>
+      wrapConn(conn, {
+        write: async (bytes) => {
+          const written = await conn.write(bytes.slice());
+          (bytes.buffer as ArrayBuffer).transfer();
+          return written;
+        },
+      }),
+  });
+  const [other, otherServer] = await tlsPair();
+  try {
+    const first = patternBytes(200_000, 3);
+    const reading = readAll(server);
+    assert.equal(await client.write(first), first.length);
+    await client.closeWrite();
+    await assertSameBytes(await reading, first);
+    const second = patternBytes(300_000, 4);
+    const readingOther = readAll(otherServer);
+    assert.equal(await other.write(second), second.length);
+    await other.closeWrite();
+    await assertSameBytes(await readingOther, second);
+  } finally {
+    for (const stream of [client, server, other, otherServer]) await stream[Symbol.asyncDispose]();
+  }
 });
