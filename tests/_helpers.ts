@@ -85,6 +85,19 @@ export async function withTestCaAsSystemStore<T>(body: () => Promise<T>, name = 
   }
 }
 
+/**
+ * Asserts that two byte arrays hold the same bytes: the count, then the first difference. (node:assert's
+ * deepEqual diffs failing arrays element by element: gigabytes of memory for a few hundred KiB.)
+ */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what = "bytes"): void {
+  assert.equal(actual.length, expected.length, `${what}: byte count`);
+  for (let i = 0; i < actual.length; i++) {
+    if (actual[i] !== expected[i]) {
+      assert.fail(`${what}: first difference at byte ${i} (${actual[i]}, not ${expected[i]})`);
+    }
+  }
+}
+
 /** Asserts that every SSL and SSL_CTX the module made has been freed. */
 export function assertNoLiveObjects(): void {
   assert.deepEqual(liveNativeObjects(), { sslCtx: 0, ssl: 0 });

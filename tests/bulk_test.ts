@@ -4,7 +4,16 @@ import assert from "node:assert/strict";
 import { loadOpenssl } from "../ffi/mod.ts";
 import type { SocketStream } from "../mod.ts";
 import { addressOf, COPY_SLACK, fastCopyStart } from "../streams/_copy_alignment.ts";
-import { FreeWatcher, patternBytes, readAll, sha256, tlsPair, wrapConn, xorshift } from "./_helpers.ts";
+import {
+  assertSameBytes,
+  FreeWatcher,
+  patternBytes,
+  readAll,
+  sha256,
+  tlsPair,
+  wrapConn,
+  xorshift,
+} from "./_helpers.ts";
 
 const SIZE = 16 * 1024 * 1024;
 
@@ -63,13 +72,6 @@ Deno.test("one-byte writes arrive in order", async () => {
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
 });
-
-// Large byte arrays compared by length and digest: a failing deepEqual would diff them element by element
-// (gigabytes of memory for a few hundred KiB).
-async function assertSameBytes(actual: Uint8Array, expected: Uint8Array<ArrayBuffer>): Promise<void> {
-  assert.equal(actual.length, expected.length, "byte count");
-  assert.equal(await sha256(actual.slice()), await sha256(expected), "SHA-256");
-}
 
 // A memory BIO's BUF_MEM { length, data, max, flags }, read at `offset`.
 function bufMemField(bio: Deno.PointerValue, offset: 8 | 16): number {
@@ -135,7 +137,7 @@ Deno.test("a sending end's socket writes start where the copy out of its write B
     // Where the write BIO's records are copied from (its buffer stopped growing at the first full record).
     const source = bufMemField(loadOpenssl().libssl.SSL_get_wbio(client.ssl!.pointer), 8);
     await client.closeWrite();
-    await assertSameBytes(await reading, data);
+    assertSameBytes(await reading, data);
     const gatherings = written.filter(({ length }) => length >= 4 * 16406);
     assert.equal(gatherings.length, 16, `socket writes: ${written.map(({ length }) => length)}`);
     for (const { address } of gatherings) {
@@ -199,12 +201,12 @@ Deno.test("a transport that detaches the buffers it was given loses no byte, on 
     const reading = readAll(server);
     assert.equal(await client.write(first), first.length);
     await client.closeWrite();
-    await assertSameBytes(await reading, first);
+    assertSameBytes(await reading, first);
     const second = patternBytes(300_000, 4);
     const readingOther = readAll(otherServer);
     assert.equal(await other.write(second), second.length);
     await other.closeWrite();
-    await assertSameBytes(await readingOther, second);
+    assertSameBytes(await readingOther, second);
   } finally {
     for (const stream of [client, server, other, otherServer]) await stream[Symbol.asyncDispose]();
   }

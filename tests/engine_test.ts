@@ -8,6 +8,7 @@ import { addressOf, FAST_COPY_PIECE, isSlowCopy } from "../streams/_copy_alignme
 import type { SslPointer } from "../ffi/pointers.ts";
 import {
   assertNoLiveObjects,
+  assertSameBytes,
   decoder,
   encoder,
   patternBytes,
@@ -108,7 +109,7 @@ Deno.test("engine: data goes both ways and arrives intact", () => {
       offset += taken as number;
     }
     transfer(pair.client, pair.server);
-    assert.deepEqual(readAllFrom(pair.server), upstream);
+    assertSameBytes(readAllFrom(pair.server), upstream);
     assert.equal(pair.server.write(encoder.encode("pong")), 4);
     transfer(pair.server, pair.client);
     assert.equal(decoder.decode(readAllFrom(pair.client)), "pong");
@@ -260,7 +261,7 @@ Deno.test("engine: ciphertext whose copy into the read BIO would be slow goes in
     ) {
       received.push(...buffer.subarray(0, result));
     }
-    assert.deepEqual(new Uint8Array(received), upstream);
+    assertSameBytes(new Uint8Array(received), upstream);
   }
   assertNoLiveObjects();
 });

@@ -10,6 +10,7 @@ import {
   SslUnexpectedEof,
 } from "../mod.ts";
 import {
+  assertSameBytes,
   fixtureText,
   FreeWatcher,
   identity,
@@ -105,7 +106,7 @@ Deno.test("records of the largest legal size (16 KiB of plaintext) and one byte 
     })();
     await client.write(payload);
     await reading;
-    assert.deepEqual(received, payload);
+    assertSameBytes(received, payload);
   }
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
@@ -139,7 +140,7 @@ for (const side of ["client", "server"] as const) {
     const [victim, peer] = side === "client" ? [client, server] : [server, client];
     const payload = patternBytes(3000, 7);
     await peer.write(payload);
-    assert.deepEqual(await readBytes(victim, payload.length), payload);
+    assertSameBytes(await readBytes(victim, payload.length), payload);
     await victim[Symbol.asyncDispose]();
     await peer[Symbol.asyncDispose]();
     objects.assertAllFreed();

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { SocketError, SocketStream } from "../mod.ts";
 import {
+  assertSameBytes,
   decoder,
   encoder,
   FreeWatcher,
@@ -67,7 +68,7 @@ Deno.test("readable serves BYOB readers into their own buffer, byte for byte", a
   }
   await sending;
   assert.equal(filled, sent.length);
-  assert.deepEqual(received, sent);
+  assertSameBytes(received, sent);
   reader.releaseLock();
   await client[Symbol.asyncDispose]();
   await server[Symbol.asyncDispose]();
