@@ -13,10 +13,12 @@
  * - the default store URI, which OpenSSL 3 also adds (the directory, as an `OSSL_STORE` URI).
  * Errors from a missing file or directory are cleared, as OpenSSL's call does.
  *
- * Whenever the file cannot be told exactly as OpenSSL would read it, OpenSSL's own call does the work, every
- * time, as before: libc's environment calls missing, a process OpenSSL treats as privileged (`secure_getenv`
- * / `issetugid`: then it ignores `SSL_CERT_FILE`), a path that is not UTF-8, not a regular file, larger than
- * {@link MAX_SHARED_FILE}, or one read permission for is not already granted (nothing prompts).
+ * `SSL_CERT_FILE` is read as OpenSSL reads it: through `secure_getenv` (glibc), so a process running with
+ * `AT_SECURE` (set-id, file capabilities) gets the built-in path, as OpenSSL gives it. Whenever the file
+ * cannot be told exactly as OpenSSL would read it, OpenSSL's own call does the work, every time, as before:
+ * no `secure_getenv` (on macOS, a set-id process; elsewhere, libc's calls missing), a path that is not UTF-8,
+ * not a regular file, larger than {@link MAX_SHARED_FILE}, or one read permission for is not already granted
+ * (nothing prompts).
  *
  * The certificates are shared objects, where OpenSSL's call would parse new ones for each context (parsing is
  * the cost: 21 ms of the 25 are `d2i_X509`). So a caller who changes one in place through one context's store
