@@ -204,8 +204,13 @@ function makeAgent(options: HttpAgentOptions): Agent {
         if (typeof last !== "function") return original(...args);
         const result = original(...args.slice(0, -1), (...results: unknown[]) => {
           endConnects().then(() => {
-            owned?.close();
-            last(...results);
+            // The caller hears back even if closing the agent's own context fails. (A callback that throws
+            // fails as it would from undici itself: uncaught.)
+            try {
+              owned?.close();
+            } finally {
+              last(...results);
+            }
           });
         });
         endConnects();

@@ -48,8 +48,9 @@ function appendFailure(path: string): unknown {
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) return error;
   }
+  let made: Deno.FsFile;
   try {
-    Deno.openSync(path, { append: true, createNew: true, mode: 0o600 }).close();
+    made = Deno.openSync(path, { append: true, createNew: true, mode: 0o600 });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) return error;
     // Made meanwhile, or a symbolic link to a file not there yet: opened as the writer will, and left as it is.
@@ -60,6 +61,15 @@ function appendFailure(path: string): unknown {
       return again;
     }
   }
+  // Removed only while still empty: another process that began a log at this path meanwhile (a shared
+  // SSLKEYLOGFILE) keeps its lines. (Between this check and the removal is a window of microseconds.)
+  let empty: boolean;
+  try {
+    empty = made.statSync().size === 0;
+  } finally {
+    made.close();
+  }
+  if (!empty) return null;
   try {
     Deno.removeSync(path);
   } catch {

@@ -57,10 +57,6 @@ export async function updateKeys(
  * certificate the first one did not): resolves once the client has gone through it.
  */
 export async function renegotiate(session: TlsSession, deadline: Deadline): Promise<void> {
-  // Before anything changes the SSL: a second request at once would only fail inside OpenSSL.
-  if (requesting.has(session)) {
-    throw new SocketError("requestClientCertificate() is already waiting for this client's answer");
-  }
   const ssl = session.objects.ssl.pointer;
   const { libssl } = loadOpenssl();
   if (!isServer(ssl)) {
@@ -76,13 +72,14 @@ export async function renegotiate(session: TlsSession, deadline: Deadline): Prom
   await session.driveUntil(() => libssl.SSL_renegotiate_pending(ssl) === 0, "TLS renegotiation", deadline);
 }
 
+// Sessions with a certificate request under way: a second one at once would only fail inside OpenSSL.
+const requesting = new WeakSet<TlsSession>();
+
 /**
  * A TLS 1.3 server asks its client for a certificate after the handshake and waits for it: resolves with the
  * verified certificate. A client that sends none gets an `SslCondition` here and the connection goes on; one
  * whose certificate fails verification fails the connection (`SslVerificationFailure`).
  */
-// Sessions with a certificate request under way: a second one at once would only fail inside OpenSSL.
-const requesting = new WeakSet<TlsSession>();
 
 export async function requestClientCertificate(
   session: TlsSession,
