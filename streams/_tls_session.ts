@@ -83,6 +83,9 @@ const DRIVE_KEEP = 1024 * 1024;
 /** The most plaintext `detachSsl` keeps while it waits for the peer's close_notify. */
 const DETACH_KEEP = 16 * 1024 * 1024;
 
+/** How many times its retry budget `detachSsl` waits at most, however the peer keeps sending. */
+const DETACH_OVERALL = 10;
+
 // A deadline `ms` from now (none for Infinity), failing with `error()`.
 function deadlineIn(ms: number, error: () => Error): Deadline {
   return Number.isFinite(ms) && ms <= MAX_TIMEOUT_MS
@@ -675,9 +678,11 @@ export class TlsSession {
       const plaintext: Uint8Array[] = this.#decrypted.length > 0 ? [this.#decrypted.takeAll()] : [];
       let kept = plaintext.reduce((sum, bytes) => sum + bytes.length, 0);
       const scratch = new Uint8Array(16 * 1024);
-      // retryCount + 1 waits of retryTimeout ms; a wait in which data arrives starts again (it is not used up).
+      // retryCount + 1 waits of retryTimeout ms; a wait in which data arrives starts again (it is not used up),
+      // but never past DETACH_OVERALL times the budget: a peer trickling a byte per wait cannot hold it for ever.
       let waitsLeft = retryCount + 1;
       let waitEnd = Date.now() + retryTimeout;
+      const giveUpAt = Date.now() + DETACH_OVERALL * limit;
       for (;;) {
         // Drain what has arrived: data first, then the close_notify.
         let arrived = false;
@@ -698,7 +703,10 @@ export class TlsSession {
         }
         if (this.engine.transportEnded) throw failed(" (it closed the connection)");
         const now = Date.now();
-        if (arrived) waitEnd = now + retryTimeout;
+        if (now >= giveUpAt) {
+          throw failed(` (it kept sending for ${DETACH_OVERALL} times that long without answering)`);
+        }
+        if (arrived) waitEnd = Math.min(now + retryTimeout, giveUpAt);
         else if (now >= waitEnd) {
           if (--waitsLeft <= 0) throw failed("");
           waitEnd = now + retryTimeout;

@@ -99,7 +99,8 @@ export interface DetachSslOptions {
   retryCount?: number | null;
   /**
    * Milliseconds each wait may take; `null` for no limit. Data that arrives meanwhile is kept (up to 16 MiB)
-   * and does not use up a wait.
+   * and does not use up a wait, but the whole detach gives up after ten times `(retryCount + 1) *
+   * retryTimeout` however the peer keeps sending.
    * @default {100}
    */
   retryTimeout?: number | null;

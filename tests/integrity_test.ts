@@ -748,6 +748,32 @@ Deno.test("detachSsl: data that keeps arriving does not use up the waits", async
   await server[Symbol.asyncDispose]();
 });
 
+Deno.test("detachSsl: a peer that trickles data and never answers close_notify is given up on after ten budgets", async () => {
+  const [client, server] = await pair();
+  // A line every 60 ms (within every 100 ms wait) and no close_notify: before, the detach waited for ever.
+  let trickling = true;
+  const sending = (async () => {
+    while (trickling) {
+      await client.write(encoder.encode("tick\n"));
+      await sleep(60);
+    }
+  })().catch(() => {});
+  await sleep(20);
+  const started = Date.now();
+  const failure = await rejection(
+    detachSsl(server, { retryCount: 0, retryTimeout: 100 }),
+    5000,
+    "the detach from a trickling peer",
+  );
+  const took = Date.now() - started;
+  trickling = false;
+  assert.match(failure.message, /kept sending for 10 times that long/);
+  assert.ok(took >= 900 && took < 3000, `gave up after ${took} ms (the budget is 100 ms, ten of them 1000)`);
+  await within(server.closed, 5000, "the stream to close");
+  client.close();
+  await within(sending, 5000, "the trickling writer");
+});
+
 Deno.test("detachSsl called twice at once: the second waits for the first and finds the stream plain", async () => {
   for (const first of [{}, { retryCount: null }] as const) {
     const [client, server] = await pair();
