@@ -123,7 +123,7 @@ function checkSslCtx(value: unknown): FetchSslCtx | undefined {
  * @throws {RangeError} for a number out of range.
  * @throws {SslCondition} for `sslCtx: "v2"` or `"v3"`, which OpenSSL 3 lacks.
  */
-export function checkAgentOptions(options: unknown): CheckedOptions {
+export function checkAgentOptions(options: unknown, caller = "createFetch"): CheckedOptions {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`the options must be an object, got ${describe(options)}`);
   }
@@ -132,7 +132,7 @@ export function checkAgentOptions(options: unknown): CheckedOptions {
     if (given[name] !== undefined) throw new TypeError(`${name} is not an option of a fetch: ${why}`);
   }
   // Any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
-  checkKeys("createFetch", given, FETCH_OPTIONS);
+  checkKeys(caller, given, FETCH_OPTIONS);
   const { signal } = given;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);

@@ -172,12 +172,12 @@ export interface SslFetch extends AsyncDisposable {
  * ```
  */
 export function createHttpAgent(options: HttpAgentOptions = {}): HttpAgent {
-  return makeAgent(options);
+  return makeAgent(options, "createHttpAgent");
 }
 
-function makeAgent(options: HttpAgentOptions): Agent {
+function makeAgent(options: HttpAgentOptions, caller: "createFetch" | "createHttpAgent"): Agent {
   // Checked here, not at each connect: a wrong value fails createFetch, not every request.
-  const { keepAliveTimeout, connections, sslCtx, ...tcpAndTls } = checkAgentOptions(options);
+  const { keepAliveTimeout, connections, sslCtx, ...tcpAndTls } = checkAgentOptions(options, caller);
   const owned = sslCtx === undefined
     ? createSslClientContext({ sessionCache: true, alpnProtocols: ["http/1.1"] })
     : null;
@@ -250,7 +250,7 @@ function makeAgent(options: HttpAgentOptions): Agent {
  * ```
  */
 export function createFetch(options: HttpAgentOptions = {}): SslFetch {
-  const agent = makeAgent(options);
+  const agent = makeAgent(options, "createFetch");
   let closing: Promise<void> | undefined;
   const close = () => closing ??= agent.close();
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {

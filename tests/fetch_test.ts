@@ -765,6 +765,12 @@ Deno.test("review: configure callbacks that would not run, and a server SslCtxPo
       assert.throws(() => make({ [name]: 1 } as HttpAgentOptions), new RegExp(`unknown option "${name}"`));
     }
   }
+  // The error names the function that was called.
+  assert.throws(
+    () => createHttpAgent({ connectTimeout: 1 } as HttpAgentOptions),
+    /^TypeError: createHttpAgent: /,
+  );
+  assert.throws(() => createFetch({ connectTimeout: 1 } as HttpAgentOptions), /^TypeError: createFetch: /);
   // Where they do run, they are taken.
   await using fetch = createFetch({ sslCtx: true, sslConfigureCallback: callback });
   assert.equal(typeof fetch, "function");
