@@ -1,10 +1,12 @@
 /**
  * A read buffer sized by the traffic: small while a connection idles (a
  * pending read holds it), eightfold larger each time a read fills it, and
- * back to the small size after two reads in a row used an eighth of it or
- * less. Two, because the read after a full one often brings only the tail of
- * a record: shrinking on it would make messages just over the small size
- * reallocate on every read.
+ * back to the small size after two reads in a row used less than an eighth
+ * of it. Two, because the read after a full one often brings only the tail
+ * of a record: shrinking on it would make messages just over the small size
+ * reallocate on every read. Less than an eighth, because a read of exactly
+ * the small size fills a small buffer (which grows it again): messages of
+ * that size would swing the buffer between the two sizes.
  *
  * @module
  */
@@ -31,7 +33,7 @@ export class AdaptiveBuffer {
   // The size the next read should have, after one that got `count` bytes.
   #nextSize(count: number): number {
     const size = this.#buffer.length;
-    if (count * 8 > size) {
+    if (count * 8 >= size) {
       this.#sparseReads = 0;
       return count === size ? Math.min(size * 8, this.#max) : size;
     }

@@ -24,6 +24,18 @@ Deno.test("messages just over the idle size settle in one buffer instead of real
   assert.equal(settled.length, 8192);
 });
 
+Deno.test("reads of exactly the idle size settle in the grown buffer instead of swinging between sizes", () => {
+  // 1024-byte messages on a plain stream (or 1002 bytes of TLS plaintext, one 1024-byte record): the first
+  // fills the idle buffer, and a read that would fit the idle buffer exactly must not shrink the grown one,
+  // or every third read would allocate again.
+  const reads = new AdaptiveBuffer(1024, 128 * 1024);
+  reads.borrow(1024);
+  const settled = reads.buffer;
+  assert.equal(settled.length, 8192);
+  for (let i = 0; i < 10; i++) reads.borrow(1024);
+  assert.equal(reads.buffer, settled);
+});
+
 Deno.test("two sparse reads in a row bring the buffer back to its idle size", () => {
   const reads = new AdaptiveBuffer(1024, 128 * 1024);
   for (let i = 0; i < 4; i++) reads.borrow(reads.buffer.length);
