@@ -1,9 +1,12 @@
 // One end of a bulk transfer in its own process, so each end has a core and its CPU time is its own:
-//   deno run ... bench/_bulk_peer.ts server <module|deno> [streams|byob] prints {port}, then {cpu, cipher}
+//   deno run ... bench/_bulk_peer.ts server <module|deno> [streams|byob|reader] prints {port}, then {cpu, cipher}
 //   deno run ... bench/_bulk_peer.ts client <module|deno> <port> <bytes> [streams]
 //                                                                       prints {seconds, cpu, cipher}
 // The client sends <bytes> in 64 KiB writes and half-closes; the server drains, answers with the count and
 // exits. CPU is user + system seconds of this process, from the handshake's end to the last byte.
+// "streams" reads through the readable's default reader (and the client writes through its writable); "reader"
+// reads the same way with a read/write client, so Deno's own TLS can be measured too: its readable closes the
+// connection at the end, and such a server does not answer (the client then sees the end of the stream).
 import process from "node:process";
 import {
   benchContexts,
@@ -32,7 +35,7 @@ if (role === "server") {
   const conn = await secureAccepted(stack, await listener.accept(), serverContext);
   const start = process.cpuUsage();
   let total = 0;
-  if (api === "streams") {
+  if (api === "streams" || api === "reader") {
     for await (const piece of conn.readable) total += piece.length;
   } else if (api === "byob") {
     // A BYOB reader hands its buffer back and forth: no fresh memory per chunk.
@@ -47,10 +50,11 @@ if (role === "server") {
     const buffer = new Uint8Array(256 * 1024);
     for (let count = await conn.read(buffer); count !== null; count = await conn.read(buffer)) total += count;
   }
-  await conn.write(new TextEncoder().encode(String(total)));
+  const closedByReadable = api === "reader" && stack === "deno";
+  if (!closedByReadable) await conn.write(new TextEncoder().encode(String(total)));
   const cpu = cpuSince(start);
   const cipher = cipherOf(conn);
-  conn.close();
+  if (!closedByReadable) conn.close();
   listener.close();
   print({ cpu, total, cipher });
 } else {

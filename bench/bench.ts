@@ -127,16 +127,21 @@ function spawnPeer(end: End, script: string, args: string[]): {
   return { first: Promise.race([first, last]), last };
 }
 
-type Api = "read/write" | "Web Streams" | "Web Streams, BYOB reader";
+type Api = "read/write" | "Web Streams" | "Web Streams, BYOB reader" | "Web Streams reader at the server";
+
+const SERVER_API: Record<Api, string> = {
+  "read/write": "",
+  "Web Streams": "streams",
+  "Web Streams, BYOB reader": "byob",
+  "Web Streams reader at the server": "reader",
+};
 
 async function bulkAcross(client: End, server: End, api: Api = "read/write"): Promise<number> {
   const streams = api !== "read/write";
   const receiver = spawnPeer(
     server,
     "./_bulk_peer.ts",
-    server === "node"
-      ? ["server", "once"]
-      : ["server", server, api === "Web Streams" ? "streams" : streams ? "byob" : ""],
+    server === "node" ? ["server", "once"] : ["server", server, SERVER_API[api]],
   );
   const { port } = await receiver.first;
   const sender = spawnPeer(
@@ -144,7 +149,7 @@ async function bulkAcross(client: End, server: End, api: Api = "read/write"): Pr
     "./_bulk_peer.ts",
     client === "node"
       ? ["client", "bulk", String(BULK_BYTES), String(port)]
-      : ["client", client, String(port), String(BULK_BYTES), streams ? "streams" : ""],
+      : ["client", client, String(port), String(BULK_BYTES), api === "Web Streams" ? "streams" : ""],
   );
   const [sent, received] = await Promise.all([sender.last, receiver.last]);
   if (received.total !== BULK_BYTES) {
@@ -413,10 +418,17 @@ const figures: Figure[] = [
         .filter((pair) => hasNode || !pair.includes("node"))
         .map(([client, server]) => [`${client} → ${server}`, () => bulkAcross(client, server)])
         .concat(
-          (["Web Streams", "Web Streams, BYOB reader"] as Api[]).map((api) => [
+          (["Web Streams", "Web Streams, BYOB reader", "Web Streams reader at the server"] as Api[]).map((
+            api,
+          ) => [
             `module → module, ${api}`,
             () => bulkAcross("module", "module", api),
           ]),
+          // Deno's own TLS through its readable: what the Web Streams contract costs a stack that is not this one.
+          [[
+            "deno → deno, Web Streams reader at the server",
+            () => bulkAcross("deno", "deno", "Web Streams reader at the server"),
+          ]],
         ),
     ),
   },
@@ -635,6 +647,18 @@ for (const figure of selected) {
       "BYOB reader vs read/write",
       "module → module, Web Streams, BYOB reader",
       "module → module",
+    );
+    ratio(
+      figure,
+      "default reader at the server vs read/write",
+      "module → module, Web Streams reader at the server",
+      "module → module",
+    );
+    ratio(
+      figure,
+      "Deno's own default reader at the server vs its read/write",
+      "deno → deno, Web Streams reader at the server",
+      "deno → deno",
     );
   } else {
     for (const peer of ["deno", "node", "openssl s_time → s_server"]) {
