@@ -11,7 +11,7 @@ import { loadOpenssl } from "../ffi/library.ts";
 import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
-import { checkKeys } from "../streams/_context_options.ts";
+import { checkBoolean, checkFunction, checkKeys, checkSignal } from "../streams/_option_checks.ts";
 
 /** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
 export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
@@ -59,20 +59,6 @@ const FETCH_OPTIONS = new Set([
   "keepAliveTimeout",
   "connections",
 ]);
-
-function checkBoolean(name: string, value: unknown): boolean | undefined {
-  if (value !== undefined && typeof value !== "boolean") {
-    throw new TypeError(`${name} must be a boolean, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function checkFunction<T>(name: string, value: unknown): T | undefined {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
-  }
-  return value as T | undefined;
-}
 
 /** A positive integer no larger than `max` (`undefined` gives `fallback`). */
 function checkCount(name: string, value: unknown, fallback: number | null, max: number): number | null {
@@ -133,10 +119,7 @@ export function checkAgentOptions(options: unknown, caller = "createFetch"): Che
   }
   // Any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
   checkKeys(caller, given, FETCH_OPTIONS);
-  const { signal } = given;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal, got ${describe(signal)}`);
-  }
+  const signal = checkSignal("signal", given.signal);
   const timeout = given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout("timeout", given.timeout);
   const handshakeTimeout = given.handshakeTimeout === undefined
     ? DEFAULT_TIMEOUT_MS

@@ -23,6 +23,7 @@ import { checkPins, type VerifyCallback, verifyFlagBits, type VerifyFlags } from
 import { checkHostName } from "./_host_name.ts";
 import type { SslAbstractContext } from "./abstract_context.ts";
 import type { ClientHelloInfo } from "./_client_hello.ts";
+import { checkFunction } from "./_option_checks.ts";
 
 /** What client and server contexts share. */
 export interface SslContextOptions {
@@ -351,25 +352,12 @@ export const SERVER_KEYS = new Set([
   "pskIdentityHint",
 ]);
 
-/** Refuses an option `known` does not list, naming it. */
-export function checkKeys(name: string, options: object, known: Set<string>): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`${name}: unknown option ${JSON.stringify(key)}`);
-  }
-}
-
 function checkString(name: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`${name} must be a non-empty string, got ${describe(value)}`);
   }
   checkNoNul(value, name);
-}
-
-function checkFunction(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(`${name} must be a function, got ${describe(value)}`);
-  }
 }
 
 /** Refuses a wrong option value with a `TypeError` or `RangeError` naming the option, before anything native. */

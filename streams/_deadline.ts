@@ -6,6 +6,8 @@
  * @module
  */
 
+import { describe } from "../ffi/pointers.ts";
+
 /** What a deadline is made of. */
 export interface DeadlineOptions {
   /** Milliseconds from now; `undefined` or `null` for none. */
@@ -23,15 +25,17 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * Checks a timeout option: a number of milliseconds from 0 to `MAX_TIMEOUT_MS`;
  * `undefined` or `null` for none.
  *
- * @throws {RangeError} naming `name` for NaN, a negative, infinite or too large number, or a non-number.
+ * @throws {TypeError} naming `name` for a non-number (a string of digits too).
+ * @throws {RangeError} naming `name` for NaN, a negative, infinite or too large number.
  */
 export function checkTimeout(name: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number of milliseconds or null, got ${describe(value)}`);
+  }
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMEOUT_MS) {
     throw new RangeError(
-      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${
-        typeof value === "string" ? JSON.stringify(value) : String(value)
-      }`,
+      `${name} must be a number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${value}`,
     );
   }
   return value;

@@ -37,7 +37,6 @@ import {
 
 import {
   type AnyContextOptions,
-  checkKeys,
   checkOptions,
   checkTicketKeys,
   CLIENT_KEYS,
@@ -48,6 +47,7 @@ import {
   type SslContextOptions,
   type SslServerContextOptions,
 } from "./_context_options.ts";
+import { checkKeys } from "./_option_checks.ts";
 import {
   applyKeylog,
   applyProtocolAndCiphers,

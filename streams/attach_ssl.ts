@@ -42,6 +42,7 @@ import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline, MAX_TIMEOUT_MS, NO_DEADLINE } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";
+import { checkFunction, checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
@@ -89,6 +90,8 @@ export interface SslOptions {
   session?: Uint8Array;
 }
 
+const DETACH_OPTION_KEYS: ReadonlySet<string> = new Set(["retryCount", "retryTimeout"]);
+
 /** Options of `detachSsl`. */
 export interface DetachSslOptions {
   /**
@@ -106,24 +109,29 @@ export interface DetachSslOptions {
   retryTimeout?: number | null;
 }
 
-function checkCallback(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== "function") {
-    throw new TypeError(`${name} must be a function, got ${typeof value}`);
-  }
-}
+/** The names `attachSsl` takes (`SslOptions`). */
+export const SSL_OPTION_KEYS: ReadonlySet<string> = new Set([
+  "sslCtx",
+  "sslSide",
+  "ctxConfigureCallback",
+  "sslConfigureCallback",
+  "handshakeTimeout",
+  "tlsextHostName",
+  "signal",
+  "session",
+]);
 
-function checkOptions(stream: SocketStream, opts: SslOptions): void {
-  if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
-  if (typeof opts !== "object" || opts === null) throw new TypeError("attachSsl's options must be an object");
-  const inner = internalsOf(stream);
-  if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
-  if (inner.session || inner.attaching) {
-    throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
-  }
+/**
+ * Checks the values of the SSL options, with no stream yet: `attachSsl` runs it first, and so do the entry
+ * points that connect, accept or listen before they attach (so a wrong option fails the call before any
+ * socket is made or owned). Unknown names are each caller's to refuse (`checkKeys`), since each takes more.
+ */
+export function checkSslOptions(opts: SslOptions): void {
   const { sslCtx = true, sslSide = "server" } = opts;
-  checkCallback("ctxConfigureCallback", opts.ctxConfigureCallback);
-  checkCallback("sslConfigureCallback", opts.sslConfigureCallback);
+  checkFunction("ctxConfigureCallback", opts.ctxConfigureCallback);
+  checkFunction("sslConfigureCallback", opts.sslConfigureCallback);
   checkTimeout("handshakeTimeout", opts.handshakeTimeout);
+  checkSignal("signal", opts.signal);
   if (opts.tlsextHostName !== undefined) {
     if (typeof opts.tlsextHostName !== "string" || opts.tlsextHostName === "") {
       throw new TypeError("tlsextHostName must be a non-empty string");
@@ -150,6 +158,17 @@ function checkOptions(stream: SocketStream, opts: SslOptions): void {
     return;
   }
   checkProtocolAndSide(sslCtx, sslSide);
+}
+
+function checkOptions(stream: SocketStream, opts: SslOptions): void {
+  if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
+  checkKeys("attachSsl", checkOptionsObject("attachSsl", opts), SSL_OPTION_KEYS);
+  const inner = internalsOf(stream);
+  if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
+  if (inner.session || inner.attaching) {
+    throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
+  }
+  checkSslOptions(opts);
 }
 
 // SNI and the name the certificate must carry, for a client SSL the module made.
@@ -336,7 +355,8 @@ async function route(
  * @param stream a plain `SocketStream`.
  * @param opts the SSL options.
  * @returns the `SslPointer` now in use.
- * @throws {TypeError} for wrong arguments, a freed pointer, or a verifying client with no name to check.
+ * @throws {TypeError} for wrong arguments (an unknown option too), a freed pointer, or a verifying client with
+ *   no name to check.
  * @throws {SocketError} if the stream already has SSL.
  * @throws {SslCondition} for "v2"/"v3", or the condition that failed the handshake
  *   (`SslVerificationFailure`, `SslHandshakeTimeout`, `SslUnexpectedEof` ...).
@@ -520,6 +540,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  *
  * @throws {SslCondition} if the peer's close_notify does not come, or writes in flight do not reach the peer
  *   within the same budget; the stream is then closed.
+ * @throws {TypeError} for an unknown option or a value of the wrong type.
  * @throws {RangeError} for a negative retry count or timeout.
  * @example End TLS and go on in plaintext
  * ```ts
@@ -532,14 +553,13 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  */
 export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {}): Promise<void> {
   if (!(stream instanceof SocketStream)) throw new TypeError("detachSsl needs a SocketStream");
-  if (typeof opts !== "object" || opts === null) throw new TypeError("detachSsl's options must be an object");
+  checkKeys("detachSsl", checkOptionsObject("detachSsl", opts), DETACH_OPTION_KEYS);
   const { retryCount = 5, retryTimeout = 100 } = opts;
+  if (retryCount !== null && typeof retryCount !== "number") {
+    throw new TypeError(`retryCount must be a number or null, got ${describe(retryCount)}`);
+  }
   if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
-    throw new RangeError(
-      `retryCount must be an integer >= 0 or null, got ${
-        typeof retryCount === "number" ? retryCount : describe(retryCount)
-      }`,
-    );
+    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${retryCount}`);
   }
   // null, as for every timeout: no limit.
   const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;

@@ -6,9 +6,16 @@
 
 import { describe } from "../ffi/pointers.ts";
 import type { SslCtxSpec } from "./attach_ssl.ts";
-import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import { checkInitargs, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import { checkBoolean, checkKeys, checkOptionsObject } from "./_option_checks.ts";
 import type { SocketStream } from "./socket_stream.ts";
 import { SERVER_HANDSHAKE_TIMEOUT_MS, serverHandshakeTimeout } from "./_server_defaults.ts";
+
+// The initargs less the socket and sslCtx (arguments of their own), and errorp.
+const CREATE_KEYS: ReadonlySet<string> = new Set([
+  ...[...INITARG_KEYS].filter((key) => key !== "socket" && key !== "sslCtx"),
+  "errorp",
+]);
 
 /** Options of `createSslSocketStream`: the initargs less `socket` and `sslCtx`, and `errorp`. */
 export interface CreateSslSocketStreamOptions extends Omit<SocketStreamInit, "socket" | "sslCtx"> {
@@ -31,7 +38,8 @@ export interface CreateSslSocketStreamOptions extends Omit<SocketStreamInit, "so
  * @param sslCtx what SSL to use (not null).
  * @param options the other initargs, and `errorp`.
  * @returns `[stream, null]` or `[null, condition]` (with `errorp: true`, the stream, or a throw).
- * @throws {TypeError} for a null `sslCtx` or wrong options, whatever `errorp` says.
+ * @throws {TypeError} for a null `sslCtx` or wrong options, whatever `errorp` says (the socket is closed, as
+ *   on any failure).
  * @example A server loop that drops clients whose handshake fails
  * ```ts
  * import { createSslServerContext, createSslSocketStream } from "@comm/socket-stream";
@@ -58,7 +66,7 @@ export async function createSslSocketStream(
  * @param sslCtx what SSL to use (not null).
  * @param options the other initargs.
  * @returns `[stream, null]` or `[null, condition]`.
- * @throws {TypeError} for a null `sslCtx` or wrong options.
+ * @throws {TypeError} for a null `sslCtx` or wrong options (the socket is closed, as on any failure).
  * @example
  * ```ts
  * import { createSslSocketStream } from "@comm/socket-stream";
@@ -78,11 +86,24 @@ export async function createSslSocketStream(
   sslCtx: SslCtxSpec,
   options: CreateSslSocketStreamOptions = {},
 ): Promise<SocketStream | [SocketStream, null] | [null, Error]> {
-  if (sslCtx === null || sslCtx === undefined) {
-    throw new TypeError(`createSslSocketStream needs an sslCtx, got ${describe(sslCtx)}`);
+  try {
+    if (sslCtx === null || sslCtx === undefined) {
+      throw new TypeError(`createSslSocketStream needs an sslCtx, got ${describe(sslCtx)}`);
+    }
+    checkKeys("createSslSocketStream", checkOptionsObject("createSslSocketStream", options), CREATE_KEYS);
+    checkBoolean("errorp", options.errorp);
+    const { errorp: _, ...ssl } = options;
+    checkInitargs("createSslSocketStream", { ...ssl, sslCtx });
+  } catch (error) {
+    // The socket was handed over with the call: a wrong argument closes it, as any other failure does.
+    try {
+      socket?.close?.();
+    } catch {
+      // Already closed.
+    }
+    throw error;
   }
   const { errorp = false, ...rest } = options;
-  if (typeof errorp !== "boolean") throw new TypeError(`errorp must be a boolean, got ${describe(errorp)}`);
   // A server entry point: a handshake that never finishes is cut, by default after the accepting server's
   // timeout, else 10 s.
   const accepted = typeof socket === "object" && socket !== null ? serverHandshakeTimeout(socket) : undefined;

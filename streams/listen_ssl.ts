@@ -5,10 +5,21 @@
  * @module
  */
 
-import { describe, SslCtxPointer } from "../ffi/pointers.ts";
+import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "./abstract_context.ts";
 import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
-import type { SslOptions } from "./attach_ssl.ts";
+import { checkSslOptions, SSL_OPTION_KEYS, type SslOptions } from "./attach_ssl.ts";
+import { checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
+import { checkTimeout } from "./_deadline.ts";
+
+const LISTEN_KEYS: ReadonlySet<string> = new Set([
+  ...SSL_OPTION_KEYS,
+  "port",
+  "hostname",
+  "onError",
+  "readTimeout",
+  "writeTimeout",
+]);
 import { makeInstance } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
 
@@ -100,11 +111,25 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     signal,
     ...ssl
   } = options ?? {};
+  checkKeys("listenSsl", checkOptionsObject("listenSsl", options), LISTEN_KEYS);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`listenSsl: port must be an integer from 0 to 65535, got ${describe(port)}`);
   }
   if (onError !== undefined && typeof onError !== "function") {
     throw new TypeError(`onError must be a function, got ${describe(onError)}`);
+  }
+  checkSignal("signal", signal);
+  // What each connection is made with is checked now: a wrong option would otherwise fail every client.
+  checkTimeout("readTimeout", ssl.readTimeout);
+  checkTimeout("writeTimeout", ssl.writeTimeout);
+  checkSslOptions({ ...ssl, handshakeTimeout });
+  if (ssl.sslCtx instanceof SslPointer) {
+    throw new TypeError(
+      "listenSsl needs a context for many connections, not an SslPointer (one connection's SSL)",
+    );
+  }
+  if (ssl.sslCtx instanceof SslAbstractContext && ssl.sslCtx.side !== "server") {
+    throw new TypeError("listenSsl needs a server context, got a client SslAbstractContext");
   }
   let current: SslOptions["sslCtx"] = ssl.sslCtx;
   const listener = Deno.listen({ hostname, port, transport: "tcp" });

@@ -4,8 +4,33 @@
  * @module
  */
 
-import { attachSsl, type SslCtxSpec, type SslOptions } from "./attach_ssl.ts";
+import {
+  attachSsl,
+  checkSslOptions,
+  SSL_OPTION_KEYS,
+  type SslCtxSpec,
+  type SslOptions,
+} from "./attach_ssl.ts";
 import { SocketStream, type SocketStreamOptions } from "./socket_stream.ts";
+import { checkKeys, checkSignal } from "./_option_checks.ts";
+
+/** The names `makeInstance` takes: the stream's and the SSL options. */
+export const INITARG_KEYS: ReadonlySet<string> = new Set([
+  ...SSL_OPTION_KEYS,
+  "socket",
+  "readTimeout",
+  "writeTimeout",
+]);
+
+/**
+ * Checks initargs (`known` names the keys the caller takes): unknown names, the signal, and the SSL options'
+ * values when there is an `sslCtx`.
+ */
+export function checkInitargs(caller: string, initargs: Record<string, unknown>, known = INITARG_KEYS): void {
+  checkKeys(caller, initargs, known);
+  checkSignal("signal", initargs.signal);
+  if (initargs.sslCtx !== null && initargs.sslCtx !== undefined) checkSslOptions(initargs as SslOptions);
+}
 
 /** The initargs of `makeInstance`: the socket, timeouts and the SSL options. */
 export interface SocketStreamInit extends Omit<SslOptions, "sslCtx">, SocketStreamOptions {
@@ -23,7 +48,8 @@ export interface SocketStreamInit extends Omit<SslOptions, "sslCtx">, SocketStre
  * @param cls `"socket-stream"`, `SocketStream` or a subclass of it.
  * @param initargs the socket and the options.
  * @returns the stream, handshaken when TLS was asked for with a side.
- * @throws {TypeError} for an unknown class or a wrong option.
+ * @throws {TypeError} for an unknown class or a wrong or unknown option (the connection is closed, as for
+ *   every failure once the stream is made).
  * @throws {SslCondition} whatever `attachSsl` throws.
  * @example A TLS server connection from an accepted socket
  * ```ts
@@ -60,15 +86,16 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
   }
   const { socket, readTimeout, writeTimeout, sslCtx, ...ssl } = initargs;
   const stream = new Class({ socket, readTimeout, writeTimeout });
-  if (sslCtx !== null && sslCtx !== undefined) {
-    try {
-      await attachSsl(stream, { ...ssl, sslCtx });
-    } catch (error) {
-      // The stream owns the connection: a failed makeInstance closes it.
-      stream.close();
-      await stream.closed;
-      throw error;
-    }
+  try {
+    // After the stream is made, so that a wrong option closes the connection as a failed handshake does: the
+    // caller handed it over with the call (and may hold no other reference to close it by).
+    checkInitargs("makeInstance", initargs as unknown as Record<string, unknown>);
+    if (sslCtx !== null && sslCtx !== undefined) await attachSsl(stream, { ...ssl, sslCtx });
+  } catch (error) {
+    // The stream owns the connection: a failed makeInstance closes it.
+    stream.close();
+    await stream.closed;
+    throw error;
   }
   return stream;
 }

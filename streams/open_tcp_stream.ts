@@ -7,8 +7,17 @@
 import { SslAbstractContext } from "./abstract_context.ts";
 import { checkHostName } from "./_host_name.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
-import { makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import { checkInitargs, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
+import { checkBoolean, checkOptionsObject } from "./_option_checks.ts";
+
+// The initargs less the socket, plus the TCP options; a stray sslSide is ignored (openTcpStream is a client).
+const OPEN_TCP_STREAM_KEYS: ReadonlySet<string> = new Set([
+  ...[...INITARG_KEYS].filter((key) => key !== "socket"),
+  "timeout",
+  "nodelay",
+  "keepalive",
+]);
 
 /** Options of `openTcpStream`: the initargs less `socket` and `sslSide`, plus TCP options. */
 export interface OpenTcpStreamOptions extends Omit<SocketStreamInit, "socket" | "sslSide"> {
@@ -54,14 +63,21 @@ export async function openTcpStream(
     throw new TypeError("openTcpStream: hostname must be a non-empty string");
   }
   checkHostName(hostname, "openTcpStream's hostname");
+  const given = checkOptionsObject("openTcpStream", opts);
   if (opts.sslCtx instanceof SslAbstractContext && opts.sslCtx.side !== "client") {
     throw new TypeError("openTcpStream is a client: its sslCtx cannot be a server SslAbstractContext");
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${port}`);
   }
+  // Every option is checked before the connect: a wrong one must not cost a connection to the peer.
+  checkInitargs("openTcpStream", { ...given, sslSide: "client" }, OPEN_TCP_STREAM_KEYS);
   const { timeout, nodelay, keepalive, signal, ...rest } = opts;
   const timeoutMs = checkTimeout("timeout", timeout);
+  checkBoolean("nodelay", nodelay);
+  checkBoolean("keepalive", keepalive);
+  checkTimeout("readTimeout", opts.readTimeout);
+  checkTimeout("writeTimeout", opts.writeTimeout);
   signal?.throwIfAborted();
   // The connect itself is cancelled on timeout or abort, so no SYN retries go on in the background.
   const cancel = new AbortController();

@@ -28,7 +28,10 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, resizedWriteBuffer, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
+import { checkKeys, checkOptionsObject } from "./_option_checks.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
+
+const STREAM_OPTION_KEYS: ReadonlySet<string> = new Set(["socket", "readTimeout", "writeTimeout"]);
 
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
@@ -256,7 +259,11 @@ export class SocketStream implements Deno.Conn {
    * @throws {RangeError} for a negative or non-finite timeout.
    */
   constructor(options: SocketStreamOptions) {
-    // Options first: a descriptor is taken only by a constructor that will succeed.
+    // Options first: a descriptor is taken only by a constructor that will succeed. A subclass may take options
+    // of its own and pass them on: only SocketStream itself refuses names it does not know.
+    if (new.target === SocketStream) {
+      checkKeys("SocketStream", checkOptionsObject("SocketStream", options), STREAM_OPTION_KEYS);
+    }
     const readTimeout = checkTimeout("readTimeout", options?.readTimeout);
     const writeTimeout = checkTimeout("writeTimeout", options?.writeTimeout);
     const given = options?.socket as unknown;

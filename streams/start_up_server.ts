@@ -6,6 +6,7 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
+import { checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
 import { checkTimeout, settleWithin } from "./_deadline.ts";
 import { AcceptBackoff, acceptedWith, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { streamOwning } from "./socket_stream.ts";
@@ -54,6 +55,17 @@ export interface ServerSummary {
 
 /** How long cut connections' handlers may take to notice before the server resolves anyway. */
 const CUT_SETTLE_MS = 2000;
+
+const START_UP_SERVER_KEYS: ReadonlySet<string> = new Set([
+  "function",
+  "service",
+  "address",
+  "announce",
+  "signal",
+  "gracePeriod",
+  "handshakeTimeout",
+  "onError",
+]);
 
 // Tells onError, which must not stop the server by throwing.
 function reportQuietly(onError: ((error: unknown) => void) | undefined, error: unknown): void {
@@ -121,6 +133,8 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
     handshakeTimeout = SERVER_HANDSHAKE_TIMEOUT_MS,
     onError,
   } = options ?? {};
+  checkKeys("startUpServer", checkOptionsObject("startUpServer", options), START_UP_SERVER_KEYS);
+  checkSignal("signal", signal);
   if (typeof handle !== "function") {
     throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
   }

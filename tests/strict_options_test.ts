@@ -1,0 +1,259 @@
+// Every entry point refuses an options bag that is not an object, a name it does not know (a misspelt
+// option would otherwise be dropped without a word) and a value of the wrong type, before it does anything:
+// no connect, no listener, no socket taken, no SSL made.
+import assert from "node:assert/strict";
+import {
+  attachSsl,
+  createSslClientContext,
+  createSslServerContext,
+  createSslSocketStream,
+  destroySsl,
+  detachSsl,
+  listenSsl,
+  makeInstance,
+  openTcpStream,
+  SocketStream,
+  type SocketStreamOptions,
+  sslNew,
+  startUpServer,
+} from "../mod.ts";
+import { fixtureText, FreeWatcher, listenLoopback, loopbackPair, rejection, within } from "./_helpers.ts";
+
+// Every call must be refused, as a TypeError whose message matches.
+async function assertRefused(calls: [string, () => unknown, RegExp][]): Promise<void> {
+  for (const [what, call, message] of calls) {
+    const error = await rejection(Promise.resolve().then(call), 5000, what);
+    assert.ok(error instanceof TypeError, `${what}: ${error.constructor.name}: ${error.message}`);
+    assert.match(error.message, message, what);
+  }
+}
+
+Deno.test("openTcpStream refuses wrong and unknown options before it connects", async () => {
+  using objects = new FreeWatcher();
+  const { listener, port } = listenLoopback();
+  let accepted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })();
+  const open = (options: unknown) => () => openTcpStream("127.0.0.1", port, options as never);
+  await assertRefused([
+    ["null options", open(null), /openTcpStream's options must be an object, got null/],
+    ["a string as options", open("tls"), /openTcpStream's options must be an object, got "tls"/],
+    ["a misspelt option", open({ nodelai: true }), /openTcpStream: unknown option "nodelai"/],
+    ["an option of a context", open({ sslCtx: true, verifyMode: "none" }), /unknown option "verifyMode"/],
+    // "no" is truthy: taken as it was, it would have turned Nagle's algorithm off, the opposite of what it says.
+    ["nodelay as a string", open({ nodelay: "no" }), /nodelay must be a boolean, got "no"/],
+    ["keepalive as a number", open({ keepalive: 1 }), /keepalive must be a boolean, got number/],
+    ["a signal that is not one", open({ signal: {} }), /signal must be an AbortSignal, got object/],
+    [
+      "timeout as a string",
+      open({ timeout: "5" }),
+      /timeout must be a number of milliseconds or null, got "5"/,
+    ],
+    ["readTimeout as a string", open({ readTimeout: "5" }), /readTimeout must be a number/],
+    ["a TLS option of the wrong type", open({ sslCtx: true, tlsextHostName: 5 }), /tlsextHostName must be/],
+    ["a callback that is not one", open({ sslCtx: true, sslConfigureCallback: "f" }), /must be a function/],
+  ]);
+  // A stray sslSide is ignored, as the contract says: openTcpStream is always the client.
+  const stream = await openTcpStream("127.0.0.1", port, { sslSide: "server" } as never);
+  stream.close();
+  await stream.closed;
+  await within(
+    (async () => {
+      while (accepted < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    5000,
+    "the one connect that was not refused",
+  );
+  listener.close();
+  await accepting;
+  assert.equal(accepted, 1, "no refused call connected");
+  objects.assertAllFreed();
+});
+
+Deno.test("makeInstance and createSslSocketStream refuse wrong options and close the socket handed to them", async () => {
+  using objects = new FreeWatcher();
+  const server = createSslServerContext({ cert: fixtureText("server.pem"), key: fixtureText("server.key") });
+  const refusals: [string, (socket: Deno.Conn) => Promise<unknown>, RegExp][] = [
+    [
+      "makeInstance, a misspelt option",
+      (socket) => makeInstance("socket-stream", { socket, readTimeot: 5 } as never),
+      /makeInstance: unknown option "readTimeot"/,
+    ],
+    [
+      "makeInstance, a misspelt option on a plain stream",
+      (socket) => makeInstance("socket-stream", { socket, sslCtx: null, sslctx: server } as never),
+      /makeInstance: unknown option "sslctx"/,
+    ],
+    [
+      "makeInstance, a signal that is not one",
+      (socket) => makeInstance("socket-stream", { socket, sslCtx: server, signal: {} as never }),
+      /signal must be an AbortSignal/,
+    ],
+    [
+      "createSslSocketStream, a misspelt option",
+      (socket) => createSslSocketStream(socket, server, { errorP: true } as never),
+      /createSslSocketStream: unknown option "errorP"/,
+    ],
+    [
+      "createSslSocketStream, sslCtx twice",
+      (socket) => createSslSocketStream(socket, server, { sslCtx: true } as never),
+      /unknown option "sslCtx"/,
+    ],
+    [
+      "createSslSocketStream, errorp not a boolean",
+      (socket) => createSslSocketStream(socket, server, { errorp: "yes" } as never),
+      /errorp must be a boolean, got "yes"/,
+    ],
+    [
+      "createSslSocketStream, options not an object",
+      (socket) => createSslSocketStream(socket, server, 5 as never),
+      /options must be an object/,
+    ],
+  ];
+  for (const [what, call, message] of refusals) {
+    const [near, far] = await loopbackPair();
+    const error = await rejection(call(near), 5000, what);
+    assert.ok(error instanceof TypeError, `${what}: ${error.constructor.name}: ${error.message}`);
+    assert.match(error.message, message, what);
+    // The socket was handed over with the call: refused, it is closed, not left open with nobody to close it.
+    assert.equal(
+      await within(far.read(new Uint8Array(1)), 5000, `${what}: the end of the stream`),
+      null,
+      what,
+    );
+    far.close();
+  }
+  server.close();
+  objects.assertAllFreed();
+});
+
+Deno.test("attachSsl and detachSsl refuse wrong and unknown options and change nothing", async () => {
+  using objects = new FreeWatcher();
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a });
+  await assertRefused([
+    [
+      "attachSsl, a misspelt option",
+      () => attachSsl(stream, { handshakeTimout: 5 } as never),
+      /attachSsl: unknown option "handshakeTimout"/,
+    ],
+    [
+      "attachSsl, a signal that is not one",
+      () => attachSsl(stream, { signal: {} as never }),
+      /signal must be an AbortSignal/,
+    ],
+    [
+      "attachSsl, options not an object",
+      () => attachSsl(stream, "client" as never),
+      /attachSsl's options must be an object/,
+    ],
+    [
+      "detachSsl, retryCount as a string",
+      () => detachSsl(stream, { retryCount: "5" as never }),
+      /retryCount must be a number or null, got "5"/,
+    ],
+    [
+      "detachSsl, a misspelt option",
+      () => detachSsl(stream, { retrycount: 5 } as never),
+      /detachSsl: unknown option "retrycount"/,
+    ],
+    [
+      "detachSsl, retryTimeout as a string",
+      () => detachSsl(stream, { retryTimeout: "100" as never }),
+      /retryTimeout must be a number/,
+    ],
+  ]);
+  assert.equal(stream.ssl, null, "still plain");
+  await stream.write(new TextEncoder().encode("plain"));
+  const got = new Uint8Array(5);
+  let count = 0;
+  while (count < got.length) {
+    count += (await within(b.read(got.subarray(count)), 5000, "the bytes")) ?? got.length;
+  }
+  assert.equal(new TextDecoder().decode(got), "plain");
+  b.close();
+  await stream[Symbol.asyncDispose]();
+  objects.assertAllFreed();
+});
+
+Deno.test("listenSsl checks what each connection will be made with before it listens", async () => {
+  using objects = new FreeWatcher();
+  const server = createSslServerContext({ cert: fixtureText("server.pem"), key: fixtureText("server.key") });
+  const client = createSslClientContext();
+  const ssl = sslNew(server.ctx);
+  const port = 0;
+  await assertRefused([
+    [
+      "a protocol that does not exist",
+      () => listenSsl({ port, sslCtx: "tls-v9" as never }),
+      /sslCtx must be/,
+    ],
+    [
+      "a misspelt option",
+      () => listenSsl({ port, sslCtx: server, onerror: () => {} } as never),
+      /listenSsl: unknown option "onerror"/,
+    ],
+    [
+      "readTimeout as a string",
+      () => listenSsl({ port, sslCtx: server, readTimeout: "5" as never }),
+      /readTimeout must be a number/,
+    ],
+    [
+      "a wrong TLS option",
+      () => listenSsl({ port, sslCtx: server, tlsextHostName: 5 as never }),
+      /tlsextHostName must be/,
+    ],
+    [
+      "a signal that is not one",
+      () => listenSsl({ port, sslCtx: server, signal: {} as never }),
+      /signal must be an AbortSignal/,
+    ],
+    ["one connection's SSL", () => listenSsl({ port, sslCtx: ssl }), /not an SslPointer/],
+    ["a client context", () => listenSsl({ port, sslCtx: client }), /needs a server context/],
+    ["options not an object", () => listenSsl(null as never), /listenSsl's options must be an object/],
+  ]);
+  // The right options still make a listener.
+  await using listener = listenSsl({ port, sslCtx: server });
+  assert.ok(listener.addr.port > 0);
+  listener.close();
+  destroySsl(ssl);
+  server.close();
+  client.close();
+  await listener[Symbol.asyncDispose]();
+  objects.assertAllFreed();
+});
+
+Deno.test("startUpServer and new SocketStream refuse unknown options; a subclass may take options of its own", async () => {
+  await assertRefused([
+    [
+      "startUpServer, a misspelt option",
+      () => startUpServer({ function: () => {}, service: 0, servise: 1 } as never),
+      /startUpServer: unknown option "servise"/,
+    ],
+    [
+      "startUpServer, a signal that is not one",
+      () => startUpServer({ function: () => {}, service: 0, signal: {} as never }),
+      /signal must be an AbortSignal/,
+    ],
+  ]);
+  const [a, b] = await loopbackPair();
+  assert.throws(
+    () => new SocketStream({ socket: a, readtimeout: 5 } as never),
+    /SocketStream: unknown option "readtimeout"/,
+  );
+  class Tagged extends SocketStream {
+    readonly tag: string;
+    constructor(options: SocketStreamOptions & { tag: string }) {
+      super(options);
+      this.tag = options.tag;
+    }
+  }
+  const tagged = new Tagged({ socket: a, tag: "mine" });
+  assert.equal(tagged.tag, "mine");
+  b.close();
+  await tagged[Symbol.asyncDispose]();
+});
