@@ -11,7 +11,7 @@ import { loadOpenssl } from "../ffi/library.ts";
 import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
-import { checkBoolean, checkFunction, checkKeys, checkSignal } from "../streams/_option_checks.ts";
+import { checkBoolean, checkFunction, checkSignal, ownOptions } from "../streams/_option_checks.ts";
 
 /** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
 export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
@@ -110,15 +110,12 @@ function checkSslCtx(value: unknown): FetchSslCtx | undefined {
  * @throws {SslCondition} for `sslCtx: "v2"` or `"v3"`, which OpenSSL 3 lacks.
  */
 export function checkAgentOptions(options: unknown, caller = "createFetch"): CheckedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`the options must be an object, got ${describe(options)}`);
-  }
-  const given = options as Record<string, unknown>;
+  if (options === undefined) options = {};
+  // Taken once; any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
+  const given = ownOptions(caller, options as Record<string, unknown>, FETCH_OPTIONS);
   for (const [name, why] of Object.entries(NOT_OPTIONS)) {
     if (given[name] !== undefined) throw new TypeError(`${name} is not an option of a fetch: ${why}`);
   }
-  // Any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
-  checkKeys(caller, given, FETCH_OPTIONS);
   const signal = checkSignal("signal", given.signal);
   const timeout = given.timeout === undefined ? DEFAULT_TIMEOUT_MS : checkTimeout("timeout", given.timeout);
   const handshakeTimeout = given.handshakeTimeout === undefined

@@ -352,9 +352,19 @@ export function targetOf(value: unknown, what: string): { kind: "ctx" | "ssl"; r
 export function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object") {
-    // A class instance by its class; a plain object (or one without a prototype) as "object".
-    const name = (value as object).constructor?.name;
-    return name && name !== "Object" ? name : "object";
+    // A class instance by its class; a plain object (or one without a prototype) as "object". Reading the
+    // class runs the caller's code (a getter, a Proxy trap): what it throws or answers is not trusted.
+    let name: unknown;
+    try {
+      name = (value as object).constructor?.name;
+    } catch {
+      name = undefined;
+    }
+    return typeof name === "string" && name !== "" && name !== "Object" ? name.slice(0, 64) : "object";
   }
-  return typeof value === "string" ? JSON.stringify(value) : typeof value;
+  // A long string is cut: the message names what was given, it does not repeat it.
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}...` : value);
+  }
+  return typeof value;
 }

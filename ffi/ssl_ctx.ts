@@ -23,7 +23,7 @@ import { addSystemTrust } from "./_system_trust.ts";
 import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set_max_proto_version, SSL_CTX_set_min_proto_version } from "./macros.ts";
-import { SslCtxPointer, SslPointer } from "./pointers.ts";
+import { describe, SslCtxPointer, SslPointer } from "./pointers.ts";
 import { opensslVersion } from "./version.ts";
 
 /** Which end of the connection: LispWorks' `:client`, `:server` or `:both`. */
@@ -120,7 +120,7 @@ export function neverPromptForPasswords(raw: Deno.PointerObject): void {
  */
 export function checkSide(name: string, side: unknown): asserts side is SslSide {
   if (!SIDES.includes(side as SslSide)) {
-    throw new TypeError(`${name} must be "client", "server" or "both", got ${JSON.stringify(side)}`);
+    throw new TypeError(`${name} must be "client", "server" or "both", got ${describe(side)}`);
   }
 }
 
@@ -148,7 +148,7 @@ export function checkProtocolAndSide(protocol: unknown, side: unknown): void {
   if (!isSslProtocol(protocol)) {
     throw new TypeError(
       `sslCtx must be true, "default", "v23", "tls-v1", "tls-v1-1", "tls-v1-2" or "tls-v1-3", got ${
-        typeof protocol === "string" ? JSON.stringify(protocol) : typeof protocol
+        describe(protocol)
       }`,
     );
   }

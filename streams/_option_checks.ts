@@ -2,24 +2,48 @@
  * The checks every entry point runs on its options before it does anything: an options bag that is an
  * object, no name it does not know (a misspelt option would otherwise be dropped without a word, and an
  * option that silently does not apply is a promise broken), and values of the right type, each error naming
- * the option and what it got.
+ * the option and what it got. An entry point takes its options once, as a copy of their own properties
+ * (`ownOptions`), and checks and uses only that copy: a getter that answers one value to the check and
+ * another to the use, or an option inherited from a prototype that a copy would drop (TLS asked for, a plain
+ * connection made), cannot slip through.
  *
  * @module
  */
 
 import { describe } from "../ffi/pointers.ts";
 
-/** Refuses anything but an object (or `undefined`, for the empty options) with a `TypeError` naming `caller`. */
-export function checkOptionsObject(caller: string, options: unknown): Record<string, unknown> {
-  if (options === undefined) return {};
+/**
+ * The options as a copy of their own enumerable properties (each getter read once), after refusing anything
+ * but an object (`undefined` is the empty options), a name `known` does not list (unless `others` allows
+ * names of a subclass's own), and a known name that is there but not as an own enumerable property (inherited
+ * from a prototype, a class's getter, or hidden): a copy would drop it, and the call would silently go on
+ * without it.
+ */
+export function ownOptions<T extends object>(
+  caller: string,
+  options: T | undefined,
+  known: ReadonlySet<string>,
+  others: "refused" | "allowed" = "refused",
+): T {
+  if (options === undefined) return {} as T;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(`${caller}'s options must be an object, got ${describe(options)}`);
   }
-  return options as Record<string, unknown>;
+  for (const key of known) {
+    if (key in options && !Object.prototype.propertyIsEnumerable.call(options, key)) {
+      throw new TypeError(
+        `${caller}: the option ${key} must be an own property of the options object (it is inherited or not ` +
+          "enumerable, and would be lost)",
+      );
+    }
+  }
+  const copy = { ...options };
+  if (others === "refused") checkKeys(caller, copy, known);
+  return copy;
 }
 
 /** Refuses an option `known` does not list (one whose value is `undefined` too), naming it and `caller`. */
-export function checkKeys(caller: string, options: object, known: ReadonlySet<string>): void {
+function checkKeys(caller: string, options: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)}`);
   }

@@ -47,7 +47,7 @@ import {
   type SslContextOptions,
   type SslServerContextOptions,
 } from "./_context_options.ts";
-import { checkKeys } from "./_option_checks.ts";
+import { ownOptions } from "./_option_checks.ts";
 import {
   applyKeylog,
   applyProtocolAndCiphers,
@@ -359,12 +359,13 @@ const SESSION_CACHE_HOSTS = 1000;
 
 function build(
   side: "client" | "server",
-  options: AnyContextOptions,
+  given: AnyContextOptions,
   configure: (ctx: SslCtxPointer, trust: string, kept: AnyContextOptions) => void,
 ): SslAbstractContext {
   const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
-  if (typeof options !== "object" || options === null) throw new TypeError(`${name} needs an options object`);
-  checkKeys(name, options, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
+  if (given === null || given === undefined) throw new TypeError(`${name} needs an options object`);
+  // Taken once: the check and every build see the same values (an inherited one is refused, not dropped).
+  const options = ownOptions(name, given, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
   checkOptions(name, options);
   const choose = options.sni === undefined ? undefined : sniChooser(options.sni);
   // What every build (creation and each reload()) applies: a copy, so a caller changing its options object (or
@@ -651,7 +652,11 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  * });
  * ```
  */
-export function createSslServerContext(options: SslServerContextOptions): SslAbstractContext {
+export function createSslServerContext(given: SslServerContextOptions): SslAbstractContext {
+  if (given === null || given === undefined) {
+    throw new TypeError("createSslServerContext needs an options object");
+  }
+  const options = ownOptions("createSslServerContext", given, SERVER_KEYS);
   const identity = options?.certFile !== undefined || options?.cert !== undefined ||
     options?.pfx !== undefined ||
     options?.pfxFile !== undefined || options?.pskCallback !== undefined;

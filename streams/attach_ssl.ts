@@ -42,7 +42,7 @@ import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline, MAX_TIMEOUT_MS, NO_DEADLINE } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";
-import { checkFunction, checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
+import { checkFunction, checkSignal, ownOptions } from "./_option_checks.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
@@ -128,6 +128,8 @@ export const SSL_OPTION_KEYS: ReadonlySet<string> = new Set([
  */
 export function checkSslOptions(opts: SslOptions): void {
   const { sslCtx = true, sslSide = "server" } = opts;
+  // Checked whatever sslCtx is, though only a protocol symbol or an SslCtxPointer takes it.
+  checkSide("sslSide", sslSide);
   checkFunction("ctxConfigureCallback", opts.ctxConfigureCallback);
   checkFunction("sslConfigureCallback", opts.sslConfigureCallback);
   checkTimeout("handshakeTimeout", opts.handshakeTimeout);
@@ -152,7 +154,6 @@ export function checkSslOptions(opts: SslOptions): void {
     }
     return;
   }
-  checkSide("sslSide", sslSide);
   if (sslCtx instanceof SslCtxPointer) {
     sslCtx.pointer; // throws TypeError if freed
     return;
@@ -160,15 +161,17 @@ export function checkSslOptions(opts: SslOptions): void {
   checkProtocolAndSide(sslCtx, sslSide);
 }
 
-function checkOptions(stream: SocketStream, opts: SslOptions): void {
+// The options, taken once (see ownOptions) and checked.
+function checkOptions(stream: SocketStream, opts: SslOptions): SslOptions {
   if (!(stream instanceof SocketStream)) throw new TypeError("attachSsl needs a SocketStream");
-  checkKeys("attachSsl", checkOptionsObject("attachSsl", opts), SSL_OPTION_KEYS);
+  const given = ownOptions("attachSsl", opts, SSL_OPTION_KEYS);
   const inner = internalsOf(stream);
   if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
   if (inner.session || inner.attaching) {
     throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
   }
-  checkSslOptions(opts);
+  checkSslOptions(given);
+  return given;
 }
 
 // SNI and the name the certificate must carry, for a client SSL the module made.
@@ -353,7 +356,7 @@ async function route(
  * changes nothing.
  *
  * @param stream a plain `SocketStream`.
- * @param opts the SSL options.
+ * @param options the SSL options.
  * @returns the `SslPointer` now in use.
  * @throws {TypeError} for wrong arguments (an unknown option too), a freed pointer, or a verifying client with
  *   no name to check.
@@ -369,8 +372,8 @@ async function route(
  * await attachSsl(stream, { sslSide: "client", tlsextHostName: "mail.example.com", handshakeTimeout: 10_000 });
  * ```
  */
-export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Promise<SslPointer> {
-  checkOptions(stream, opts);
+export async function attachSsl(stream: SocketStream, options: SslOptions = {}): Promise<SslPointer> {
+  const opts = checkOptions(stream, options);
   opts.signal?.throwIfAborted();
   const inner = internalsOf(stream);
   const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
@@ -553,8 +556,7 @@ export async function attachSsl(stream: SocketStream, opts: SslOptions = {}): Pr
  */
 export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {}): Promise<void> {
   if (!(stream instanceof SocketStream)) throw new TypeError("detachSsl needs a SocketStream");
-  checkKeys("detachSsl", checkOptionsObject("detachSsl", opts), DETACH_OPTION_KEYS);
-  const { retryCount = 5, retryTimeout = 100 } = opts;
+  const { retryCount = 5, retryTimeout = 100 } = ownOptions("detachSsl", opts, DETACH_OPTION_KEYS);
   if (retryCount !== null && typeof retryCount !== "number") {
     throw new TypeError(`retryCount must be a number or null, got ${describe(retryCount)}`);
   }

@@ -6,8 +6,8 @@
 
 import { describe } from "../ffi/pointers.ts";
 import type { SslCtxSpec } from "./attach_ssl.ts";
-import { checkInitargs, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
-import { checkBoolean, checkKeys, checkOptionsObject } from "./_option_checks.ts";
+import { closeHandedOver, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
+import { checkBoolean, ownOptions } from "./_option_checks.ts";
 import type { SocketStream } from "./socket_stream.ts";
 import { SERVER_HANDSHAKE_TIMEOUT_MS, serverHandshakeTimeout } from "./_server_defaults.ts";
 
@@ -86,24 +86,19 @@ export async function createSslSocketStream(
   sslCtx: SslCtxSpec,
   options: CreateSslSocketStreamOptions = {},
 ): Promise<SocketStream | [SocketStream, null] | [null, Error]> {
+  // The socket is handed over with the call: a wrong argument closes it, as any other failure does.
+  let given: CreateSslSocketStreamOptions;
   try {
     if (sslCtx === null || sslCtx === undefined) {
       throw new TypeError(`createSslSocketStream needs an sslCtx, got ${describe(sslCtx)}`);
     }
-    checkKeys("createSslSocketStream", checkOptionsObject("createSslSocketStream", options), CREATE_KEYS);
-    checkBoolean("errorp", options.errorp);
-    const { errorp: _, ...ssl } = options;
-    checkInitargs("createSslSocketStream", { ...ssl, sslCtx });
+    given = ownOptions("createSslSocketStream", options, CREATE_KEYS);
+    checkBoolean("errorp", given.errorp);
   } catch (error) {
-    // The socket was handed over with the call: a wrong argument closes it, as any other failure does.
-    try {
-      socket?.close?.();
-    } catch {
-      // Already closed.
-    }
+    closeHandedOver(socket);
     throw error;
   }
-  const { errorp = false, ...rest } = options;
+  const { errorp = false, ...rest } = given;
   // A server entry point: a handshake that never finishes is cut, by default after the accepting server's
   // timeout, else 10 s.
   const accepted = typeof socket === "object" && socket !== null ? serverHandshakeTimeout(socket) : undefined;

@@ -9,7 +9,7 @@ import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "./abstract_context.ts";
 import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { checkSslOptions, SSL_OPTION_KEYS, type SslOptions } from "./attach_ssl.ts";
-import { checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
+import { checkSignal, ownOptions } from "./_option_checks.ts";
 import { checkTimeout } from "./_deadline.ts";
 
 const LISTEN_KEYS: ReadonlySet<string> = new Set([
@@ -73,7 +73,8 @@ export interface SslListener extends AsyncIterable<SocketStream>, AsyncDisposabl
  * LispWorks SSL options: each accepted connection is handshaken (concurrently,
  * bounded by `handshakeTimeout`) before iteration yields it. A client whose
  * handshake fails is dropped and reported to `onError`; it never stops the
- * listener. `sslSide` defaults to "server".
+ * listener. `sslSide` defaults to "server", and `sslCtx` to `true` (as in
+ * `attachSsl`): every stream it yields is a TLS one.
  *
  * @param options the port, the address and the SSL options.
  * @returns the listener.
@@ -110,13 +111,15 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     onError,
     signal,
     ...ssl
-  } = options ?? {};
-  checkKeys("listenSsl", checkOptionsObject("listenSsl", options), LISTEN_KEYS);
+  } = ownOptions("listenSsl", options, LISTEN_KEYS);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`listenSsl: port must be an integer from 0 to 65535, got ${describe(port)}`);
   }
   if (onError !== undefined && typeof onError !== "function") {
     throw new TypeError(`onError must be a function, got ${describe(onError)}`);
+  }
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(`listenSsl: hostname must be a non-empty string, got ${describe(hostname)}`);
   }
   checkSignal("signal", signal);
   // What each connection is made with is checked now: a wrong option would otherwise fail every client.
@@ -131,7 +134,9 @@ export function listenSsl(options: ListenSslOptions): SslListener {
   if (ssl.sslCtx instanceof SslAbstractContext && ssl.sslCtx.side !== "server") {
     throw new TypeError("listenSsl needs a server context, got a client SslAbstractContext");
   }
-  let current: SslOptions["sslCtx"] = ssl.sslCtx;
+  // No sslCtx means what attachSsl takes it to mean (true: a server context from the symbol), never a plain
+  // stream: this listener yields TLS streams only.
+  let current: SslOptions["sslCtx"] = ssl.sslCtx ?? true;
   const listener = Deno.listen({ hostname, port, transport: "tcp" });
   const ready: SocketStream[] = [];
   const waiting: ((stream: SocketStream | null) => void)[] = [];

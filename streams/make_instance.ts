@@ -11,8 +11,9 @@ import {
   type SslCtxSpec,
   type SslOptions,
 } from "./attach_ssl.ts";
-import { SocketStream, type SocketStreamOptions } from "./socket_stream.ts";
-import { checkKeys, checkSignal } from "./_option_checks.ts";
+import { SocketStream, type SocketStreamOptions, streamOwning } from "./socket_stream.ts";
+import { checkSignal, ownOptions } from "./_option_checks.ts";
+import { describe } from "../ffi/pointers.ts";
 
 /** The names `makeInstance` takes: the stream's and the SSL options. */
 export const INITARG_KEYS: ReadonlySet<string> = new Set([
@@ -23,13 +24,13 @@ export const INITARG_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Checks initargs (`known` names the keys the caller takes): unknown names, the signal, and the SSL options'
- * values when there is an `sslCtx`.
+ * Checks the values of initargs already taken (`ownOptions`): the signal, and the SSL options, also when there
+ * is no `sslCtx` and they go unused (a wrong value is a mistake all the same).
  */
-export function checkInitargs(caller: string, initargs: Record<string, unknown>, known = INITARG_KEYS): void {
-  checkKeys(caller, initargs, known);
+export function checkInitargs(initargs: Omit<SocketStreamInit, "socket">): void {
   checkSignal("signal", initargs.signal);
-  if (initargs.sslCtx !== null && initargs.sslCtx !== undefined) checkSslOptions(initargs as SslOptions);
+  const { sslCtx, readTimeout: _read, writeTimeout: _write, ...ssl } = initargs;
+  checkSslOptions({ ...ssl, sslCtx: sslCtx ?? undefined });
 }
 
 /** The initargs of `makeInstance`: the socket, timeouts and the SSL options. */
@@ -71,31 +72,62 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
   cls: "socket-stream" | (new (options: SocketStreamOptions) => T),
   initargs: SocketStreamInit,
 ): Promise<T> {
-  let Class: new (options: SocketStreamOptions) => T;
-  if (cls === "socket-stream") {
-    Class = SocketStream as unknown as new (options: SocketStreamOptions) => T;
-  } else if (typeof cls === "function" && (cls === SocketStream || cls.prototype instanceof SocketStream)) {
-    Class = cls;
-  } else {
-    throw new TypeError(
-      `makeInstance: cls must be "socket-stream" or SocketStream (or a subclass), got ${String(cls)}`,
-    );
-  }
   if (typeof initargs !== "object" || initargs === null) {
     throw new TypeError("makeInstance needs initargs with a socket");
   }
-  const { socket, readTimeout, writeTimeout, sslCtx, ...ssl } = initargs;
-  const stream = new Class({ socket, readTimeout, writeTimeout });
+  // The call hands the connection over: whatever fails from here on closes it, a wrong argument too (the caller
+  // may hold no other reference to close it by).
+  let given: SocketStreamInit | undefined;
+  let stream: T;
   try {
-    // After the stream is made, so that a wrong option closes the connection as a failed handshake does: the
-    // caller handed it over with the call (and may hold no other reference to close it by).
-    checkInitargs("makeInstance", initargs as unknown as Record<string, unknown>);
-    if (sslCtx !== null && sslCtx !== undefined) await attachSsl(stream, { ...ssl, sslCtx });
+    given = ownOptions("makeInstance", initargs, INITARG_KEYS);
+    const Class = classOf(cls);
+    checkInitargs(given);
+    stream = new Class({
+      socket: given.socket,
+      readTimeout: given.readTimeout,
+      writeTimeout: given.writeTimeout,
+    });
   } catch (error) {
-    // The stream owns the connection: a failed makeInstance closes it.
-    stream.close();
-    await stream.closed;
+    // Options that could not be taken: the socket as an own data property, no getter run again.
+    closeHandedOver(given ? given.socket : Object.getOwnPropertyDescriptor(initargs, "socket")?.value);
     throw error;
   }
+  const { socket: _socket, readTimeout: _read, writeTimeout: _write, sslCtx, ...ssl } = given;
+  if (sslCtx !== null && sslCtx !== undefined) {
+    try {
+      await attachSsl(stream, { ...ssl, sslCtx });
+    } catch (error) {
+      stream.close();
+      await stream.closed;
+      throw error;
+    }
+  }
   return stream;
+}
+
+function classOf<T extends SocketStream>(
+  cls: "socket-stream" | (new (options: SocketStreamOptions) => T),
+): new (options: SocketStreamOptions) => T {
+  if (cls === "socket-stream") return SocketStream as unknown as new (options: SocketStreamOptions) => T;
+  if (typeof cls === "function" && (cls === SocketStream || cls.prototype instanceof SocketStream)) {
+    return cls;
+  }
+  throw new TypeError(
+    `makeInstance: cls must be "socket-stream" or SocketStream (or a subclass), got ${describe(cls)}`,
+  );
+}
+
+/**
+ * Closes a connection handed to an entry point that failed before a stream took it. A descriptor number is left
+ * alone, as the `SocketStream` constructor leaves it, and so is a connection another stream owns.
+ */
+export function closeHandedOver(socket: unknown): void {
+  if (typeof socket !== "object" || socket === null || streamOwning(socket)) return;
+  try {
+    const close = (socket as { close?: unknown }).close;
+    if (typeof close === "function") close.call(socket);
+  } catch {
+    // Already closed, or not a connection at all.
+  }
 }

@@ -9,7 +9,8 @@ import { checkHostName } from "./_host_name.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { checkInitargs, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
-import { checkBoolean, checkOptionsObject } from "./_option_checks.ts";
+import { checkBoolean, ownOptions } from "./_option_checks.ts";
+import { describe } from "../ffi/pointers.ts";
 
 // The initargs less the socket, plus the TCP options; a stray sslSide is ignored (openTcpStream is a client).
 const OPEN_TCP_STREAM_KEYS: ReadonlySet<string> = new Set([
@@ -63,21 +64,25 @@ export async function openTcpStream(
     throw new TypeError("openTcpStream: hostname must be a non-empty string");
   }
   checkHostName(hostname, "openTcpStream's hostname");
-  const given = checkOptionsObject("openTcpStream", opts);
-  if (opts.sslCtx instanceof SslAbstractContext && opts.sslCtx.side !== "client") {
+  // Taken once and checked before the connect: a wrong option must not cost a connection to the peer.
+  const given = ownOptions("openTcpStream", opts, OPEN_TCP_STREAM_KEYS);
+  if (given.sslCtx instanceof SslAbstractContext && given.sslCtx.side !== "client") {
     throw new TypeError("openTcpStream is a client: its sslCtx cannot be a server SslAbstractContext");
   }
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${port}`);
+    throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${describe(port)}`);
   }
-  // Every option is checked before the connect: a wrong one must not cost a connection to the peer.
-  checkInitargs("openTcpStream", { ...given, sslSide: "client" }, OPEN_TCP_STREAM_KEYS);
-  const { timeout, nodelay, keepalive, signal, ...rest } = opts;
+  // A stray sslSide is ignored: openTcpStream is the client.
+  const { timeout, nodelay, keepalive, sslSide: _ignored, ...rest } = given as typeof given & {
+    sslSide?: unknown;
+  };
   const timeoutMs = checkTimeout("timeout", timeout);
   checkBoolean("nodelay", nodelay);
   checkBoolean("keepalive", keepalive);
-  checkTimeout("readTimeout", opts.readTimeout);
-  checkTimeout("writeTimeout", opts.writeTimeout);
+  checkTimeout("readTimeout", rest.readTimeout);
+  checkTimeout("writeTimeout", rest.writeTimeout);
+  checkInitargs({ ...rest, sslSide: "client" });
+  const { signal } = rest;
   signal?.throwIfAborted();
   // The connect itself is cancelled on timeout or abort, so no SYN retries go on in the background.
   const cancel = new AbortController();
@@ -101,10 +106,9 @@ export async function openTcpStream(
   }
   if (nodelay !== undefined) conn.setNoDelay(nodelay);
   if (keepalive !== undefined) conn.setKeepAlive(keepalive);
-  const { sslSide: _ignored, ...init } = rest as typeof rest & { sslSide?: unknown };
+  const init = rest;
   return await makeInstance("socket-stream", {
     ...init,
-    signal,
     socket: conn,
     sslSide: "client",
     // The name to send and verify: the option, else the context's own, else the host connected to.

@@ -28,7 +28,7 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, resizedWriteBuffer, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
-import { checkKeys, checkOptionsObject } from "./_option_checks.ts";
+import { ownOptions } from "./_option_checks.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 const STREAM_OPTION_KEYS: ReadonlySet<string> = new Set(["socket", "readTimeout", "writeTimeout"]);
@@ -261,12 +261,15 @@ export class SocketStream implements Deno.Conn {
   constructor(options: SocketStreamOptions) {
     // Options first: a descriptor is taken only by a constructor that will succeed. A subclass may take options
     // of its own and pass them on: only SocketStream itself refuses names it does not know.
-    if (new.target === SocketStream) {
-      checkKeys("SocketStream", checkOptionsObject("SocketStream", options), STREAM_OPTION_KEYS);
-    }
-    const readTimeout = checkTimeout("readTimeout", options?.readTimeout);
-    const writeTimeout = checkTimeout("writeTimeout", options?.writeTimeout);
-    const given = options?.socket as unknown;
+    const own = ownOptions(
+      "SocketStream",
+      options,
+      STREAM_OPTION_KEYS,
+      new.target === SocketStream ? "refused" : "allowed",
+    );
+    const readTimeout = checkTimeout("readTimeout", own.readTimeout);
+    const writeTimeout = checkTimeout("writeTimeout", own.writeTimeout);
+    const given = own.socket as unknown;
     const socket = typeof given === "number" ? new FdTransport(given) : given;
     if (
       typeof socket !== "object" || socket === null ||
@@ -274,6 +277,8 @@ export class SocketStream implements Deno.Conn {
     ) {
       throw new TypeError("SocketStream needs socket: a Deno.Conn or a socket descriptor");
     }
+    // Two streams reading one connection would each get part of its bytes.
+    if (owners.has(socket)) throw new TypeError("This connection already belongs to a SocketStream");
     this.#readTimeout = readTimeout;
     this.#writeTimeout = writeTimeout;
     this.#conn = socket as Deno.Conn;

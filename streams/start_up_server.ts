@@ -6,7 +6,7 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
-import { checkKeys, checkOptionsObject, checkSignal } from "./_option_checks.ts";
+import { checkSignal, ownOptions } from "./_option_checks.ts";
 import { checkTimeout, settleWithin } from "./_deadline.ts";
 import { AcceptBackoff, acceptedWith, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { streamOwning } from "./socket_stream.ts";
@@ -132,9 +132,11 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
     gracePeriod = 5000,
     handshakeTimeout = SERVER_HANDSHAKE_TIMEOUT_MS,
     onError,
-  } = options ?? {};
-  checkKeys("startUpServer", checkOptionsObject("startUpServer", options), START_UP_SERVER_KEYS);
+  } = ownOptions("startUpServer", options, START_UP_SERVER_KEYS);
   checkSignal("signal", signal);
+  if (typeof address !== "string" || address === "") {
+    throw new TypeError(`startUpServer: address must be a non-empty string, got ${describe(address)}`);
+  }
   if (typeof handle !== "function") {
     throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
   }

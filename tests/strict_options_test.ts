@@ -257,3 +257,155 @@ Deno.test("startUpServer and new SocketStream refuse unknown options; a subclass
   b.close();
   await tagged[Symbol.asyncDispose]();
 });
+
+Deno.test("options are taken once, as own properties: an inherited or hidden one is refused, a getter is read once", async () => {
+  using objects = new FreeWatcher();
+  const { listener, port } = listenLoopback();
+  let accepted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })();
+  // Each asks for TLS in a way a copy of the options would drop: taken as it was, the call made a plain
+  // connection and read the server's bytes in the clear.
+  class WithGetter {
+    get sslCtx() {
+      return true;
+    }
+  }
+  const hidden = {};
+  Object.defineProperty(hidden, "sslCtx", { value: true, enumerable: false });
+  await assertRefused([
+    [
+      "sslCtx from a prototype",
+      () => openTcpStream("127.0.0.1", port, Object.create({ sslCtx: true })),
+      /the option sslCtx must be an own property/,
+    ],
+    [
+      "sslCtx from a class's getter",
+      () => openTcpStream("127.0.0.1", port, new WithGetter() as never),
+      /the option sslCtx must be an own property/,
+    ],
+    [
+      "sslCtx not enumerable",
+      () => openTcpStream("127.0.0.1", port, hidden),
+      /the option sslCtx must be an own property/,
+    ],
+    // Pins from a prototype: taken as they were, the context pinned nothing and connected to any server.
+    [
+      "pins from a prototype",
+      () => createSslClientContext(Object.create({ pins: ["sha256/AAAA"] })),
+      /the option pins must be an own property/,
+    ],
+    [
+      "cert and key from a prototype",
+      () => createSslServerContext(Object.create({ cert: "x", key: "y" })),
+      /must be an own property/,
+    ],
+  ]);
+  // A getter answers once: the value checked is the value used.
+  let reads = 0;
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a });
+  const options = {
+    sslSide: "client" as const,
+    tlsextHostName: "localhost",
+    get handshakeTimeout() {
+      return reads++ === 0 ? 50 : -1;
+    },
+  };
+  const error = await rejection(attachSsl(stream, options), 5000, "a handshake nobody answers");
+  assert.equal(error.constructor.name, "SslHandshakeTimeout", error.message);
+  assert.equal(reads, 1, "the getter was read once");
+  b.close();
+  await stream.closed;
+  listener.close();
+  await accepting;
+  assert.equal(accepted, 0, "no refused call connected");
+  objects.assertAllFreed();
+});
+
+Deno.test("listenSsl without sslCtx yields TLS streams only, never a plain one", async () => {
+  const errors: unknown[] = [];
+  await using listener = listenSsl({
+    port: 0,
+    hostname: "127.0.0.1",
+    onError: (error) => errors.push(error),
+    handshakeTimeout: 2000,
+  });
+  const yielded = (async () => {
+    for await (const stream of listener) {
+      stream.close();
+      return stream;
+    }
+    return null;
+  })();
+  // A client that speaks plain HTTP: taken as plaintext, it was yielded as a stream with no SSL.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\n\r\n"));
+  await within(
+    (async () => {
+      while (errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    })(),
+    5000,
+    "the handshake failure reported to onError",
+  );
+  conn.close();
+  listener.close();
+  assert.equal(await within(yielded, 5000, "the listener's end"), null, "no stream was yielded");
+});
+
+Deno.test("makeInstance closes the connection it was handed on any refusal; a connection a stream owns is refused", async () => {
+  const refusals: [string, (socket: Deno.Conn) => Promise<unknown>][] = [
+    [
+      "readTimeout as a string",
+      (socket) => makeInstance("socket-stream", { socket, readTimeout: "5" as never }),
+    ],
+    ["a negative writeTimeout", (socket) => makeInstance("socket-stream", { socket, writeTimeout: -1 })],
+    ["an unknown class", (socket) => makeInstance("bogus" as never, { socket })],
+    [
+      "createSslSocketStream, readTimeout as a string",
+      (socket) => createSslSocketStream(socket, true, { readTimeout: "5" as never }),
+    ],
+  ];
+  for (const [what, call] of refusals) {
+    const [near, far] = await loopbackPair();
+    const error = await rejection(call(near), 5000, what);
+    assert.ok(error instanceof TypeError || error instanceof RangeError, `${what}: ${error}`);
+    assert.equal(
+      await within(far.read(new Uint8Array(1)), 5000, `${what}: the end of the stream`),
+      null,
+      what,
+    );
+    far.close();
+  }
+  // Two streams reading one connection would each get part of its bytes.
+  const [near, far] = await loopbackPair();
+  const first = new SocketStream({ socket: near });
+  assert.throws(() => new SocketStream({ socket: near }), /already belongs to a SocketStream/);
+  await assert.rejects(makeInstance("socket-stream", { socket: near, readTimeout: -1 }), RangeError);
+  // The refusal left the owning stream's connection alone.
+  await first.write(new TextEncoder().encode("ok"));
+  const got = new Uint8Array(2);
+  assert.equal(await within(far.read(got), 5000, "the owner's bytes"), 2);
+  far.close();
+  await first[Symbol.asyncDispose]();
+});
+
+Deno.test("a value whose class cannot be read is still refused with a TypeError naming the option", async () => {
+  const sly = {
+    get constructor(): never {
+      throw new Error("boom");
+    },
+  };
+  await assert.rejects(
+    openTcpStream("127.0.0.1", 1, { nodelay: sly as never }),
+    /nodelay must be a boolean, got object/,
+  );
+  await assert.rejects(
+    openTcpStream("127.0.0.1", 1, { timeout: "x".repeat(10_000) as never }),
+    (error: Error) => error instanceof TypeError && error.message.length < 300,
+  );
+});
