@@ -87,9 +87,24 @@ async function nodeRun(args: string[]): Promise<Record<string, unknown>> {
   return JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
 }
 
+// The module under OpenSSL 3.5 (Debian 13's, with its glibc 2.41), where tests/with_openssl_3_5.sh has prepared a
+// Deno that loads it: its AES-GCM uses VAES where the CPU has it. Measured only when that Deno is there.
+const MODULE_35 = "module, OpenSSL 3.5";
+const deno35 = new URL("../.cache/openssl-3.5/bin/deno", import.meta.url).pathname;
+const hasOpenssl35 = (() => {
+  try {
+    return Deno.statSync(deno35).isFile;
+  } catch {
+    return false;
+  }
+})();
+
+// The stack a bench script runs for an end.
+const stackOf = (end: End): string => end === MODULE_35 ? "module" : end;
+
 // ---------------------------------------------------------------- figures
 // Each end in its own process (a core each, as across machines), reporting its own CPU time.
-type End = "module" | "deno" | "node";
+type End = "module" | "deno" | "node" | typeof MODULE_35;
 const bulkCpu: Record<string, { client: number[]; server: number[] }> = {};
 const ciphers = new Set<string>();
 
@@ -102,7 +117,7 @@ function spawnPeer(end: End, script: string, args: string[]): {
   const child =
     (end === "node"
       ? new Deno.Command("node", { args: ["--expose-gc", path, ...args], stdout: "piped", stderr: "piped" })
-      : new Deno.Command(Deno.execPath(), {
+      : new Deno.Command(end === MODULE_35 ? deno35 : Deno.execPath(), {
         args: ["run", "-A", "--v8-flags=--expose-gc", path, ...args],
         stdout: "piped",
         stderr: "piped",
@@ -141,7 +156,7 @@ async function bulkAcross(client: End, server: End, api: Api = "read/write"): Pr
   const receiver = spawnPeer(
     server,
     "./_bulk_peer.ts",
-    server === "node" ? ["server", "once"] : ["server", server, SERVER_API[api]],
+    server === "node" ? ["server", "once"] : ["server", stackOf(server), SERVER_API[api]],
   );
   const { port } = await receiver.first;
   const sender = spawnPeer(
@@ -149,7 +164,7 @@ async function bulkAcross(client: End, server: End, api: Api = "read/write"): Pr
     "./_bulk_peer.ts",
     client === "node"
       ? ["client", "bulk", String(BULK_BYTES), String(port)]
-      : ["client", client, String(port), String(BULK_BYTES), api === "Web Streams" ? "streams" : ""],
+      : ["client", stackOf(client), String(port), String(BULK_BYTES), api === "Web Streams" ? "streams" : ""],
   );
   const [sent, received] = await Promise.all([sender.last, receiver.last]);
   if (received.total !== BULK_BYTES) {
@@ -414,8 +429,11 @@ const figures: Figure[] = [
         ["deno", "module"],
         ["module", "node"],
         ["node", "module"],
+        [MODULE_35, "deno"],
+        [MODULE_35, MODULE_35],
       ] as [End, End][])
         .filter((pair) => hasNode || !pair.includes("node"))
+        .filter((pair) => hasOpenssl35 || !pair.includes(MODULE_35))
         .map(([client, server]) => [`${client} → ${server}`, () => bulkAcross(client, server)])
         .concat(
           (["Web Streams", "Web Streams, BYOB reader", "Web Streams reader at the server"] as Api[]).map((
@@ -641,6 +659,13 @@ for (const figure of selected) {
       ratio(figure, `bulk as server vs ${peer}`, `${peer} → module`, `${peer} → ${peer}`);
       ratio(figure, `bulk both ends vs ${peer}`, "module → module", `${peer} → ${peer}`);
     }
+    ratio(figure, "bulk as client vs deno, module on OpenSSL 3.5", `${MODULE_35} → deno`, "deno → deno");
+    ratio(
+      figure,
+      "bulk both ends vs deno, module on OpenSSL 3.5",
+      `${MODULE_35} → ${MODULE_35}`,
+      "deno → deno",
+    );
     ratio(figure, "Web Streams vs read/write", "module → module, Web Streams", "module → module");
     ratio(
       figure,
