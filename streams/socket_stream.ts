@@ -32,6 +32,9 @@ import { ownOptions } from "./_option_checks.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 const STREAM_OPTION_KEYS: ReadonlySet<string> = new Set(["socket", "readTimeout", "writeTimeout"]);
+const KEY_UPDATE_KEYS: ReadonlySet<string> = new Set(["requestPeer", "timeoutMs"]);
+const TIMEOUT_KEYS: ReadonlySet<string> = new Set(["timeoutMs"]);
+const READ_LINE_KEYS: ReadonlySet<string> = new Set(["maxLength"]);
 
 /** The largest chunk a `readable` pull hands out when the reader brings no buffer of its own. */
 const STREAM_CHUNK = 64 * 1024;
@@ -515,11 +518,11 @@ export class SocketStream implements Deno.Conn {
    * ```
    */
   async keyUpdate(options: { requestPeer?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    const session = this.#handshakenSession("keyUpdate()");
-    const { requestPeer = false, timeoutMs } = options ?? {};
+    const { requestPeer = false, timeoutMs } = ownOptions("keyUpdate()", options, KEY_UPDATE_KEYS);
     if (typeof requestPeer !== "boolean") {
       throw new TypeError(`requestPeer must be a boolean, got ${describe(requestPeer)}`);
     }
+    const session = this.#handshakenSession("keyUpdate()");
     using deadline = this.#operationDeadline("keyUpdate()", timeoutMs);
     await updateKeys(session, requestPeer, deadline);
   }
@@ -545,8 +548,9 @@ export class SocketStream implements Deno.Conn {
    * ```
    */
   async renegotiate(options: { timeoutMs?: number } = {}): Promise<void> {
+    const { timeoutMs } = ownOptions("renegotiate()", options, TIMEOUT_KEYS);
     const session = this.#handshakenSession("renegotiate()");
-    using deadline = this.#operationDeadline("renegotiate()", options?.timeoutMs);
+    using deadline = this.#operationDeadline("renegotiate()", timeoutMs);
     await renegotiate(session, deadline);
   }
 
@@ -575,8 +579,9 @@ export class SocketStream implements Deno.Conn {
    * ```
    */
   async requestClientCertificate(options: { timeoutMs?: number } = {}): Promise<PeerCertificate> {
+    const { timeoutMs } = ownOptions("requestClientCertificate()", options, TIMEOUT_KEYS);
     const session = this.#handshakenSession("requestClientCertificate()");
-    using deadline = this.#operationDeadline("requestClientCertificate()", options?.timeoutMs);
+    using deadline = this.#operationDeadline("requestClientCertificate()", timeoutMs);
     return await requestClientCertificate(session, deadline);
   }
 
@@ -732,7 +737,10 @@ export class SocketStream implements Deno.Conn {
    * ```
    */
   async readLine(options: { maxLength?: number } = {}): Promise<string | null> {
-    const { maxLength = 64 * 1024 } = options;
+    const { maxLength = 64 * 1024 } = ownOptions("readLine()", options, READ_LINE_KEYS);
+    if (typeof maxLength !== "number") {
+      throw new TypeError(`maxLength must be a number, got ${describe(maxLength)}`);
+    }
     if (!Number.isInteger(maxLength) || maxLength <= 0) {
       throw new RangeError(`maxLength must be a positive integer, got ${maxLength}`);
     }

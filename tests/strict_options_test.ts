@@ -409,3 +409,45 @@ Deno.test("a value whose class cannot be read is still refused with a TypeError 
     (error: Error) => error instanceof TypeError && error.message.length < 300,
   );
 });
+
+Deno.test("a stream's methods that take options refuse unknown, inherited and wrongly typed ones first", async () => {
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a });
+  await assertRefused([
+    [
+      "keyUpdate, a misspelt option",
+      () => stream.keyUpdate({ requestpeer: true } as never),
+      /keyUpdate\(\): unknown option "requestpeer"/,
+    ],
+    [
+      "keyUpdate, requestPeer as a string",
+      () => stream.keyUpdate({ requestPeer: "yes" as never }),
+      /requestPeer must be a boolean/,
+    ],
+    [
+      "renegotiate, timeout for timeoutMs",
+      () => stream.renegotiate({ timeout: 5 } as never),
+      /renegotiate\(\): unknown option "timeout"/,
+    ],
+    [
+      "requestClientCertificate, an inherited timeoutMs",
+      () => stream.requestClientCertificate(Object.create({ timeoutMs: 5 })),
+      /the option timeoutMs must be an own property/,
+    ],
+    [
+      "readLine, maxLength as a string",
+      () => stream.readLine({ maxLength: "80" as never }),
+      /maxLength must be a number, got "80"/,
+    ],
+    [
+      "readLine, a misspelt option",
+      () => stream.readLine({ maxlength: 80 } as never),
+      /readLine\(\): unknown option "maxlength"/,
+    ],
+  ]);
+  // Still a working plain stream.
+  await b.write(new TextEncoder().encode("line\n"));
+  assert.equal(await within(stream.readLine(), 5000, "the line"), "line");
+  b.close();
+  await stream[Symbol.asyncDispose]();
+});
