@@ -6,12 +6,11 @@
  * @module
  */
 
-import { checkProtocolAndSide, type SslProtocol } from "../ffi/ssl_ctx.ts";
-import { loadOpenssl } from "../ffi/library.ts";
+import { checkProtocolAndSide, methodSideOf, type SslProtocol } from "../ffi/ssl_ctx.ts";
 import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
-import { checkBoolean, checkFunction, checkSignal, ownOptions } from "../streams/_option_checks.ts";
+import { checkBoolean, checkFunction, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 
 /** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
 export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
@@ -90,9 +89,7 @@ function checkSslCtx(value: unknown): FetchSslCtx | undefined {
   if (value instanceof SslCtxPointer) {
     if (value.freed) throw new TypeError("sslCtx is an SslCtxPointer that was freed");
     // A context made with TLS_server_method cannot connect: every request would fail later.
-    const { libssl } = loadOpenssl();
-    const method = libssl.SSL_CTX_get_ssl_method(value.pointer);
-    if (method !== null && Deno.UnsafePointer.equals(method, libssl.TLS_server_method())) {
+    if (methodSideOf(value) === "server") {
       throw new TypeError('sslCtx is an SslCtxPointer made for sslSide "server": it cannot connect');
     }
     return value;

@@ -24,6 +24,7 @@ import { SslCondition } from "./errors.ts";
 import { loadOpenssl } from "./library.ts";
 import { SSL_CTX_set_max_proto_version, SSL_CTX_set_min_proto_version } from "./macros.ts";
 import { describe, SslCtxPointer, SslPointer } from "./pointers.ts";
+import { ownOptions } from "./_option_checks.ts";
 import { opensslVersion } from "./version.ts";
 
 /** Which end of the connection: LispWorks' `:client`, `:server` or `:both`. */
@@ -122,6 +123,19 @@ export function checkSide(name: string, side: unknown): asserts side is SslSide 
   if (!SIDES.includes(side as SslSide)) {
     throw new TypeError(`${name} must be "client", "server" or "both", got ${describe(side)}`);
   }
+}
+
+/**
+ * The one role a context's method allows: "client" for `TLS_client_method`, "server" for `TLS_server_method`,
+ * `null` for `TLS_method` (either) or a method the module did not make.
+ */
+export function methodSideOf(ctx: SslCtxPointer): "client" | "server" | null {
+  const { libssl } = loadOpenssl();
+  const method = libssl.SSL_CTX_get_ssl_method(ctx.pointer);
+  if (method === null) return null;
+  if (Deno.UnsafePointer.equals(method, libssl.TLS_client_method())) return "client";
+  if (Deno.UnsafePointer.equals(method, libssl.TLS_server_method())) return "server";
+  return null;
 }
 
 /** Whether `value` is one of the protocol symbols. */
@@ -233,6 +247,9 @@ export interface MakeSslCtxOptions {
   sslSide?: SslSide;
 }
 
+// makeSslCtx takes only these (api.md): a callback here would never run.
+const MAKE_SSL_CTX_KEYS: ReadonlySet<string> = new Set(["sslCtx", "sslSide"]);
+
 /**
  * Makes an `SSL_CTX`, LispWorks' `make-ssl-ctx`. The caller owns it: pass it
  * as `sslCtx` to any number of streams (none of them frees it) and free it
@@ -243,7 +260,8 @@ export interface MakeSslCtxOptions {
  * @returns the new context.
  * @throws {SslCondition} for "v2" and "v3", naming the linked OpenSSL.
  * @throws {TypeError} for an `SslPointer`, an `SslCtxPointer` or anything
- *   else that is not a protocol symbol, and for an unknown side.
+ *   else that is not a protocol symbol, for an unknown side, and for any
+ *   other option.
  * @example A context shared by many client connections
  * ```ts
  * import { makeSslCtx } from "@comm/socket-stream";
@@ -253,7 +271,7 @@ export interface MakeSslCtxOptions {
  * ```
  */
 export function makeSslCtx(opts: MakeSslCtxOptions = {}): SslCtxPointer {
-  const { sslCtx = true, sslSide = "server" } = opts;
+  const { sslCtx = true, sslSide = "server" } = ownOptions("makeSslCtx", opts, MAKE_SSL_CTX_KEYS);
   const given: unknown = sslCtx;
   if (given instanceof SslPointer || given instanceof SslCtxPointer) {
     throw new TypeError(`makeSslCtx takes a protocol symbol as sslCtx, not an ${given.constructor.name}`);

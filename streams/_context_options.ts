@@ -23,7 +23,7 @@ import { checkPins, type VerifyCallback, verifyFlagBits, type VerifyFlags } from
 import { checkHostName } from "./_host_name.ts";
 import type { SslAbstractContext } from "./abstract_context.ts";
 import type { ClientHelloInfo } from "./_client_hello.ts";
-import { checkFunction } from "./_option_checks.ts";
+import { checkFunction } from "../ffi/_option_checks.ts";
 
 /** What client and server contexts share. */
 export interface SslContextOptions {

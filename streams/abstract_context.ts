@@ -47,7 +47,7 @@ import {
   type SslContextOptions,
   type SslServerContextOptions,
 } from "./_context_options.ts";
-import { ownOptions } from "./_option_checks.ts";
+import { ownOptions } from "../ffi/_option_checks.ts";
 import {
   applyKeylog,
   applyProtocolAndCiphers,

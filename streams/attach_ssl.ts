@@ -42,7 +42,7 @@ import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline, MAX_TIMEOUT_MS, NO_DEADLINE } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";
-import { checkFunction, checkSignal, ownOptions } from "./_option_checks.ts";
+import { checkFunction, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
@@ -167,8 +167,13 @@ function checkOptions(stream: SocketStream, opts: SslOptions): SslOptions {
   const given = ownOptions("attachSsl", opts, SSL_OPTION_KEYS);
   const inner = internalsOf(stream);
   if (inner.closing()) throw new Deno.errors.BadResource("attachSsl: the SocketStream is closed");
-  if (inner.session || inner.attaching) {
+  if (inner.session) {
     throw new SocketError("attachSsl: this stream already has SSL; call detachSsl first to attach again");
+  }
+  if (inner.attaching) {
+    throw new SocketError(
+      "attachSsl: an attachSsl on this stream is under way (from one of its own callbacks?)",
+    );
   }
   checkSslOptions(given);
   return given;
@@ -376,6 +381,9 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
   const opts = checkOptions(stream, options);
   opts.signal?.throwIfAborted();
   const inner = internalsOf(stream);
+  // Until the session is set the stream is attaching: a second attachSsl is refused (one from this call's own
+  // configure callbacks too, which would put two sessions on one connection), and plain reads and writes wait.
+  const attached = inner.beginAttach();
   const { sslCtx = true, sslSide = "server", ctxConfigureCallback, sslConfigureCallback } = opts;
   // Undefined: the default of the server that accepted the connection, if any; null: none.
   const ms =
@@ -394,7 +402,6 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
   let held: ReturnType<SslAbstractContext["acquire"]> | null = null;
   if (sslCtx instanceof SslAbstractContext && sslCtx.routesByName) {
     held = sslCtx.acquire();
-    const attached = inner.beginAttach();
     try {
       ({ context, name: routedName } = await route(sslCtx, inner, deadline));
     } catch (error) {
@@ -404,14 +411,13 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
       await stream.closed;
       throw error;
     }
-    // Plain readers and writers that waited see the session once it is set below (there is no await between).
-    attached();
     if (context !== sslCtx) {
       held.release();
       held = null;
     }
     if (inner.closing()) {
       held?.release();
+      attached();
       throw new Deno.errors.BadResource("attachSsl: the SocketStream was closed");
     }
   }
@@ -499,6 +505,7 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
     if (ownsSsl && ssl && !ssl.freed) ssl.destroy();
     if (ownsCtx && ctx && !ctx.freed) ctx.destroy();
     release?.();
+    attached();
     stream.close();
     await stream.closed;
     throw error;
@@ -516,6 +523,8 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
     });
   }
   inner.session = session;
+  // Plain readers and writers that waited go on, and find the session.
+  attached();
   try {
     // STARTTLS: what the plain stream already read belongs to TLS now.
     session.engine.feed(inner.takePlain());

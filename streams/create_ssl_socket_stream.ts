@@ -7,7 +7,7 @@
 import { describe } from "../ffi/pointers.ts";
 import type { SslCtxSpec } from "./attach_ssl.ts";
 import { closeHandedOver, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
-import { checkBoolean, ownOptions } from "./_option_checks.ts";
+import { checkBoolean, ownOptions } from "../ffi/_option_checks.ts";
 import type { SocketStream } from "./socket_stream.ts";
 import { SERVER_HANDSHAKE_TIMEOUT_MS, serverHandshakeTimeout } from "./_server_defaults.ts";
 

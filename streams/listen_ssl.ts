@@ -6,11 +6,22 @@
  */
 
 import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { methodSideOf } from "../ffi/ssl_ctx.ts";
 import { SslAbstractContext } from "./abstract_context.ts";
 import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { checkSslOptions, SSL_OPTION_KEYS, type SslOptions } from "./attach_ssl.ts";
-import { checkSignal, ownOptions } from "./_option_checks.ts";
+import { checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { checkTimeout } from "./_deadline.ts";
+
+// A context every accepted connection can be made with: not a client one.
+function checkServerContext(caller: string, sslCtx: unknown): void {
+  if (sslCtx instanceof SslAbstractContext && sslCtx.side !== "server") {
+    throw new TypeError(`${caller} needs a server context, got a client SslAbstractContext`);
+  }
+  if (sslCtx instanceof SslCtxPointer && !sslCtx.freed && methodSideOf(sslCtx) === "client") {
+    throw new TypeError(`${caller} needs a server context, got an SslCtxPointer made for sslSide "client"`);
+  }
+}
 
 const LISTEN_KEYS: ReadonlySet<string> = new Set([
   ...SSL_OPTION_KEYS,
@@ -112,9 +123,7 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     signal,
     ...ssl
   } = ownOptions("listenSsl", options, LISTEN_KEYS);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`listenSsl: port must be an integer from 0 to 65535, got ${describe(port)}`);
-  }
+  checkPort("listenSsl", "port", port);
   if (onError !== undefined && typeof onError !== "function") {
     throw new TypeError(`onError must be a function, got ${describe(onError)}`);
   }
@@ -131,8 +140,9 @@ export function listenSsl(options: ListenSslOptions): SslListener {
       "listenSsl needs a context for many connections, not an SslPointer (one connection's SSL)",
     );
   }
-  if (ssl.sslCtx instanceof SslAbstractContext && ssl.sslCtx.side !== "server") {
-    throw new TypeError("listenSsl needs a server context, got a client SslAbstractContext");
+  checkServerContext("listenSsl", ssl.sslCtx);
+  if (ssl.sslSide === "client") {
+    throw new TypeError('listenSsl is the server: its sslSide cannot be "client"');
   }
   // No sslCtx means what attachSsl takes it to mean (true: a server context from the symbol), never a plain
   // stream: this listener yields TLS streams only.
@@ -205,12 +215,11 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     close,
     setContext(sslCtx) {
       if (sslCtx instanceof SslAbstractContext) {
-        if (sslCtx.side !== "server") {
-          throw new TypeError("setContext needs a server context, got a client one");
-        }
+        checkServerContext("setContext", sslCtx);
         if (sslCtx.closed) throw new TypeError("setContext: this SslAbstractContext is closed");
       } else if (sslCtx instanceof SslCtxPointer) {
         sslCtx.pointer; // throws TypeError if freed
+        checkServerContext("setContext", sslCtx);
       } else {
         throw new TypeError(
           `setContext needs an SslAbstractContext or an SslCtxPointer, got ${describe(sslCtx)}`,

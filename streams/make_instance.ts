@@ -12,7 +12,7 @@ import {
   type SslOptions,
 } from "./attach_ssl.ts";
 import { SocketStream, type SocketStreamOptions, streamOwning } from "./socket_stream.ts";
-import { checkSignal, ownOptions } from "./_option_checks.ts";
+import { checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { describe } from "../ffi/pointers.ts";
 
 /** The names `makeInstance` takes: the stream's and the SSL options. */
@@ -72,14 +72,14 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
   cls: "socket-stream" | (new (options: SocketStreamOptions) => T),
   initargs: SocketStreamInit,
 ): Promise<T> {
-  if (typeof initargs !== "object" || initargs === null) {
-    throw new TypeError("makeInstance needs initargs with a socket");
-  }
-  // The call hands the connection over: whatever fails from here on closes it, a wrong argument too (the caller
-  // may hold no other reference to close it by).
+  // The call hands the connection over: whatever fails closes it, a wrong argument too (the caller may hold no
+  // other reference to close it by).
   let given: SocketStreamInit | undefined;
   let stream: T;
   try {
+    if (typeof initargs !== "object" || initargs === null) {
+      throw new TypeError(`makeInstance needs initargs with a socket, got ${describe(initargs)}`);
+    }
     given = ownOptions("makeInstance", initargs, INITARG_KEYS);
     const Class = classOf(cls);
     checkInitargs(given);
@@ -89,8 +89,7 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
       writeTimeout: given.writeTimeout,
     });
   } catch (error) {
-    // Options that could not be taken: the socket as an own data property, no getter run again.
-    closeHandedOver(given ? given.socket : Object.getOwnPropertyDescriptor(initargs, "socket")?.value);
+    closeHandedOver(given ? given.socket : socketIn(initargs));
     throw error;
   }
   const { socket: _socket, readTimeout: _read, writeTimeout: _write, sslCtx, ...ssl } = given;
@@ -116,6 +115,15 @@ function classOf<T extends SocketStream>(
   throw new TypeError(
     `makeInstance: cls must be "socket-stream" or SocketStream (or a subclass), got ${describe(cls)}`,
   );
+}
+
+// The socket in initargs that could not be taken as options (a getter or a Proxy trap may run again, or throw).
+function socketIn(initargs: unknown): unknown {
+  try {
+    return (initargs as { socket?: unknown } | null | undefined)?.socket;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -9,8 +9,8 @@ import { checkHostName } from "./_host_name.ts";
 import { checkTimeout, Deadline } from "./_deadline.ts";
 import { checkInitargs, INITARG_KEYS, makeInstance, type SocketStreamInit } from "./make_instance.ts";
 import type { SocketStream } from "./socket_stream.ts";
-import { checkBoolean, ownOptions } from "./_option_checks.ts";
-import { describe } from "../ffi/pointers.ts";
+import { checkBoolean, checkPort, ownOptions } from "../ffi/_option_checks.ts";
+import { checkSide } from "../ffi/ssl_ctx.ts";
 
 // The initargs less the socket, plus the TCP options; a stray sslSide is ignored (openTcpStream is a client).
 const OPEN_TCP_STREAM_KEYS: ReadonlySet<string> = new Set([
@@ -69,13 +69,12 @@ export async function openTcpStream(
   if (given.sslCtx instanceof SslAbstractContext && given.sslCtx.side !== "client") {
     throw new TypeError("openTcpStream is a client: its sslCtx cannot be a server SslAbstractContext");
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`openTcpStream: port must be an integer from 0 to 65535, got ${describe(port)}`);
-  }
-  // A stray sslSide is ignored: openTcpStream is the client.
-  const { timeout, nodelay, keepalive, sslSide: _ignored, ...rest } = given as typeof given & {
+  checkPort("openTcpStream", "port", port);
+  // A stray sslSide is ignored (openTcpStream is the client), once it is a side at all.
+  const { timeout, nodelay, keepalive, sslSide: stray, ...rest } = given as typeof given & {
     sslSide?: unknown;
   };
+  if (stray !== undefined) checkSide("sslSide", stray);
   const timeoutMs = checkTimeout("timeout", timeout);
   checkBoolean("nodelay", nodelay);
   checkBoolean("keepalive", keepalive);

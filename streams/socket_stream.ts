@@ -28,7 +28,7 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, resizedWriteBuffer, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
-import { ownOptions } from "./_option_checks.ts";
+import { ownOptions } from "../ffi/_option_checks.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 const STREAM_OPTION_KEYS: ReadonlySet<string> = new Set(["socket", "readTimeout", "writeTimeout"]);
@@ -472,6 +472,7 @@ export class SocketStream implements Deno.Conn {
    * @throws {SocketError} before the handshake or on a plain stream.
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
+    if (typeof length !== "number") throw new TypeError(`length must be a number, got ${describe(length)}`);
     if (!Number.isInteger(length) || length <= 0 || length > MAX_EXPORT) {
       throw new RangeError(`length must be an integer from 1 to ${MAX_EXPORT}, got ${length}`);
     }
@@ -522,6 +523,7 @@ export class SocketStream implements Deno.Conn {
     if (typeof requestPeer !== "boolean") {
       throw new TypeError(`requestPeer must be a boolean, got ${describe(requestPeer)}`);
     }
+    checkTimeout("timeoutMs", timeoutMs);
     const session = this.#handshakenSession("keyUpdate()");
     using deadline = this.#operationDeadline("keyUpdate()", timeoutMs);
     await updateKeys(session, requestPeer, deadline);
@@ -549,6 +551,7 @@ export class SocketStream implements Deno.Conn {
    */
   async renegotiate(options: { timeoutMs?: number } = {}): Promise<void> {
     const { timeoutMs } = ownOptions("renegotiate()", options, TIMEOUT_KEYS);
+    checkTimeout("timeoutMs", timeoutMs);
     const session = this.#handshakenSession("renegotiate()");
     using deadline = this.#operationDeadline("renegotiate()", timeoutMs);
     await renegotiate(session, deadline);
@@ -580,6 +583,7 @@ export class SocketStream implements Deno.Conn {
    */
   async requestClientCertificate(options: { timeoutMs?: number } = {}): Promise<PeerCertificate> {
     const { timeoutMs } = ownOptions("requestClientCertificate()", options, TIMEOUT_KEYS);
+    checkTimeout("timeoutMs", timeoutMs);
     const session = this.#handshakenSession("requestClientCertificate()");
     using deadline = this.#operationDeadline("requestClientCertificate()", timeoutMs);
     return await requestClientCertificate(session, deadline);

@@ -6,7 +6,7 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
-import { checkSignal, ownOptions } from "./_option_checks.ts";
+import { checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { checkTimeout, settleWithin } from "./_deadline.ts";
 import { AcceptBackoff, acceptedWith, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { streamOwning } from "./socket_stream.ts";
@@ -140,11 +140,7 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
   if (typeof handle !== "function") {
     throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
   }
-  if (!Number.isInteger(service) || service < 0 || service > 65535) {
-    throw new RangeError(
-      `startUpServer: service must be a port number from 0 to 65535, got ${describe(service)}`,
-    );
-  }
+  checkPort("startUpServer", "service", service);
   checkTimeout("gracePeriod", gracePeriod);
   const handshakeMs = checkTimeout("handshakeTimeout", handshakeTimeout) ?? null;
   if (announce !== undefined && typeof announce !== "function") {

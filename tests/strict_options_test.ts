@@ -11,6 +11,7 @@ import {
   detachSsl,
   listenSsl,
   makeInstance,
+  makeSslCtx,
   openTcpStream,
   SocketStream,
   type SocketStreamOptions,
@@ -281,28 +282,28 @@ Deno.test("options are taken once, as own properties: an inherited or hidden one
     [
       "sslCtx from a prototype",
       () => openTcpStream("127.0.0.1", port, Object.create({ sslCtx: true })),
-      /the option sslCtx must be an own property/,
+      /the option sslCtx must be an own enumerable property/,
     ],
     [
       "sslCtx from a class's getter",
       () => openTcpStream("127.0.0.1", port, new WithGetter() as never),
-      /the option sslCtx must be an own property/,
+      /the option sslCtx must be an own enumerable property/,
     ],
     [
       "sslCtx not enumerable",
       () => openTcpStream("127.0.0.1", port, hidden),
-      /the option sslCtx must be an own property/,
+      /the option sslCtx must be an own enumerable property/,
     ],
     // Pins from a prototype: taken as they were, the context pinned nothing and connected to any server.
     [
       "pins from a prototype",
       () => createSslClientContext(Object.create({ pins: ["sha256/AAAA"] })),
-      /the option pins must be an own property/,
+      /the option pins must be an own enumerable property/,
     ],
     [
       "cert and key from a prototype",
       () => createSslServerContext(Object.create({ cert: "x", key: "y" })),
-      /must be an own property/,
+      /must be an own enumerable property/,
     ],
   ]);
   // A getter answers once: the value checked is the value used.
@@ -432,7 +433,7 @@ Deno.test("a stream's methods that take options refuse unknown, inherited and wr
     [
       "requestClientCertificate, an inherited timeoutMs",
       () => stream.requestClientCertificate(Object.create({ timeoutMs: 5 })),
-      /the option timeoutMs must be an own property/,
+      /the option timeoutMs must be an own enumerable property/,
     ],
     [
       "readLine, maxLength as a string",
@@ -450,4 +451,176 @@ Deno.test("a stream's methods that take options refuse unknown, inherited and wr
   assert.equal(await within(stream.readLine(), 5000, "the line"), "line");
   b.close();
   await stream[Symbol.asyncDispose]();
+});
+
+Deno.test("second review: makeSslCtx, Proxies, inherited misspellings and wrong types are refused", async () => {
+  using objects = new FreeWatcher();
+  const { listener, port } = listenLoopback();
+  let accepted = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      accepted++;
+      conn.close();
+    }
+  })();
+  // A Proxy that answers only `get` (a lazy configuration object): a copy of it holds nothing.
+  const lazy = new Proxy({}, { get: (_target, key) => key === "sslCtx" ? true : undefined });
+  // One whose traps lie: `has` and the descriptor say sslCtx is there, its keys say nothing is.
+  const liar = new Proxy({}, {
+    get: (_target, key) => key === "sslCtx" ? true : undefined,
+    has: (_target, key) => key === "sslCtx",
+    ownKeys: () => [],
+    getOwnPropertyDescriptor: (_target, key) =>
+      key === "sslCtx" ? { value: true, enumerable: true, configurable: true } : undefined,
+  });
+  await assertRefused([
+    [
+      "makeSslCtx, a misspelt side",
+      () => makeSslCtx({ sslside: "client" } as never),
+      /makeSslCtx: unknown option "sslside"/,
+    ],
+    [
+      "makeSslCtx, a callback it never runs",
+      () => makeSslCtx({ sslSide: "client", ctxConfigureCallback: () => {} } as never),
+      /unknown option "ctxConfigureCallback"/,
+    ],
+    [
+      "makeSslCtx, a string as options",
+      () => makeSslCtx("client" as never),
+      /makeSslCtx's options must be an object/,
+    ],
+    [
+      "makeSslCtx, an inherited side",
+      () => makeSslCtx(Object.create({ sslSide: "client" })),
+      /the option sslSide must be an own enumerable property/,
+    ],
+    [
+      "openTcpStream, sslCtx from a Proxy's get",
+      () => openTcpStream("127.0.0.1", port, lazy),
+      /the option sslCtx must be an own enumerable property/,
+    ],
+    [
+      "openTcpStream, a Proxy whose traps lie",
+      () => openTcpStream("127.0.0.1", port, liar),
+      /the option sslCtx must be an own enumerable property/,
+    ],
+    [
+      "openTcpStream, an inherited misspelling",
+      () => openTcpStream("127.0.0.1", port, Object.create({ sslctx: true })),
+      /unknown option "sslctx"/,
+    ],
+    [
+      "openTcpStream, a port in a string",
+      () => openTcpStream("127.0.0.1", String(port) as never),
+      /port must be a port number from 0 to 65535, got "\d+"/,
+    ],
+    [
+      "openTcpStream, a stray sslSide that is no side",
+      () => openTcpStream("127.0.0.1", port, { sslSide: 42 } as never),
+      /sslSide must be "client", "server" or "both"/,
+    ],
+    ["listenSsl, a port in a string", () => listenSsl({ port: "0" as never }), /port must be a port number/],
+    [
+      "startUpServer, a service in a string",
+      () => startUpServer({ function: () => {}, service: "0" as never }),
+      /service must be a port number/,
+    ],
+  ]);
+  listener.close();
+  await accepting;
+  assert.equal(accepted, 0, "no refused call connected");
+  objects.assertAllFreed();
+});
+
+Deno.test("second review: makeInstance closes the socket behind a getter, a function or a prototype too", async () => {
+  const refusals: [string, (socket: Deno.Conn) => unknown][] = [
+    ["a getter for the socket and a misspelt option", (socket) => ({
+      get socket() {
+        return socket;
+      },
+      bogus: 1,
+    })],
+    ["initargs that are a function", (socket) => Object.assign(function () {}, { socket })],
+    ["an inherited socket", (socket) => Object.create({ socket })],
+  ];
+  for (const [what, initargs] of refusals) {
+    const [near, far] = await loopbackPair();
+    const error = await rejection(makeInstance("socket-stream", initargs(near) as never), 5000, what);
+    assert.ok(error instanceof TypeError, `${what}: ${error}`);
+    assert.equal(
+      await within(far.read(new Uint8Array(1)), 5000, `${what}: the end of the stream`),
+      null,
+      what,
+    );
+    far.close();
+  }
+});
+
+Deno.test("second review: attachSsl from the connection's own configure callback is refused; nothing leaks", async () => {
+  using objects = new FreeWatcher();
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a });
+  let nested: Promise<unknown> | undefined;
+  const outer = attachSsl(stream, {
+    sslSide: "client",
+    tlsextHostName: "localhost",
+    handshakeTimeout: 300,
+    sslConfigureCallback: () => {
+      nested = attachSsl(stream, { sslSide: "client", tlsextHostName: "localhost" });
+      nested.catch(() => {});
+    },
+  });
+  // Nobody answers: the outer handshake times out, and the stream closes.
+  const failure = await rejection(outer, 5000, "the outer handshake");
+  assert.equal(failure.constructor.name, "SslHandshakeTimeout", failure.message);
+  const refusal = await rejection(nested!, 5000, "the nested attachSsl");
+  assert.match(refusal.message, /an attachSsl on this stream is under way/);
+  // One ClientHello reached the peer, not two: the bytes it got are one handshake record.
+  const got = new Uint8Array(4096);
+  let count = 0;
+  for (;;) {
+    const n = await within(b.read(got.subarray(count)), 5000, "the client's bytes");
+    if (n === null) break;
+    count += n;
+  }
+  assert.equal(got[0], 22, "a handshake record");
+  const length = (got[3] << 8) | got[4];
+  assert.equal(count, 5 + length, "one ClientHello and nothing after it");
+  b.close();
+  await stream.closed;
+  objects.assertAllFreed();
+});
+
+Deno.test("second review: listenSsl and setContext refuse what cannot serve, and stream methods check options first", async () => {
+  using objects = new FreeWatcher();
+  const clientCtx = makeSslCtx({ sslSide: "client" });
+  await assertRefused([
+    [
+      "listenSsl as a client",
+      () => listenSsl({ port: 0, sslSide: "client" }),
+      /its sslSide cannot be "client"/,
+    ],
+    [
+      "listenSsl over a client SSL_CTX",
+      () => listenSsl({ port: 0, sslCtx: clientCtx }),
+      /SslCtxPointer made for sslSide "client"/,
+    ],
+  ]);
+  const server = createSslServerContext({ cert: fixtureText("server.pem"), key: fixtureText("server.key") });
+  const listener = listenSsl({ port: 0, hostname: "127.0.0.1", sslCtx: server });
+  assert.throws(() => listener.setContext(clientCtx), /SslCtxPointer made for sslSide "client"/);
+  listener.close();
+  await listener[Symbol.asyncDispose]();
+  const [a, b] = await loopbackPair();
+  const stream = new SocketStream({ socket: a });
+  // A plain stream: the wrong value is named before the stream's state is.
+  await assert.rejects(stream.keyUpdate({ timeoutMs: "5" as never }), TypeError);
+  await assert.rejects(stream.renegotiate({ timeoutMs: -1 }), RangeError);
+  await assert.rejects(stream.requestClientCertificate({ timeoutMs: Number.NaN }), RangeError);
+  assert.throws(() => stream.exportKeyingMaterial("32" as never, "label"), TypeError);
+  b.close();
+  await stream[Symbol.asyncDispose]();
+  clientCtx.destroy();
+  server.close();
+  objects.assertAllFreed();
 });

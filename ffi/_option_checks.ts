@@ -10,14 +10,14 @@
  * @module
  */
 
-import { describe } from "../ffi/pointers.ts";
+import { describe } from "./pointers.ts";
 
 /**
  * The options as a copy of their own enumerable properties (each getter read once), after refusing anything
- * but an object (`undefined` is the empty options), a name `known` does not list (unless `others` allows
- * names of a subclass's own), and a known name that is there but not as an own enumerable property (inherited
- * from a prototype, a class's getter, or hidden): a copy would drop it, and the call would silently go on
- * without it.
+ * but an object (`undefined` is the empty options), a name `known` does not list, own or inherited and
+ * enumerable (unless `others` allows names of a subclass's own), and a known name the copy lacks but a read of
+ * the options finds (inherited from a prototype, a class's getter, hidden, a Proxy's get trap): the call
+ * would silently go on without it.
  */
 export function ownOptions<T extends object>(
   caller: string,
@@ -29,16 +29,24 @@ export function ownOptions<T extends object>(
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(`${caller}'s options must be an object, got ${describe(options)}`);
   }
+  const copy = { ...options };
+  // What the copy lacks but a read of the options would find (inherited, a class's getter, not enumerable, a
+  // Proxy's get trap): refused, since the call would go on without it.
   for (const key of known) {
-    if (key in options && !Object.prototype.propertyIsEnumerable.call(options, key)) {
+    if (!Object.hasOwn(copy, key) && (options as Record<string, unknown>)[key] !== undefined) {
       throw new TypeError(
-        `${caller}: the option ${key} must be an own property of the options object (it is inherited or not ` +
-          "enumerable, and would be lost)",
+        `${caller}: the option ${key} must be an own enumerable property of the options object (it is inherited, ` +
+          "a getter of its class, hidden or supplied by a Proxy, and would be lost)",
       );
     }
   }
-  const copy = { ...options };
-  if (others === "refused") checkKeys(caller, copy, known);
+  if (others === "refused") {
+    checkKeys(caller, copy, known);
+    // A name it does not take, inherited from a prototype of the caller's own.
+    for (const key in options) {
+      if (!known.has(key)) throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)}`);
+    }
+  }
   return copy;
 }
 
@@ -69,6 +77,17 @@ export function checkFunction<T>(name: string, value: unknown): T | undefined {
 export function checkSignal(name: string, value: unknown): AbortSignal | undefined {
   if (value !== undefined && !(value instanceof AbortSignal)) {
     throw new TypeError(`${name} must be an AbortSignal, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Refuses a TCP port that is not a number (`TypeError`) or not an integer from 0 to 65535 (`RangeError`). */
+export function checkPort(caller: string, name: string, value: unknown): number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${caller}: ${name} must be a port number from 0 to 65535, got ${describe(value)}`);
+  }
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new RangeError(`${caller}: ${name} must be an integer from 0 to 65535, got ${value}`);
   }
   return value;
 }
