@@ -29,8 +29,8 @@ async function assertRefused(calls: [string, () => unknown, RegExp][]): Promise<
   }
 }
 
-Deno.test("openTcpStream refuses wrong and unknown options before it connects", async () => {
-  using objects = new FreeWatcher();
+// A loopback listener that counts (and closes) what it accepts: a refused call must not have connected.
+function acceptCounter(): { port: number; readonly accepted: number; close(): Promise<number> } {
   const { listener, port } = listenLoopback();
   let accepted = 0;
   const accepting = (async () => {
@@ -39,6 +39,23 @@ Deno.test("openTcpStream refuses wrong and unknown options before it connects", 
       conn.close();
     }
   })();
+  return {
+    port,
+    get accepted() {
+      return accepted;
+    },
+    async close() {
+      listener.close();
+      await accepting;
+      return accepted;
+    },
+  };
+}
+
+Deno.test("openTcpStream refuses wrong and unknown options before it connects", async () => {
+  using objects = new FreeWatcher();
+  const counter = acceptCounter();
+  const { port } = counter;
   const open = (options: unknown) => () => openTcpStream("127.0.0.1", port, options as never);
   await assertRefused([
     ["null options", open(null), /openTcpStream's options must be an object, got null/],
@@ -64,14 +81,12 @@ Deno.test("openTcpStream refuses wrong and unknown options before it connects", 
   await stream.closed;
   await within(
     (async () => {
-      while (accepted < 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (counter.accepted < 1) await new Promise((resolve) => setTimeout(resolve, 10));
     })(),
     5000,
     "the one connect that was not refused",
   );
-  listener.close();
-  await accepting;
-  assert.equal(accepted, 1, "no refused call connected");
+  assert.equal(await counter.close(), 1, "no refused call connected");
   objects.assertAllFreed();
 });
 
@@ -261,14 +276,8 @@ Deno.test("startUpServer and new SocketStream refuse unknown options; a subclass
 
 Deno.test("options are taken once, as own properties: an inherited or hidden one is refused, a getter is read once", async () => {
   using objects = new FreeWatcher();
-  const { listener, port } = listenLoopback();
-  let accepted = 0;
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      accepted++;
-      conn.close();
-    }
-  })();
+  const counter = acceptCounter();
+  const { port } = counter;
   // Each asks for TLS in a way a copy of the options would drop: taken as it was, the call made a plain
   // connection and read the server's bytes in the clear.
   class WithGetter {
@@ -322,9 +331,7 @@ Deno.test("options are taken once, as own properties: an inherited or hidden one
   assert.equal(reads, 1, "the getter was read once");
   b.close();
   await stream.closed;
-  listener.close();
-  await accepting;
-  assert.equal(accepted, 0, "no refused call connected");
+  assert.equal(await counter.close(), 0, "no refused call connected");
   objects.assertAllFreed();
 });
 
@@ -455,14 +462,8 @@ Deno.test("a stream's methods that take options refuse unknown, inherited and wr
 
 Deno.test("second review: makeSslCtx, Proxies, inherited misspellings and wrong types are refused", async () => {
   using objects = new FreeWatcher();
-  const { listener, port } = listenLoopback();
-  let accepted = 0;
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      accepted++;
-      conn.close();
-    }
-  })();
+  const counter = acceptCounter();
+  const { port } = counter;
   // A Proxy that answers only `get` (a lazy configuration object): a copy of it holds nothing.
   const lazy = new Proxy({}, { get: (_target, key) => key === "sslCtx" ? true : undefined });
   // One whose traps lie: `has` and the descriptor say sslCtx is there, its keys say nothing is.
@@ -526,9 +527,7 @@ Deno.test("second review: makeSslCtx, Proxies, inherited misspellings and wrong 
       /service must be a port number/,
     ],
   ]);
-  listener.close();
-  await accepting;
-  assert.equal(accepted, 0, "no refused call connected");
+  assert.equal(await counter.close(), 0, "no refused call connected");
   objects.assertAllFreed();
 });
 
