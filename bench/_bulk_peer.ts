@@ -4,7 +4,9 @@
 //                                                                       prints {seconds, cpu, cipher}
 // The client sends <bytes> in 64 KiB writes and half-closes; the server drains, answers with the count and
 // exits. CPU is user + system seconds of this process, from the handshake's end to the last byte.
-// "streams" reads through the readable's default reader (and the client writes through its writable); "reader"
+// "streams" reads through the readable's default reader (and the client writes through its writable); "byob"
+// reads through a BYOB reader, with a read/write client (since the session that added "reader"; the client
+// wrote through its writable before, so earlier results of that row are not comparable); "reader"
 // reads the same way with a read/write client, so Deno's own TLS can be measured too: its readable closes the
 // connection at the end, and such a server does not answer (the client then sees the end of the stream).
 import process from "node:process";

@@ -44,7 +44,7 @@ export function ownOptions<T extends object>(
     checkKeys(caller, copy, known);
     // A name it does not take, inherited from a prototype of the caller's own.
     for (const key in options) {
-      if (!known.has(key)) throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)}`);
+      if (!known.has(key)) throw unknownOption(caller, key, known);
     }
   }
   return copy;
@@ -53,8 +53,14 @@ export function ownOptions<T extends object>(
 /** Refuses an option `known` does not list (one whose value is `undefined` too), naming it and `caller`. */
 function checkKeys(caller: string, options: object, known: ReadonlySet<string>): void {
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`${caller}: unknown option ${JSON.stringify(key)}`);
+    if (!known.has(key)) throw unknownOption(caller, key, known);
   }
+}
+
+// The error for a name `known` does not list; a short list of what the call takes goes with it.
+function unknownOption(caller: string, key: string, known: ReadonlySet<string>): TypeError {
+  const takes = known.size <= 24 ? ` (it takes ${[...known].join(", ")})` : "";
+  return new TypeError(`${caller}: unknown option ${JSON.stringify(key)}${takes}`);
 }
 
 /** Refuses a value that is neither `undefined` nor a boolean. */

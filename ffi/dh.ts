@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ownOptions } from "./_option_checks.ts";
 import { cString } from "./_cstring.ts";
 import { callFailed, clearErrors } from "./_error_queue.ts";
 import { loadOpenssl } from "./library.ts";
@@ -96,6 +97,8 @@ export function readDhparams(pem: string | Uint8Array): DhParams {
   return new DhParams(key);
 }
 
+const DH_KEYS: ReadonlySet<string> = new Set(["dh"]);
+
 /**
  * Sets the DH parameters a server uses for DHE ciphers, LispWorks'
  * `set-ssl-ctx-dh`: the given parameters, or (with no `dh`) parameters
@@ -116,17 +119,18 @@ export function setSslCtxDh(ctx: SslCtxPointer, options: { dh?: DhParams } = {})
   if (!(ctx instanceof SslCtxPointer)) {
     throw new TypeError(`setSslCtxDh needs an SslCtxPointer, got ${describe(ctx)}`);
   }
+  const { dh } = ownOptions("setSslCtxDh", options, DH_KEYS);
   const raw = ctx.pointer;
   const { libssl, libcrypto } = loadOpenssl();
   clearErrors();
-  if (options.dh === undefined) {
+  if (dh === undefined) {
     if (SSL_CTX_set_dh_auto(raw, 1) !== 1) throw callFailed("SSL_CTX_set_dh_auto");
     return;
   }
-  if (!(options.dh instanceof DhParams)) {
-    throw new TypeError(`dh must come from readDhparams, got ${describe(options.dh)}`);
+  if (!(dh instanceof DhParams)) {
+    throw new TypeError(`dh must come from readDhparams, got ${describe(dh)}`);
   }
-  const key = options.dh.pointer;
+  const key = dh.pointer;
   // SSL_CTX_set0_tmp_dh_pkey takes a reference on success: give it its own.
   libcrypto.EVP_PKEY_up_ref(key);
   if (libssl.SSL_CTX_set0_tmp_dh_pkey(raw, key) !== 1) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ownOptions } from "./_option_checks.ts";
 import { checkNoNul } from "./_cstring.ts";
 import { openFirst } from "./_discover.ts";
 import { type Libcrypto, libcryptoSymbols, type Libssl, libsslSymbols } from "./symbols.ts";
@@ -112,6 +113,8 @@ export function setSslLibraryPath(path: SslLibraryPath): void {
   configuredPaths = paths;
 }
 
+const ENSURE_SSL_KEYS: ReadonlySet<string> = new Set(["libraryPath"]);
+
 /**
  * Loads OpenSSL now if it is not loaded yet, LispWorks' `ensure-ssl`.
  * Idempotent; everything else loads it on first use anyway.
@@ -128,7 +131,8 @@ export function setSslLibraryPath(path: SslLibraryPath): void {
  * ```
  */
 export function ensureSsl(options: { libraryPath?: SslLibraryPath } = {}): OpensslLibraries {
-  if (options.libraryPath !== undefined && !loaded) setSslLibraryPath(options.libraryPath);
+  const { libraryPath } = ownOptions("ensureSsl", options, ENSURE_SSL_KEYS);
+  if (libraryPath !== undefined && !loaded) setSslLibraryPath(libraryPath);
   return loadOpenssl();
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ownOptions } from "./_option_checks.ts";
 import {
   SSL_OP_ALL,
   SSL_OP_ALLOW_CLIENT_RENEGOTIATION,
@@ -86,6 +87,8 @@ const BITS: Record<keyof SslCtxOptions, bigint> = {
   enableMiddleboxCompat: SSL_OP_ENABLE_MIDDLEBOX_COMPAT,
 };
 
+const OPTION_NAMES: ReadonlySet<string> = new Set(Object.keys(BITS));
+
 /**
  * Sets and clears `SSL_OP_*` options by name on a context or a connection,
  * LispWorks' `set-ssl-ctx-options`.
@@ -104,12 +107,13 @@ const BITS: Record<keyof SslCtxOptions, bigint> = {
  */
 export function setSslCtxOptions(target: CtxOrSsl, options: SslCtxOptions): bigint {
   const { kind, raw } = targetOf(target, "setSslCtxOptions");
-  if (typeof options !== "object" || options === null) {
+  if (options === undefined) {
     throw new TypeError(`setSslCtxOptions needs an object of options, got ${describe(options)}`);
   }
+  const given = ownOptions("setSslCtxOptions", options, OPTION_NAMES);
   let set = 0n;
   let clear = 0n;
-  for (const [name, value] of Object.entries(options)) {
+  for (const [name, value] of Object.entries(given)) {
     const bits = Object.hasOwn(BITS, name) ? BITS[name as keyof SslCtxOptions] : undefined;
     if (bits === undefined) {
       throw new TypeError(

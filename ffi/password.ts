@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ownOptions } from "./_option_checks.ts";
 import { checkNoNul } from "./_cstring.ts";
 import { callbackFor } from "./_lifetimes.ts";
 import { loadOpenssl } from "./library.ts";
@@ -46,6 +47,8 @@ export function nativePasswordCallback(
   });
 }
 
+const PASSWORD_KEYS: ReadonlySet<string> = new Set(["callback", "password"]);
+
 /**
  * Gives a context the password of its encrypted private key, LispWorks'
  * `set-ssl-ctx-password-callback`: call it before loading the key. The
@@ -66,7 +69,7 @@ export function setSslCtxPasswordCallback(ctx: SslCtxPointer, options: PasswordO
   if (!(ctx instanceof SslCtxPointer)) {
     throw new TypeError(`setSslCtxPasswordCallback needs an SslCtxPointer, got ${describe(ctx)}`);
   }
-  const { callback, password } = options ?? {};
+  const { callback, password } = ownOptions("setSslCtxPasswordCallback", options, PASSWORD_KEYS);
   if (callback === undefined && password === undefined) {
     throw new TypeError("setSslCtxPasswordCallback needs callback or password");
   }

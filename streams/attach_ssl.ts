@@ -124,7 +124,8 @@ export const SSL_OPTION_KEYS: ReadonlySet<string> = new Set([
 /**
  * Checks the values of the SSL options, with no stream yet: `attachSsl` runs it first, and so do the entry
  * points that connect, accept or listen before they attach (so a wrong option fails the call before any
- * socket is made or owned). Unknown names are each caller's to refuse (`checkKeys`), since each takes more.
+ * socket is made or owned). Unknown names are each caller's to refuse (through `ownOptions`), since each
+ * takes more.
  */
 export function checkSslOptions(opts: SslOptions): void {
   const { sslCtx = true, sslSide = "server" } = opts;

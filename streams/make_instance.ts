@@ -75,6 +75,9 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
   // The call hands the connection over: whatever fails closes it, a wrong argument too (the caller may hold no
   // other reference to close it by).
   let given: SocketStreamInit | undefined;
+  // Who owned the socket before the constructor ran (null: not asked yet): a subclass constructor that throws
+  // after super() leaves a stream that owns it, which nobody else can reach to close.
+  let ownerBefore: SocketStream | undefined | null = null;
   let stream: T;
   try {
     if (typeof initargs !== "object" || initargs === null) {
@@ -83,13 +86,17 @@ export async function makeInstance<T extends SocketStream = SocketStream>(
     given = ownOptions("makeInstance", initargs, INITARG_KEYS);
     const Class = classOf(cls);
     checkInitargs(given);
+    ownerBefore = isObject(given.socket) ? streamOwning(given.socket) : undefined;
     stream = new Class({
       socket: given.socket,
       readTimeout: given.readTimeout,
       writeTimeout: given.writeTimeout,
     });
   } catch (error) {
-    closeHandedOver(given ? given.socket : socketIn(initargs));
+    const socket = given ? given.socket : socketIn(initargs);
+    const owner = ownerBefore !== null && isObject(socket) ? streamOwning(socket) : undefined;
+    if (owner !== undefined && owner !== ownerBefore) owner.close();
+    else closeHandedOver(socket);
     throw error;
   }
   const { socket: _socket, readTimeout: _read, writeTimeout: _write, sslCtx, ...ssl } = given;
@@ -117,6 +124,8 @@ function classOf<T extends SocketStream>(
   );
 }
 
+const isObject = (value: unknown): value is object => typeof value === "object" && value !== null;
+
 // The socket in initargs that could not be taken as options (a getter or a Proxy trap may run again, or throw).
 function socketIn(initargs: unknown): unknown {
   try {
@@ -127,14 +136,18 @@ function socketIn(initargs: unknown): unknown {
 }
 
 /**
- * Closes a connection handed to an entry point that failed before a stream took it. A descriptor number is left
- * alone, as the `SocketStream` constructor leaves it, and so is a connection another stream owns.
+ * Closes a connection handed to an entry point that failed before a stream took it: only what the
+ * `SocketStream` constructor would take as one (`read`, `write` and `close`), so that a listener or a context
+ * passed by mistake in its place is left alone. A descriptor number is left alone too, as the constructor
+ * leaves it, and so is a connection another stream owns.
  */
 export function closeHandedOver(socket: unknown): void {
   if (typeof socket !== "object" || socket === null || streamOwning(socket)) return;
   try {
-    const close = (socket as { close?: unknown }).close;
-    if (typeof close === "function") close.call(socket);
+    const { read, write, close } = socket as { read?: unknown; write?: unknown; close?: unknown };
+    if (typeof read === "function" && typeof write === "function" && typeof close === "function") {
+      close.call(socket);
+    }
   } catch {
     // Already closed, or not a connection at all.
   }

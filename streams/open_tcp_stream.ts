@@ -12,7 +12,8 @@ import type { SocketStream } from "./socket_stream.ts";
 import { checkBoolean, checkPort, ownOptions } from "../ffi/_option_checks.ts";
 import { checkSide } from "../ffi/ssl_ctx.ts";
 
-// The initargs less the socket, plus the TCP options; a stray sslSide is ignored (openTcpStream is a client).
+// The initargs less the socket, plus the TCP options; a stray sslSide (a valid side) is ignored: openTcpStream
+// is a client.
 const OPEN_TCP_STREAM_KEYS: ReadonlySet<string> = new Set([
   ...[...INITARG_KEYS].filter((key) => key !== "socket"),
   "timeout",
@@ -33,7 +34,7 @@ export interface OpenTcpStreamOptions extends Omit<SocketStreamInit, "socket" | 
 /**
  * Connects to `hostname:port` and returns a socket stream, LispWorks'
  * `open-tcp-stream`. With `sslCtx` it is a TLS client (there is no `sslSide`;
- * a stray one is ignored), handshaken before this resolves: a context made
+ * a stray one is ignored once it is a valid side), handshaken before this resolves: a context made
  * from a symbol verifies the server against the system trust store
  * (`SSL_CERT_FILE` is honoured), and the name checked and sent as SNI is
  * `tlsextHostName`, else the `SslAbstractContext`'s own, else `hostname` (an

@@ -258,7 +258,8 @@ export class SocketStream implements Deno.Conn {
    * Wraps a connection as a plain stream; the stream owns it from now on.
    *
    * @param options the socket and the timeouts.
-   * @throws {TypeError} if `socket` is not a connection.
+   * @throws {TypeError} if `socket` is not a connection (or one a stream already owns), for an unknown option
+   *   (a subclass may take its own) and for a timeout that is not a number.
    * @throws {RangeError} for a negative or non-finite timeout.
    */
   constructor(options: SocketStreamOptions) {
@@ -296,7 +297,8 @@ export class SocketStream implements Deno.Conn {
   /**
    * Milliseconds a `read` may wait, or `undefined` for no limit.
    *
-   * @throws {RangeError} when set to anything but `undefined`, `null` or 0 to 2147483647 ms.
+   * @throws {RangeError} when set to a number outside 0 to 2147483647 ms; {TypeError} to anything but a number,
+   *   `undefined` or `null`.
    */
   get readTimeout(): number | undefined {
     return this.#readTimeout;
@@ -309,7 +311,8 @@ export class SocketStream implements Deno.Conn {
   /**
    * Milliseconds a `write` may wait, or `undefined` for no limit.
    *
-   * @throws {RangeError} when set to anything but `undefined`, `null` or 0 to 2147483647 ms.
+   * @throws {RangeError} when set to a number outside 0 to 2147483647 ms; {TypeError} to anything but a number,
+   *   `undefined` or `null`.
    */
   get writeTimeout(): number | undefined {
     return this.#writeTimeout;

@@ -623,3 +623,39 @@ Deno.test("second review: listenSsl and setContext refuse what cannot serve, and
   server.close();
   objects.assertAllFreed();
 });
+
+Deno.test("a refusal closes only a connection: a listener or a context passed in its place is left alone", async () => {
+  using objects = new FreeWatcher();
+  const { listener, port } = listenLoopback();
+  await assert.rejects(makeInstance("socket-stream", { socket: listener as never }), TypeError);
+  // Arguments swapped: the context where the socket goes, the connection where the context goes.
+  const server = createSslServerContext({ cert: fixtureText("server.pem"), key: fixtureText("server.key") });
+  const [near, far] = await loopbackPair();
+  await assert.rejects(createSslSocketStream(server as never, near as never), TypeError);
+  assert.equal(server.closed, false, "the context was not closed");
+  // The listener still accepts.
+  const [accepted, conn] = await Promise.all([
+    within(listener.accept(), 5000, "an accept after the refusal"),
+    Deno.connect({ hostname: "127.0.0.1", port }),
+  ]);
+  accepted.close();
+  conn.close();
+  listener.close();
+  near.close();
+  far.close();
+  server.close();
+  objects.assertAllFreed();
+});
+
+Deno.test("a subclass whose constructor throws after super() does not leave its connection open", async () => {
+  class Picky extends SocketStream {
+    constructor(options: SocketStreamOptions) {
+      super(options);
+      throw new TypeError("Picky refuses");
+    }
+  }
+  const [near, far] = await loopbackPair();
+  await assert.rejects(makeInstance(Picky, { socket: near }), /Picky refuses/);
+  assert.equal(await within(far.read(new Uint8Array(1)), 5000, "the end of the stream"), null);
+  far.close();
+});
