@@ -91,9 +91,11 @@ async function nodeRun(args: string[]): Promise<Record<string, unknown>> {
 // Deno that loads it: its AES-GCM uses VAES where the CPU has it. Measured only when that Deno is there.
 const MODULE_35 = "module, OpenSSL 3.5";
 const deno35 = new URL("../.cache/openssl-3.5/bin/deno", import.meta.url).pathname;
+// The script stamps its Deno with the version it copied; one made from another Deno is not this run's.
 const hasOpenssl35 = (() => {
   try {
-    return Deno.statSync(deno35).isFile;
+    const stamp = Deno.readTextFileSync(new URL("../.cache/openssl-3.5/stamp", import.meta.url));
+    return Deno.statSync(deno35).isFile && stamp.startsWith(`deno ${Deno.version.deno} `);
   } catch {
     return false;
   }

@@ -7,10 +7,10 @@
  */
 
 import { checkProtocolAndSide, methodSideOf, type SslProtocol } from "../ffi/ssl_ctx.ts";
-import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
+import { SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { SslAbstractContext } from "../streams/abstract_context.ts";
 import { checkTimeout, MAX_TIMEOUT_MS } from "../streams/_deadline.ts";
-import { checkBoolean, checkFunction, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
+import { checkBoolean, checkFunction, checkInteger, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 
 /** What `sslCtx` may be for a fetch: every kind `openTcpStream` takes that can open more than one connection. */
 export type FetchSslCtx = SslProtocol | SslCtxPointer | SslAbstractContext;
@@ -61,12 +61,7 @@ const FETCH_OPTIONS = new Set([
 
 /** A positive integer no larger than `max` (`undefined` gives `fallback`). */
 function checkCount(name: string, value: unknown, fallback: number | null, max: number): number | null {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value <= 0 || value > max) {
-    throw new RangeError(`${name} must be an integer from 1 to ${max}, got ${value}`);
-  }
-  return value;
+  return value === undefined ? fallback : checkInteger(name, value, 1, max);
 }
 
 function checkSslCtx(value: unknown): FetchSslCtx | undefined {
@@ -107,7 +102,6 @@ function checkSslCtx(value: unknown): FetchSslCtx | undefined {
  * @throws {SslCondition} for `sslCtx: "v2"` or `"v3"`, which OpenSSL 3 lacks.
  */
 export function checkAgentOptions(options: unknown, caller = "createFetch"): CheckedOptions {
-  if (options === undefined) options = {};
   // Taken once; any other name would be dropped without a word (undici's own connectTimeout, a misspelling).
   const given = ownOptions(caller, options as Record<string, unknown>, FETCH_OPTIONS);
   for (const [name, why] of Object.entries(NOT_OPTIONS)) {

@@ -87,6 +87,18 @@ export function checkSignal(name: string, value: unknown): AbortSignal | undefin
   return value;
 }
 
+/**
+ * Refuses a value that is not a number (`TypeError`) or not an integer from `min` to `max` (`RangeError`),
+ * naming `name`.
+ */
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
 /** Refuses a TCP port that is not a number (`TypeError`) or not an integer from 0 to 65535 (`RangeError`). */
 export function checkPort(caller: string, name: string, value: unknown): number {
   if (typeof value !== "number") {

@@ -363,7 +363,6 @@ function build(
   configure: (ctx: SslCtxPointer, trust: string, kept: AnyContextOptions) => void,
 ): SslAbstractContext {
   const name = side === "client" ? "createSslClientContext" : "createSslServerContext";
-  if (given === null || given === undefined) throw new TypeError(`${name} needs an options object`);
   // Taken once: the check and every build see the same values (an inherited one is refused, not dropped).
   const options = ownOptions(name, given, side === "client" ? CLIENT_KEYS : SERVER_KEYS);
   checkOptions(name, options);
@@ -653,13 +652,10 @@ export function createSslClientContext(options: SslClientContextOptions = {}): S
  * ```
  */
 export function createSslServerContext(given: SslServerContextOptions): SslAbstractContext {
-  if (given === null || given === undefined) {
-    throw new TypeError("createSslServerContext needs an options object");
-  }
   const options = ownOptions("createSslServerContext", given, SERVER_KEYS);
-  const identity = options?.certFile !== undefined || options?.cert !== undefined ||
-    options?.pfx !== undefined ||
-    options?.pfxFile !== undefined || options?.pskCallback !== undefined;
+  const identity = options.certFile !== undefined || options.cert !== undefined ||
+    options.pfx !== undefined ||
+    options.pfxFile !== undefined || options.pskCallback !== undefined;
   if (!identity) {
     throw new TypeError(
       "createSslServerContext needs certFile and keyFile, cert and key, pfx or pfxFile (or pskCallback alone)",

@@ -42,7 +42,7 @@ import { recordRoute } from "./_sni_routing.ts";
 import { readClientHello } from "./_client_hello.ts";
 import { checkTimeout, Deadline, MAX_TIMEOUT_MS, NO_DEADLINE } from "./_deadline.ts";
 import { checkHostName, isIpLiteral } from "./_host_name.ts";
-import { checkFunction, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
+import { checkFunction, checkInteger, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { serverHandshakeTimeout } from "./_server_defaults.ts";
 import { type DetachedBytes, TlsSession } from "./_tls_session.ts";
 import { internalsOf, SocketStream, type StreamInternals } from "./socket_stream.ts";
@@ -567,11 +567,12 @@ export async function attachSsl(stream: SocketStream, options: SslOptions = {}):
 export async function detachSsl(stream: SocketStream, opts: DetachSslOptions = {}): Promise<void> {
   if (!(stream instanceof SocketStream)) throw new TypeError("detachSsl needs a SocketStream");
   const { retryCount = 5, retryTimeout = 100 } = ownOptions("detachSsl", opts, DETACH_OPTION_KEYS);
-  if (retryCount !== null && typeof retryCount !== "number") {
-    throw new TypeError(`retryCount must be a number or null, got ${describe(retryCount)}`);
-  }
-  if (retryCount !== null && (!Number.isInteger(retryCount) || retryCount < 0)) {
-    throw new RangeError(`retryCount must be an integer >= 0 or null, got ${retryCount}`);
+  if (retryCount !== null) {
+    // null is a value of its own (send close_notify, do not wait): the message says so.
+    if (typeof retryCount !== "number") {
+      throw new TypeError(`retryCount must be a number or null, got ${describe(retryCount)}`);
+    }
+    checkInteger("retryCount", retryCount, 0, Number.MAX_SAFE_INTEGER);
   }
   // null, as for every timeout: no limit.
   const waitMs = checkTimeout("retryTimeout", retryTimeout) ?? Infinity;

@@ -7,11 +7,23 @@
 
 import { describe, SslCtxPointer, SslPointer } from "../ffi/pointers.ts";
 import { methodSideOf } from "../ffi/ssl_ctx.ts";
+import { checkNoNul } from "../ffi/_cstring.ts";
+import { checkFunction, checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { SslAbstractContext } from "./abstract_context.ts";
 import { AcceptBackoff, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
-import { checkSslOptions, SSL_OPTION_KEYS, type SslOptions } from "./attach_ssl.ts";
-import { checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
-import { checkTimeout } from "./_deadline.ts";
+import { SSL_OPTION_KEYS, type SslOptions } from "./attach_ssl.ts";
+import { checkInitargs, makeInstance } from "./make_instance.ts";
+import type { SocketStream } from "./socket_stream.ts";
+
+// The SSL options (signal is the listener's own), where to listen, and the streams' timeouts.
+const LISTEN_KEYS: ReadonlySet<string> = new Set([
+  ...SSL_OPTION_KEYS,
+  "port",
+  "hostname",
+  "onError",
+  "readTimeout",
+  "writeTimeout",
+]);
 
 // A context every accepted connection can be made with: not a client one.
 function checkServerContext(caller: string, sslCtx: unknown): void {
@@ -22,17 +34,6 @@ function checkServerContext(caller: string, sslCtx: unknown): void {
     throw new TypeError(`${caller} needs a server context, got an SslCtxPointer made for sslSide "client"`);
   }
 }
-
-const LISTEN_KEYS: ReadonlySet<string> = new Set([
-  ...SSL_OPTION_KEYS,
-  "port",
-  "hostname",
-  "onError",
-  "readTimeout",
-  "writeTimeout",
-]);
-import { makeInstance } from "./make_instance.ts";
-import type { SocketStream } from "./socket_stream.ts";
 
 /** Options of `listenSsl`: where to listen, and the SSL options for each connection. */
 export interface ListenSslOptions extends Omit<SslOptions, "signal"> {
@@ -124,17 +125,14 @@ export function listenSsl(options: ListenSslOptions): SslListener {
     ...ssl
   } = ownOptions("listenSsl", options, LISTEN_KEYS);
   checkPort("listenSsl", "port", port);
-  if (onError !== undefined && typeof onError !== "function") {
-    throw new TypeError(`onError must be a function, got ${describe(onError)}`);
-  }
+  checkFunction("onError", onError);
   if (typeof hostname !== "string" || hostname === "") {
     throw new TypeError(`listenSsl: hostname must be a non-empty string, got ${describe(hostname)}`);
   }
+  checkNoNul(hostname, "listenSsl's hostname");
   checkSignal("signal", signal);
   // What each connection is made with is checked now: a wrong option would otherwise fail every client.
-  checkTimeout("readTimeout", ssl.readTimeout);
-  checkTimeout("writeTimeout", ssl.writeTimeout);
-  checkSslOptions({ ...ssl, handshakeTimeout });
+  checkInitargs({ ...ssl, handshakeTimeout });
   if (ssl.sslCtx instanceof SslPointer) {
     throw new TypeError(
       "listenSsl needs a context for many connections, not an SslPointer (one connection's SSL)",

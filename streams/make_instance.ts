@@ -14,6 +14,7 @@ import {
 import { SocketStream, type SocketStreamOptions, streamOwning } from "./socket_stream.ts";
 import { checkSignal, ownOptions } from "../ffi/_option_checks.ts";
 import { describe } from "../ffi/pointers.ts";
+import { checkTimeout } from "./_deadline.ts";
 
 /** The names `makeInstance` takes: the stream's and the SSL options. */
 export const INITARG_KEYS: ReadonlySet<string> = new Set([
@@ -24,12 +25,15 @@ export const INITARG_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Checks the values of initargs already taken (`ownOptions`): the signal, and the SSL options, also when there
- * is no `sslCtx` and they go unused (a wrong value is a mistake all the same).
+ * Checks the values of initargs already taken (`ownOptions`), all but the socket (the stream's constructor
+ * checks it): the timeouts, the signal, and the SSL options, also when there is no `sslCtx` and they go unused
+ * (a wrong value is a mistake all the same).
  */
 export function checkInitargs(initargs: Omit<SocketStreamInit, "socket">): void {
+  const { sslCtx, readTimeout, writeTimeout, ...ssl } = initargs;
+  checkTimeout("readTimeout", readTimeout);
+  checkTimeout("writeTimeout", writeTimeout);
   checkSignal("signal", initargs.signal);
-  const { sslCtx, readTimeout: _read, writeTimeout: _write, ...ssl } = initargs;
   checkSslOptions({ ...ssl, sslCtx: sslCtx ?? undefined });
 }
 

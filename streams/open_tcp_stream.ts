@@ -79,8 +79,6 @@ export async function openTcpStream(
   const timeoutMs = checkTimeout("timeout", timeout);
   checkBoolean("nodelay", nodelay);
   checkBoolean("keepalive", keepalive);
-  checkTimeout("readTimeout", rest.readTimeout);
-  checkTimeout("writeTimeout", rest.writeTimeout);
   checkInitargs({ ...rest, sslSide: "client" });
   const { signal } = rest;
   signal?.throwIfAborted();
@@ -106,14 +104,13 @@ export async function openTcpStream(
   }
   if (nodelay !== undefined) conn.setNoDelay(nodelay);
   if (keepalive !== undefined) conn.setKeepAlive(keepalive);
-  const init = rest;
   return await makeInstance("socket-stream", {
-    ...init,
+    ...rest,
     socket: conn,
     sslSide: "client",
     // The name to send and verify: the option, else the context's own, else the host connected to.
-    tlsextHostName: init.tlsextHostName ??
-      (init.sslCtx instanceof SslAbstractContext && init.sslCtx.tlsextHostName !== undefined
+    tlsextHostName: rest.tlsextHostName ??
+      (rest.sslCtx instanceof SslAbstractContext && rest.sslCtx.tlsextHostName !== undefined
         ? undefined
         : hostname),
   });

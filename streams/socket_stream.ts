@@ -28,7 +28,7 @@ import { FdTransport } from "./_fd_transport.ts";
 import { IDLE_READ, Inbound, Outbound, resizedWriteBuffer, type Transport } from "./_transport.ts";
 import { AdaptiveBuffer } from "./_adaptive_buffer.ts";
 import { ByteQueue } from "./_byte_queue.ts";
-import { ownOptions } from "../ffi/_option_checks.ts";
+import { checkBoolean, checkInteger, ownOptions } from "../ffi/_option_checks.ts";
 import { goesOn, takeWriteTurn, Turns } from "./_turns.ts";
 
 const STREAM_OPTION_KEYS: ReadonlySet<string> = new Set(["socket", "readTimeout", "writeTimeout"]);
@@ -475,10 +475,7 @@ export class SocketStream implements Deno.Conn {
    * @throws {SocketError} before the handshake or on a plain stream.
    */
   exportKeyingMaterial(length: number, label: string, context?: Uint8Array): Uint8Array {
-    if (typeof length !== "number") throw new TypeError(`length must be a number, got ${describe(length)}`);
-    if (!Number.isInteger(length) || length <= 0 || length > MAX_EXPORT) {
-      throw new RangeError(`length must be an integer from 1 to ${MAX_EXPORT}, got ${length}`);
-    }
+    checkInteger("length", length, 1, MAX_EXPORT);
     if (typeof label !== "string") throw new TypeError("label must be a string");
     if (context !== undefined && !(context instanceof Uint8Array)) {
       throw new TypeError("context must be a Uint8Array");
@@ -523,12 +520,10 @@ export class SocketStream implements Deno.Conn {
    */
   async keyUpdate(options: { requestPeer?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const { requestPeer = false, timeoutMs } = ownOptions("keyUpdate()", options, KEY_UPDATE_KEYS);
-    if (typeof requestPeer !== "boolean") {
-      throw new TypeError(`requestPeer must be a boolean, got ${describe(requestPeer)}`);
-    }
-    checkTimeout("timeoutMs", timeoutMs);
-    const session = this.#handshakenSession("keyUpdate()");
+    checkBoolean("requestPeer", requestPeer);
+    // The deadline first: a wrong timeoutMs is named before the stream's state is.
     using deadline = this.#operationDeadline("keyUpdate()", timeoutMs);
+    const session = this.#handshakenSession("keyUpdate()");
     await updateKeys(session, requestPeer, deadline);
   }
 
@@ -554,9 +549,8 @@ export class SocketStream implements Deno.Conn {
    */
   async renegotiate(options: { timeoutMs?: number } = {}): Promise<void> {
     const { timeoutMs } = ownOptions("renegotiate()", options, TIMEOUT_KEYS);
-    checkTimeout("timeoutMs", timeoutMs);
-    const session = this.#handshakenSession("renegotiate()");
     using deadline = this.#operationDeadline("renegotiate()", timeoutMs);
+    const session = this.#handshakenSession("renegotiate()");
     await renegotiate(session, deadline);
   }
 
@@ -586,9 +580,8 @@ export class SocketStream implements Deno.Conn {
    */
   async requestClientCertificate(options: { timeoutMs?: number } = {}): Promise<PeerCertificate> {
     const { timeoutMs } = ownOptions("requestClientCertificate()", options, TIMEOUT_KEYS);
-    checkTimeout("timeoutMs", timeoutMs);
-    const session = this.#handshakenSession("requestClientCertificate()");
     using deadline = this.#operationDeadline("requestClientCertificate()", timeoutMs);
+    const session = this.#handshakenSession("requestClientCertificate()");
     return await requestClientCertificate(session, deadline);
   }
 
@@ -745,12 +738,7 @@ export class SocketStream implements Deno.Conn {
    */
   async readLine(options: { maxLength?: number } = {}): Promise<string | null> {
     const { maxLength = 64 * 1024 } = ownOptions("readLine()", options, READ_LINE_KEYS);
-    if (typeof maxLength !== "number") {
-      throw new TypeError(`maxLength must be a number, got ${describe(maxLength)}`);
-    }
-    if (!Number.isInteger(maxLength) || maxLength <= 0) {
-      throw new RangeError(`maxLength must be a positive integer, got ${maxLength}`);
-    }
+    checkInteger("maxLength", maxLength, 1, Number.MAX_SAFE_INTEGER);
     this.#assertOpen();
     using deadline = this.#deadline("read", this.#readTimeout);
     return await this.#readLineWith(maxLength, deadline, false);

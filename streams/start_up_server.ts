@@ -6,7 +6,8 @@
  */
 
 import { describe } from "../ffi/pointers.ts";
-import { checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
+import { checkFunction, checkPort, checkSignal, ownOptions } from "../ffi/_option_checks.ts";
+import { checkNoNul } from "../ffi/_cstring.ts";
 import { checkTimeout, settleWithin } from "./_deadline.ts";
 import { AcceptBackoff, acceptedWith, SERVER_HANDSHAKE_TIMEOUT_MS } from "./_server_defaults.ts";
 import { streamOwning } from "./socket_stream.ts";
@@ -137,18 +138,15 @@ export async function startUpServer(options: StartUpServerOptions): Promise<Serv
   if (typeof address !== "string" || address === "") {
     throw new TypeError(`startUpServer: address must be a non-empty string, got ${describe(address)}`);
   }
+  checkNoNul(address, "startUpServer's address");
   if (typeof handle !== "function") {
     throw new TypeError(`startUpServer needs function, got ${describe(handle)}`);
   }
   checkPort("startUpServer", "service", service);
   checkTimeout("gracePeriod", gracePeriod);
   const handshakeMs = checkTimeout("handshakeTimeout", handshakeTimeout) ?? null;
-  if (announce !== undefined && typeof announce !== "function") {
-    throw new TypeError(`announce must be a function, got ${describe(announce)}`);
-  }
-  if (onError !== undefined && typeof onError !== "function") {
-    throw new TypeError(`onError must be a function, got ${describe(onError)}`);
-  }
+  checkFunction("announce", announce);
+  checkFunction("onError", onError);
   signal?.throwIfAborted();
   const listener = Deno.listen({ hostname: address, port: service, transport: "tcp" });
   let stopped!: () => void;

@@ -76,9 +76,13 @@ Deno.test("openTcpStream refuses wrong and unknown options before it connects", 
     ["a callback that is not one", open({ sslCtx: true, sslConfigureCallback: "f" }), /must be a function/],
   ]);
   // A stray sslSide is ignored, as the contract says: openTcpStream is always the client.
-  const stream = await openTcpStream("127.0.0.1", port, { sslSide: "server" } as never);
+  const stream = await within(
+    openTcpStream("127.0.0.1", port, { sslSide: "server" } as never),
+    5000,
+    "a connect with a stray sslSide",
+  );
   stream.close();
-  await stream.closed;
+  await within(stream.closed, 5000, "the stream's close");
   await within(
     (async () => {
       while (counter.accepted < 1) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -330,7 +334,7 @@ Deno.test("options are taken once, as own properties: an inherited or hidden one
   assert.equal(error.constructor.name, "SslHandshakeTimeout", error.message);
   assert.equal(reads, 1, "the getter was read once");
   b.close();
-  await stream.closed;
+  await within(stream.closed, 5000, "the stream's close");
   assert.equal(await counter.close(), 0, "no refused call connected");
   objects.assertAllFreed();
 });
@@ -522,6 +526,16 @@ Deno.test("second review: makeSslCtx, Proxies, inherited misspellings and wrong 
     ],
     ["listenSsl, a port in a string", () => listenSsl({ port: "0" as never }), /port must be a port number/],
     [
+      "listenSsl, a hostname with a NUL",
+      () => listenSsl({ port: 0, hostname: "127.0.0.1\0.evil" }),
+      /listenSsl's hostname contains a NUL/,
+    ],
+    [
+      "startUpServer, an address with a NUL",
+      () => startUpServer({ function: () => {}, service: 0, address: "127.0.0.1\0x" }),
+      /startUpServer's address contains a NUL/,
+    ],
+    [
       "startUpServer, a service in a string",
       () => startUpServer({ function: () => {}, service: "0" as never }),
       /service must be a port number/,
@@ -586,7 +600,7 @@ Deno.test("second review: attachSsl from the connection's own configure callback
   const length = (got[3] << 8) | got[4];
   assert.equal(count, 5 + length, "one ClientHello and nothing after it");
   b.close();
-  await stream.closed;
+  await within(stream.closed, 5000, "the stream's close");
   objects.assertAllFreed();
 });
 
